@@ -1,0 +1,185 @@
+"""The `payouts` command line (SPEC §5): exit 0 on success, 2 on bad input, 1 on anything else."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.context import AppContext, UsageProblem
+from commands.ledger_files import ledger_json, partner_ledger_json, write_ledger_csv
+from commands.ledger_text import partner_ledger_table, report_table
+from domain import imports, migrations_runner
+from domain.dates import DateError, parse_range
+from domain.db import SchemaError
+from domain.demo import load_demo
+from domain.ledger import UnknownPartner, ledger_report, partner_ledger
+
+Handler = Callable[[argparse.Namespace, AppContext], int]
+
+
+def cli_actor() -> str:
+    """The terminal operator as the audit log names them."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return f"cli:{login}"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad input as a UsageProblem (exit 2) instead of exiting by itself."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageProblem(f"{self.prog}: {message}")
+
+
+def _cmd_init(args: argparse.Namespace, ctx: AppContext) -> int:
+    migrations_runner.upgrade(ctx.db.engine)
+    print(f"Database ready: {ctx.db.display_url}")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace, ctx: AppContext) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageProblem(f"no such file: {path}")
+    progress = _stderr_progress(path.name) if sys.stderr.isatty() else None
+    with ctx.db.write() as session:
+        if args.what == "partners":
+            result = imports.import_partners_file(
+                session, path, actor=ctx.actor, default_currency=ctx.settings.default_currency
+            )
+            print(f"{path.name}: {result.rows} partner(s): {result.added} added, "
+                  f"{result.updated} updated, {result.unchanged} unchanged")
+        else:
+            result = imports.import_entries_file(session, path, actor=ctx.actor, progress=progress)
+            print(f"{path.name}: {result.rows} entr{'y' if result.rows == 1 else 'ies'}: "
+                  f"{result.added} added, {result.unchanged} already recorded")
+    return 0
+
+
+def _stderr_progress(name: str) -> Callable[[int], None]:
+    def report(rows: int) -> None:
+        print(f"\r{name}: {rows:,} rows checked…", end="", file=sys.stderr, flush=True)
+    return report
+
+
+def _output(args: argparse.Namespace) -> tuple[object, Callable[[], None]]:
+    if args.output:
+        handle = open(args.output, "w", encoding="utf-8", newline="")
+        return handle, handle.close
+    return sys.stdout, lambda: None
+
+
+def _cmd_ledger(args: argparse.Namespace, ctx: AppContext) -> int:
+    period = parse_range(args.range, ctx.settings.today())
+    with ctx.db.read() as session:
+        if args.partner:
+            ledger = partner_ledger(session, args.partner, period)
+            handle, close = _output(args)
+            try:
+                if args.format == "json":
+                    json.dump(partner_ledger_json(ledger), handle, ensure_ascii=False, indent=2)
+                    handle.write("\n")  # type: ignore[attr-defined]
+                elif args.format == "csv":
+                    raise UsageProblem("--format csv is the report; for one partner use table or json")
+                else:
+                    print(partner_ledger_table(ledger), file=handle)  # type: ignore[arg-type]
+            finally:
+                close()
+        else:
+            report = ledger_report(session, period, include_all=args.all)
+            handle, close = _output(args)
+            try:
+                if args.format == "json":
+                    json.dump(ledger_json(report), handle, ensure_ascii=False, indent=2)
+                    handle.write("\n")  # type: ignore[attr-defined]
+                elif args.format == "csv":
+                    write_ledger_csv(report, handle)  # type: ignore[arg-type]
+                else:
+                    print(report_table(report), file=handle)  # type: ignore[arg-type]
+            finally:
+                close()
+        if args.pdf:
+            from bot.cli_files import write_ledger_pdf
+
+            write_ledger_pdf(session, ctx, period, args.pdf, partner=args.partner, include_all=args.all,
+                             paper=args.paper)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace, ctx: AppContext) -> int:
+    migrations_runner.upgrade(ctx.db.engine)
+    with ctx.db.write() as session:
+        partners, entries = load_demo(
+            session, partners=args.partners, seed=args.seed, today=ctx.settings.today(), actor=ctx.actor
+        )
+    print(f"Loaded {partners} demo partners and {entries} ledger entries into {ctx.db.display_url}.")
+    if args.no_shell:
+        print("Try: payouts ledger last-month")
+        return 0
+    from bot.shell import run_shell
+
+    return run_shell(ctx, welcome=True)
+
+
+def _add_ledger_parser(sub: argparse._SubParsersAction) -> None:
+    ledger = sub.add_parser("ledger", help="the referral partner ledger report for a range")
+    ledger.add_argument("range", help="2015-06-01..2015-06-30, 2015-06, 2015-Q2, 2015, last-month, ytd …")
+    ledger.add_argument("--partner", metavar="CODE", help="one partner's ledger with a running balance")
+    ledger.add_argument("--all", action="store_true", help="list every partner, even with nothing to show")
+    ledger.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    ledger.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    ledger.add_argument("--pdf", metavar="FILE", help="also print the partners' ledgers to a PDF")
+    ledger.add_argument("--paper", choices=("letter", "a4"), default="letter")
+    ledger.set_defaults(handler=_cmd_ledger)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="payouts", description="Referral partner ledgers and payouts, exactly once.")
+    parser.add_argument("--database", metavar="URL", help="database URL (default: DATABASE_URL, else sqlite:///payouts.db)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("init", help="create or upgrade the database schema").set_defaults(handler=_cmd_init, needs_schema=False)
+
+    imp = sub.add_parser("import", help="import partners or entries from CSV")
+    imp.add_argument("what", choices=("partners", "entries"))
+    imp.add_argument("file")
+    imp.set_defaults(handler=_cmd_import)
+
+    _add_ledger_parser(sub)
+
+    demo = sub.add_parser("demo", help="load demo data dated up to today, then open the shell")
+    demo.add_argument("--partners", type=int, default=30)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--no-shell", action="store_true", help="only load the data")
+    demo.set_defaults(handler=_cmd_demo, needs_schema=False)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        ctx = AppContext.from_env(args.database, actor=cli_actor())
+        if getattr(args, "needs_schema", True):
+            ctx.db.check_schema()
+        return args.handler(args, ctx)
+    except (UsageProblem, DateError, UnknownPartner, ValueError) as exc:
+        print(f"payouts: {exc}", file=sys.stderr)
+        return 2
+    except imports.ImportRefused as exc:
+        print(f"payouts: {exc}", file=sys.stderr)
+        return 2
+    except SchemaError as exc:
+        print(f"payouts: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the contract is one line and exit 1, never a traceback
+        print(f"payouts: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

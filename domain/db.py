@@ -1,0 +1,107 @@
+"""Engines, sessions and the schema check.
+
+SQLite: the pysqlite driver is put in autocommit mode so that SQLAlchemy, not the driver, begins
+transactions; reads begin with a plain BEGIN and writes with BEGIN IMMEDIATE, so a read-then-write
+transaction takes the write lock up front instead of failing with "database is locked" halfway.
+PostgreSQL (psycopg 3) runs at READ COMMITTED; exactly-once comes from conditional updates and
+unique constraints, not from isolation.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_URL = "sqlite:///payouts.db"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class SchemaError(RuntimeError):
+    """The database has no schema, or an older one: `payouts init` is the cure."""
+
+
+def resolve_url(explicit: str | None = None) -> str:
+    """`--database`, else DATABASE_URL, else payouts.db in the working directory (SPEC §5)."""
+    url = explicit or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        writing = connection.get_execution_options().get("writing", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+class Database:
+    """One database: an engine plus read and write units of work."""
+
+    def __init__(self, url: str | None = None, *, echo: bool = False) -> None:
+        self.url = resolve_url(url)
+        parsed = make_url(self.url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(self.url, echo=echo, connect_args={"timeout": 30})
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True, pool_size=10)
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(self.engine.execution_options(writing=True), expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A consistent snapshot for reports; never writes."""
+        with self._reader() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction: committed on success, rolled back whole on any error."""
+        with self._writer() as session, session.begin():
+            yield session
+
+    def check_schema(self) -> None:
+        """Refuse to run against a database that `payouts init` has not brought up to date."""
+        from domain.migrations_runner import head_revision
+
+        with self.engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                raise SchemaError(
+                    f"the database {self.display_url} has no schema yet: run `payouts init` first"
+                )
+            revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        if revision != head_revision():
+            raise SchemaError(
+                f"the database {self.display_url} is at schema {revision or 'none'}, "
+                f"this version needs {head_revision()}: run `payouts init` to upgrade it"
+            )
+
+    @property
+    def display_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

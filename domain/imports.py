@@ -1,0 +1,328 @@
+"""CSV imports of partners and entries (SPEC §5): streamed, all or nothing, idempotent by reference.
+
+Rows are read and written a chunk at a time inside one write transaction, so a million-row file
+is never held in memory and any bad row rolls the whole file back. Entries go in with
+INSERT ... ON CONFLICT DO NOTHING on the (partner, kind, reference) key; a chunk where fewer rows
+went in than were sent is then compared with what the database holds, so a re-import changes
+nothing and a reused reference with new values is an error naming its row.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from domain import audit
+from domain.dates import DateError, parse_date
+from domain.models import ENTRY_KINDS, Entry, Partner
+from domain.money import MoneyError, normalize_currency, parse_amount
+
+MAX_REPORTED_ERRORS = 20
+CHUNK_ROWS = 5_000
+PARTNER_COLUMNS = ("code", "name", "email", "payout_email", "currency", "status")
+ENTRY_COLUMNS = ("date", "partner_code", "kind", "amount", "reference", "description")
+PARTNER_STATUSES = ("active", "inactive")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.reason}"
+
+
+@dataclass
+class ImportRefused(Exception):
+    """The file was refused whole; `problems` holds the first few, `count` all of them."""
+
+    source: str
+    problems: list[RowProblem] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, problem: RowProblem) -> None:
+        self.count += 1
+        if len(self.problems) < MAX_REPORTED_ERRORS:
+            self.problems.append(problem)
+
+    def __str__(self) -> str:
+        shown = "\n".join(f"  {problem}" for problem in self.problems)
+        more = f"\n  … and {self.count - len(self.problems)} more" if self.count > len(self.problems) else ""
+        return f"{self.source}: {self.count} bad row(s), nothing was imported\n{shown}{more}"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    rows: int
+    added: int
+    updated: int = 0
+    unchanged: int = 0
+
+
+Progress = Callable[[int], None]
+
+
+def _open_rows(handle: TextIO, source: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line number, row) with header names normalised; refuse a file missing a required column."""
+    reader = csv.reader(handle)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportRefused(source, [RowProblem(1, "(header)", "the file is empty")], 1) from None
+    except UnicodeDecodeError as exc:
+        raise ImportRefused(source, [RowProblem(1, "(file)", f"not UTF-8 text ({exc.reason})")], 1) from None
+    names = [name.strip().lower() for name in header]
+    missing = [column for column in required if column not in names]
+    if missing:
+        problem = RowProblem(1, "(header)", f"missing column(s): {', '.join(missing)}")
+        raise ImportRefused(source, [problem], 1)
+    width = len(names)
+    try:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            padded = record + [""] * (width - len(record))
+            yield reader.line_num, {name: padded[i].strip() for i, name in enumerate(names)}
+    except UnicodeDecodeError as exc:
+        raise ImportRefused(source, [RowProblem(reader.line_num + 1, "(file)", f"not UTF-8 text ({exc.reason})")], 1) from None
+    except csv.Error as exc:
+        raise ImportRefused(source, [RowProblem(reader.line_num, "(file)", f"unreadable CSV: {exc}")], 1) from None
+
+
+def _open_file(path: Path) -> TextIO:
+    return path.open("r", encoding="utf-8-sig", newline="")
+
+
+# ---- partners ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PartnerRow:
+    code: str
+    name: str
+    email: str | None
+    payout_email: str | None
+    currency: str
+    status: str
+
+
+def _parse_partner(line: int, row: dict[str, str], default_currency: str, refused: ImportRefused) -> _PartnerRow | None:
+    problems_before = refused.count
+    code, name = row.get("code", ""), row.get("name", "")
+    if not code:
+        refused.add(RowProblem(line, "code", "required"))
+    elif len(code) > 64 or any(ch.isspace() for ch in code):
+        refused.add(RowProblem(line, "code", f"'{code}' must be at most 64 characters with no spaces"))
+    if not name:
+        refused.add(RowProblem(line, "name", "required"))
+    elif len(name) > 200:
+        refused.add(RowProblem(line, "name", "longer than 200 characters"))
+    emails: dict[str, str | None] = {}
+    for column in ("email", "payout_email"):
+        value = row.get(column) or None
+        if value is not None and not _EMAIL.match(value):
+            refused.add(RowProblem(line, column, f"'{value}' is not an e-mail address"))
+        emails[column] = value
+    currency = default_currency
+    if row.get("currency"):
+        try:
+            currency = normalize_currency(row["currency"])
+        except MoneyError as exc:
+            refused.add(RowProblem(line, "currency", str(exc)))
+    status = (row.get("status") or "active").lower()
+    if status not in PARTNER_STATUSES:
+        refused.add(RowProblem(line, "status", f"'{status}' is not one of {', '.join(PARTNER_STATUSES)}"))
+    if refused.count > problems_before:
+        return None
+    return _PartnerRow(code, name, emails["email"], emails["payout_email"], currency, status)
+
+
+def import_partners(
+    session: Session, handle: TextIO, *, source: str, actor: str, default_currency: str, now=None
+) -> ImportResult:
+    """Create or update partners by code. A partner's currency cannot change once it has entries."""
+    refused = ImportRefused(source)
+    seen: dict[str, int] = {}
+    parsed: list[tuple[int, _PartnerRow]] = []
+    for line, row in _open_rows(handle, source, ("code", "name")):
+        item = _parse_partner(line, row, default_currency, refused)
+        if item is None:
+            continue
+        if item.code in seen:
+            refused.add(RowProblem(line, "code", f"'{item.code}' appears again (first on row {seen[item.code]})"))
+            continue
+        seen[item.code] = line
+        parsed.append((line, item))
+    existing = {
+        partner.code: partner
+        for offset in range(0, len(parsed), 900)
+        for partner in session.scalars(
+            select(Partner).where(Partner.code.in_([item.code for _, item in parsed[offset : offset + 900]]))
+        )
+    }
+    added = updated = unchanged = 0
+    moment = now or audit.utcnow()
+    for line, item in parsed:
+        partner = existing.get(item.code)
+        if partner is None:
+            session.add(Partner(**item.__dict__, balance=0, created_at=moment))
+            added += 1
+            continue
+        changes = {key: value for key, value in item.__dict__.items() if getattr(partner, key) != value}
+        if "currency" in changes and session.scalar(select(Entry.id).where(Entry.partner_id == partner.id).limit(1)):
+            refused.add(RowProblem(line, "currency", f"'{item.code}' has entries in {partner.currency}; its currency cannot change"))
+            continue
+        if not changes:
+            unchanged += 1
+            continue
+        for key, value in changes.items():
+            setattr(partner, key, value)
+        updated += 1
+    if refused.count:
+        raise refused
+    session.flush()
+    audit.record(session, actor, "import.partners", source, added=added, updated=updated, unchanged=unchanged)
+    return ImportResult(rows=len(parsed), added=added, updated=updated, unchanged=unchanged)
+
+
+# ---- entries ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _EntryRow:
+    line: int
+    partner_id: int
+    kind: str
+    amount: int
+    currency: str
+    effective_date: date
+    reference: str
+    description: str
+
+
+def _parse_entry(
+    line: int, row: dict[str, str], partners: dict[str, tuple[int, str]], refused: ImportRefused
+) -> _EntryRow | None:
+    problems_before = refused.count
+    day: date | None = None
+    try:
+        day = parse_date(row.get("date", ""))
+    except DateError as exc:
+        refused.add(RowProblem(line, "date", str(exc) if row.get("date") else "required"))
+    code = row.get("partner_code", "")
+    partner = partners.get(code)
+    if partner is None:
+        refused.add(RowProblem(line, "partner_code", f"no partner with code '{code}'" if code else "required"))
+    kind = row.get("kind", "").lower()
+    if kind not in ENTRY_KINDS:
+        refused.add(RowProblem(line, "kind", f"'{row.get('kind', '')}' is not one of {', '.join(ENTRY_KINDS)}"))
+    amount = 0
+    if partner is not None:
+        try:
+            amount = parse_amount(row.get("amount", ""), partner[1])
+            if amount == 0:
+                refused.add(RowProblem(line, "amount", "must be more than zero"))
+        except MoneyError as exc:
+            refused.add(RowProblem(line, "amount", str(exc)))
+    reference = row.get("reference", "")
+    if not reference:
+        refused.add(RowProblem(line, "reference", "required"))
+    elif len(reference) > 200:
+        refused.add(RowProblem(line, "reference", "longer than 200 characters"))
+    description = row.get("description", "")
+    if len(description) > 500:
+        refused.add(RowProblem(line, "description", "longer than 500 characters"))
+    if refused.count > problems_before or partner is None or day is None:
+        return None
+    return _EntryRow(line, partner[0], kind, amount, partner[1], day, reference, description)
+
+
+def _insert_ignoring_duplicates(session: Session):  # type: ignore[no-untyped-def]
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    return dialect.insert(Entry).on_conflict_do_nothing(index_elements=["partner_id", "kind", "reference"])
+
+
+def _check_against_stored(session: Session, chunk: list[_EntryRow], refused: ImportRefused) -> int:
+    """Compare a chunk with the stored entries of the same keys; return how many were already there."""
+    keys = [(row.partner_id, row.kind, row.reference) for row in chunk]
+    stored = {
+        (pid, kind, ref): (amount, day, description)
+        for pid, kind, ref, amount, day, description in session.execute(
+            select(Entry.partner_id, Entry.kind, Entry.reference, Entry.amount, Entry.effective_date, Entry.description)
+            .where(tuple_(Entry.partner_id, Entry.kind, Entry.reference).in_(keys))
+        )
+    }
+    for row in chunk:
+        held = stored.get((row.partner_id, row.kind, row.reference))
+        if held is not None and held != (row.amount, row.effective_date, row.description):
+            refused.add(RowProblem(row.line, "reference", f"'{row.reference}' is already recorded for this partner and kind with other values"))
+    return len(chunk)
+
+
+def import_entries(
+    session: Session, handle: TextIO, *, source: str, actor: str, progress: Progress | None = None, now=None
+) -> ImportResult:
+    """Append commissions, clawbacks and payments; nothing is written unless every row is good."""
+    partners = {code: (pid, currency) for pid, code, currency in session.execute(select(Partner.id, Partner.code, Partner.currency))}
+    refused = ImportRefused(source)
+    moment = now or audit.utcnow()
+    statement = _insert_ignoring_duplicates(session)
+    connection = session.connection()
+    rows = added = 0
+    chunk: list[_EntryRow] = []
+
+    def flush() -> None:
+        nonlocal added
+        if refused.count:
+            chunk.clear()
+            return
+        payload = [
+            {
+                "partner_id": r.partner_id, "kind": r.kind, "amount": r.amount, "currency": r.currency,
+                "effective_date": r.effective_date, "reference": r.reference, "description": r.description,
+                "recorded_at": moment, "recorded_by": actor,
+            }
+            for r in chunk
+        ]
+        inserted = connection.execute(statement, payload).rowcount
+        added += inserted
+        if inserted != len(chunk):
+            _check_against_stored(session, chunk, refused)
+        chunk.clear()
+
+    for line, row in _open_rows(handle, source, tuple(c for c in ENTRY_COLUMNS if c != "description")):
+        rows += 1
+        item = _parse_entry(line, row, partners, refused)
+        if item is not None:
+            chunk.append(item)
+        if len(chunk) >= CHUNK_ROWS:
+            flush()
+        if progress is not None and rows % 50_000 == 0:
+            progress(rows)
+    flush()
+    if refused.count:
+        raise refused
+    audit.record(session, actor, "import.entries", source, rows=rows, added=added, unchanged=rows - added)
+    return ImportResult(rows=rows, added=added, unchanged=rows - added)
+
+
+def import_partners_file(session: Session, path: Path, **kwargs) -> ImportResult:  # type: ignore[no-untyped-def]
+    with _open_file(path) as handle:
+        return import_partners(session, handle, source=path.name, **kwargs)
+
+
+def import_entries_file(session: Session, path: Path, **kwargs) -> ImportResult:  # type: ignore[no-untyped-def]
+    with _open_file(path) as handle:
+        return import_entries(session, handle, source=path.name, **kwargs)

@@ -1,0 +1,169 @@
+"""The tables: partners, append-only ledger entries, batches, audit events and reminder schedules.
+
+Money columns are BigInteger minor units. `partner.balance` is the net of every entry the partner
+has (commissions minus clawbacks minus payments); the database keeps it with an insert trigger
+(see the initial migration), so reports need only the entries on and after a range's start.
+Entries cannot be updated or deleted: triggers refuse it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+COMMISSION = "commission"
+CLAWBACK = "clawback"
+PAYMENT = "payment"
+ENTRY_KINDS = (COMMISSION, CLAWBACK, PAYMENT)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Partner(Base):
+    __tablename__ = "partner"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    payout_email: Mapped[str | None] = mapped_column(String(254))
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    balance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Entry(Base):
+    __tablename__ = "entry"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "kind", "reference", name="uq_entry_partner_kind_reference"),
+        Index("ix_entry_date_partner", "effective_date", "partner_id", "kind", "amount"),
+        Index("ix_entry_partner_date", "partner_id", "effective_date", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    effective_date: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    batch_pk: Mapped[int | None] = mapped_column(ForeignKey("batch.id"), index=True)
+    payment_type: Mapped[str | None] = mapped_column(String(50))
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
+
+    partner: Mapped[Partner] = relationship(lazy="raise")
+
+
+class Batch(Base):
+    __tablename__ = "batch"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(32))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    payment_type: Mapped[str] = mapped_column(String(50))
+    payment_date: Mapped[date] = mapped_column(Date)
+    minimum: Mapped[str | None] = mapped_column(String(32))
+    allow_overlap: Mapped[bool] = mapped_column(Boolean, default=False)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    voided_by: Mapped[str | None] = mapped_column(String(100))
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    origin_channel: Mapped[str | None] = mapped_column(String(64))
+    announcement_channel: Mapped[str | None] = mapped_column(String(64))
+    announcement_ref: Mapped[str | None] = mapped_column(String(64))
+
+    lines: Mapped[list[BatchLine]] = relationship(
+        back_populates="batch", order_by="BatchLine.id", lazy="selectin"
+    )
+
+
+class BatchLine(Base):
+    """A partner's line in a batch, frozen at request time with the figures it came from.
+
+    Skipped partners are lines too, with `skip_reason` set and nothing to pay.
+    """
+
+    __tablename__ = "batch_line"
+    __table_args__ = (UniqueConstraint("batch_pk", "partner_id", name="uq_batch_line_partner"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    batch_pk: Mapped[int] = mapped_column(ForeignKey("batch.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    beginning_balance: Mapped[int] = mapped_column(BigInteger)
+    commissions: Mapped[int] = mapped_column(BigInteger)
+    clawbacks: Mapped[int] = mapped_column(BigInteger)
+    payments: Mapped[int] = mapped_column(BigInteger)
+    ending_balance: Mapped[int] = mapped_column(BigInteger)
+    skip_reason: Mapped[str | None] = mapped_column(String(200))
+
+    batch: Mapped[Batch] = relationship(back_populates="lines")
+    partner: Mapped[Partner] = relationship(lazy="joined")
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReminderSchedule(Base):
+    __tablename__ = "reminder_schedule"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    frequency: Mapped[str] = mapped_column(String(16))
+    day: Mapped[int] = mapped_column(Integer)
+    at_time: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[str] = mapped_column(String(64))
+    range_expression: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class ReminderSent(Base):
+    """One row per schedule and due time: the database, not the clock, decides a reminder went out."""
+
+    __tablename__ = "reminder_sent"
+    __table_args__ = (UniqueConstraint("schedule_id", "period", name="uq_reminder_schedule_period"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("reminder_schedule.id"))
+    period: Mapped[str] = mapped_column(String(40))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,86 @@
+"""Money as integer minor units of a currency; decimals only at the edges.
+
+Amounts are stored and summed as Python ints (minor units: cents for USD, yen for JPY, fils for
+KWD). Text becomes an int only through `parse_amount`, which refuses anything the currency cannot
+represent exactly, and an int becomes text only through the formatters below.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# ISO 4217 minor-unit exponents. Currencies not listed use 2.
+_EXPONENTS: dict[str, int] = {
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    "CLF": 4, "UYW": 4,
+}
+
+_SYMBOLS: dict[str, str] = {
+    "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "KRW": "₩", "BRL": "R$",
+    "CAD": "CA$", "AUD": "A$", "MXN": "MX$", "CHF": "CHF ", "KWD": "KWD ", "CNY": "CN¥",
+}
+
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+)(\.(\d*))?$|^[+-]?\.(\d+)$")
+
+
+class MoneyError(ValueError):
+    """An amount or currency that cannot be represented exactly."""
+
+
+def normalize_currency(code: str) -> str:
+    """Upper-case a currency code, refusing anything that is not three letters."""
+    value = (code or "").strip().upper()
+    if not _CURRENCY_CODE.match(value):
+        raise MoneyError(f"'{code}' is not a currency code (three letters, like USD)")
+    return value
+
+
+def exponent(currency: str) -> int:
+    """How many decimals the currency has (ISO 4217)."""
+    return _EXPONENTS.get(currency.upper(), 2)
+
+
+def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> int:
+    """Turn '1,234.50' into minor units, refusing over-precise, non-numeric or negative input."""
+    raw = (text or "").strip().replace(",", "").replace("_", "")
+    if not raw:
+        raise MoneyError("amount is empty")
+    if not _PLAIN_NUMBER.match(raw):
+        raise MoneyError(f"'{text}' is not a number")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:  # pragma: no cover - the pattern above already refuses these
+        raise MoneyError(f"'{text}' is not a number") from exc
+    if value < 0 and not allow_negative:
+        raise MoneyError(f"'{text}' is negative; amounts are positive")
+    places = exponent(currency)
+    scaled = value.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        raise MoneyError(f"'{text}' has more decimals than {currency} allows ({places})")
+    return int(scaled)
+
+
+def to_decimal(minor: int, currency: str) -> Decimal:
+    """The exact decimal value of an amount, for formatting and external files."""
+    places = exponent(currency)
+    return Decimal(minor).scaleb(-places).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def format_plain(minor: int, currency: str) -> str:
+    """'1234.50', '-12.50', '1500' (JPY): the machine form used in CSV and JSON."""
+    return f"{to_decimal(minor, currency):f}"
+
+
+def format_display(minor: int, currency: str) -> str:
+    """'$1,234.50', '-€12.50', '¥1,500', '1,234.500 KWD': the form people read."""
+    places = exponent(currency)
+    body = f"{abs(to_decimal(minor, currency)):,.{places}f}"
+    sign = "-" if minor < 0 else ""
+    symbol = _SYMBOLS.get(currency)
+    if symbol is None:
+        return f"{sign}{body} {currency}"
+    return f"{sign}{symbol}{body}"

@@ -1,0 +1,65 @@
+"""Organisation settings read from the environment (SPEC §6), shared by every transport."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from domain.dates import today_in, zone
+from domain.money import normalize_currency
+
+DEFAULT_PAYMENT_TYPES = (
+    "Check", "PayPal", "Bank transfer", "Wise", "Cash", "Credit card", "Money order", "Adjustment", "Other",
+)
+
+
+def _truthy(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the organisation configures; the clock (`now`) can be fixed for tests and `clock --now`."""
+
+    timezone: str = "UTC"
+    default_currency: str = "USD"
+    organisation: str = "Referral program"
+    payment_types: tuple[str, ...] = DEFAULT_PAYMENT_TYPES
+    require_separate_approver: bool = True
+    fixed_now: datetime | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        source = os.environ if env is None else env
+        timezone = source.get("TIMEZONE", "").strip() or "UTC"
+        zone(timezone)
+        return cls(
+            timezone=timezone,
+            default_currency=normalize_currency(source.get("DEFAULT_CURRENCY", "") or "USD"),
+            organisation=source.get("ORGANISATION_NAME", "").strip() or "Referral program",
+            payment_types=_split(source.get("PAYMENT_TYPES")) or DEFAULT_PAYMENT_TYPES,
+            require_separate_approver=_truthy(source.get("REQUIRE_SEPARATE_APPROVER"), True),
+        )
+
+    def now(self) -> datetime:
+        return self.fixed_now or datetime.now(tz=zone("UTC"))
+
+    def today(self) -> date:
+        return today_in(self.timezone, self.now())
+
+    def payment_type(self, text: str | None) -> str:
+        """The configured payment type matching `text` case-insensitively (default: the first)."""
+        if text is None or not text.strip():
+            return self.payment_types[0]
+        wanted = text.strip().lower()
+        for known in self.payment_types:
+            if known.lower() == wanted or known.lower().replace(" ", "-") == wanted:
+                return known
+        raise ValueError(f"unknown payment type '{text}' (one of: {', '.join(self.payment_types)})")
