@@ -1,0 +1,93 @@
+"""Fixtures shared by every layer: a migrated database on SQLite and, when reachable, PostgreSQL.
+
+PostgreSQL tests run when PAYOUTS_TEST_POSTGRES_URL names a server (`.ci/run` starts one); each
+test gets a fresh database cloned from a migrated template, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from domain import migrations_runner
+from domain.db import Database, resolve_url
+from domain.settings import Settings
+
+POSTGRES_ENV = "PAYOUTS_TEST_POSTGRES_URL"
+TEMPLATE_NAME = "payouts_test_template"
+FIXED_NOW = datetime(2015, 7, 15, 12, 0, tzinfo=timezone.utc)
+
+
+def _postgres_admin_url() -> str | None:
+    raw = os.environ.get(POSTGRES_ENV)
+    return resolve_url(raw) if raw else None
+
+
+_template_state: dict[str, str | None] = {}
+
+
+def _postgres_template() -> str:
+    """Create (once per run) a migrated template database; return a skip reason on failure."""
+    if "error" in _template_state:
+        return _template_state["error"] or ""
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        _template_state["error"] = f"no PostgreSQL server: set {POSTGRES_ENV} (.ci/run starts one)"
+        return _template_state["error"]
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{TEMPLATE_NAME}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{TEMPLATE_NAME}"'))
+        admin.dispose()
+        template = Database(make_url(admin_url).set(database=TEMPLATE_NAME).render_as_string(hide_password=False))
+        migrations_runner.upgrade(template.engine)
+        template.dispose()
+        _template_state["error"] = None
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server is a skip, with the reason
+        _template_state["error"] = f"PostgreSQL at {POSTGRES_ENV} not usable: {exc}"
+    return _template_state["error"] or ""
+
+
+@pytest.fixture
+def sqlite_db(tmp_path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'payouts.db'}")
+    migrations_runner.upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def postgres_db() -> Iterator[Database]:
+    reason = _postgres_template()
+    if reason:
+        pytest.skip(reason)
+    admin_url = _postgres_admin_url()
+    assert admin_url is not None
+    name = f"payouts_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_NAME}"'))
+    database = Database(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    yield database
+    database.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request) -> Database:
+    """The same test on both databases the product supports."""
+    return request.getfixturevalue("sqlite_db" if request.param == "sqlite" else "postgres_db")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(fixed_now=FIXED_NOW)

@@ -1,0 +1,79 @@
+"""The ledger report and partner ledger agree with SPEC §2 on hand-made ledgers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from domain.dates import DateRange
+from domain.ledger import UnknownPartner, ledger_report, ledger_report_plain, partner_ledger
+from tests.factories import add_entry, add_partner
+
+JUNE = DateRange(date(2015, 6, 1), date(2015, 6, 30))
+
+
+def _june_ledger(db) -> None:
+    with db.write() as s:
+        ann = add_partner(s, "ANN", "Ann")
+        bob = add_partner(s, "BOB", "Bob", currency="EUR")
+        add_partner(s, "IDLE", "Idle")
+        add_entry(s, ann, "commission", 10_000, "2015-05-10")
+        add_entry(s, ann, "clawback", 2_500, "2015-05-20")
+        add_entry(s, ann, "commission", 5_000, "2015-06-01")
+        add_entry(s, ann, "payment", 7_500, "2015-06-30")
+        add_entry(s, ann, "commission", 999, "2015-07-01")
+        add_entry(s, bob, "commission", 1_234, "2015-06-15")
+
+
+def test_report_row_follows_the_spec_definitions(db):
+    _june_ledger(db)
+    with db.read() as s:
+        row = ledger_report(s, JUNE).row_for("ANN")
+    assert (row.beginning_balance, row.commissions, row.clawbacks, row.payments, row.ending_balance) == (
+        7_500, 5_000, 0, 7_500, 5_000)
+
+
+def test_report_lists_only_partners_with_a_figure_unless_all_are_asked_for(db):
+    _june_ledger(db)
+    with db.read() as s:
+        assert [r.partner_code for r in ledger_report(s, JUNE).rows] == ["ANN", "BOB"]
+        assert [r.partner_code for r in ledger_report(s, JUNE, include_all=True).rows] == ["ANN", "BOB", "IDLE"]
+
+
+def test_report_totals_are_per_currency(db):
+    _june_ledger(db)
+    with db.read() as s:
+        totals = {t.currency: t for t in ledger_report(s, JUNE).totals}
+    assert totals["USD"].ending_balance == 5_000 and totals["EUR"].ending_balance == 1_234
+
+
+def test_fast_report_equals_plain_aggregate(db):
+    _june_ledger(db)
+    with db.read() as s:
+        for period in (JUNE, DateRange(date(2015, 5, 20), date(2015, 5, 20)), DateRange(date(2014, 1, 1), date(2014, 12, 31))):
+            assert ledger_report(s, period).rows == ledger_report_plain(s, period).rows
+
+
+def test_partner_ledger_running_balance_agrees_with_report_row(db):
+    _june_ledger(db)
+    with db.read() as s:
+        ledger = partner_ledger(s, "ANN", JUNE)
+        row = ledger_report(s, JUNE).row_for("ANN")
+    assert ledger.beginning_balance == row.beginning_balance
+    assert [line.balance for line in ledger.lines] == [12_500, 5_000]
+    assert ledger.ending_balance == row.ending_balance
+
+
+def test_partner_ledger_of_an_unknown_code_names_it(db):
+    with db.read() as s, pytest.raises(UnknownPartner, match="NOPE"):
+        partner_ledger(s, "NOPE", JUNE)
+
+
+def test_entries_cannot_be_updated_or_deleted(db):
+    _june_ledger(db)
+    for statement in ("UPDATE entry SET amount = 1", "DELETE FROM entry"):
+        with pytest.raises(DBAPIError, match="append-only"), db.write() as s:
+            s.execute(text(statement))
