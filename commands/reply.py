@@ -1,0 +1,109 @@
+"""What a command answers, in terms no transport owns.
+
+A handler returns a list of `Reply`. Each says where it goes (`Target`), what it says (headline,
+sections, key figures, a table), what the reader can do next (buttons, or a form to fill in) and
+which files come with it. The shell prints it; the Slack app renders it as Block Kit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Target(Enum):
+    ORIGIN = "origin"  # the person and place the command came from
+    APPROVERS = "approvers"  # the approval channel, where approvers can act on it
+    CHANNEL = "channel"  # a named channel (`Reply.channel`): a requester hearing back, a reminder
+    REPLACE = "replace"  # the message whose button was pressed, rewritten in place
+
+
+class Style(Enum):
+    DEFAULT = "default"
+    PRIMARY = "primary"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str
+    value: str = ""
+    style: Style = Style.DEFAULT
+    confirm: str | None = None  # a question the reader must confirm before the action runs
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    default: str = ""
+    choices: tuple[str, ...] = ()
+    required: bool = True
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    """Inputs the reader fills in; submitting sends `action` with the values by field name."""
+
+    title: str
+    action: str
+    fields: tuple[Field, ...]
+    submit_label: str = "Submit"
+    context: str = ""  # carried back untouched with the submission
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Section:
+    text: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    right_aligned: tuple[bool, ...] = ()
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str
+    title: str = ""
+
+
+@dataclass
+class Reply:
+    headline: str
+    sections: list[Section] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    table: Table | None = None
+    buttons: list[Button] = field(default_factory=list)
+    form: Form | None = None
+    files: list[Attachment] = field(default_factory=list)
+    target: Target = Target.ORIGIN
+    channel: str | None = None
+    private: bool = False  # only the person who asked sees it
+    is_error: bool = False
+
+    @classmethod
+    def error(cls, message: str, example: str = "") -> Reply:
+        sections = [Section(f"Example: {example}")] if example else []
+        return cls(headline=message, sections=sections, private=True, is_error=True)
+
+
+@dataclass(frozen=True)
+class FormErrors(Exception):
+    """A submitted form with bad values: messages by field name, shown beside the fields."""
+
+    errors: dict[str, str]
