@@ -16,6 +16,7 @@ from domain import imports, migrations_runner
 from domain.dates import DateError, parse_range
 from domain.db import SchemaError
 from domain.demo import load_demo
+from domain.batches import BatchError
 from domain.ledger import UnknownPartner, ledger_report, partner_ledger
 
 Handler = Callable[[argparse.Namespace, AppContext], int]
@@ -159,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-shell", action="store_true", help="only load the data")
     demo.set_defaults(handler=_cmd_demo, needs_schema=False)
 
+    from bot import cli_batches
+
+    cli_batches.register(sub)
     return parser
 
 
@@ -169,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "needs_schema", True):
             ctx.db.check_schema()
         return args.handler(args, ctx)
-    except (UsageProblem, DateError, UnknownPartner, ValueError) as exc:
+    except (UsageProblem, DateError, UnknownPartner, BatchError, ValueError) as exc:
         print(f"payouts: {exc}", file=sys.stderr)
         return 2
     except imports.ImportRefused as exc:

@@ -278,11 +278,17 @@ def iter_partner_ledgers(
             yield ledgers[partner.id]
 
 
+def partners_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Partner]:
+    """Partner rows by ID, fetched in chunks that every database's parameter limit allows."""
+    wanted = list(ids)
+    found: dict[int, Partner] = {}
+    for offset in range(0, len(wanted), 900):
+        for partner in session.scalars(select(Partner).where(Partner.id.in_(wanted[offset : offset + 900]))):
+            found[partner.id] = partner
+    return found
+
+
 def partners_on_report(session: Session, report: LedgerReport) -> list[Partner]:
     """The Partner rows of a report, in report order, for printing their ledgers."""
-    ids = [row.partner_id for row in report.rows]
-    by_id: dict[int, Partner] = {}
-    for offset in range(0, len(ids), 900):
-        for partner in session.scalars(select(Partner).where(Partner.id.in_(ids[offset : offset + 900]))):
-            by_id[partner.id] = partner
-    return [by_id[pid] for pid in ids]
+    found = partners_by_ids(session, (row.partner_id for row in report.rows))
+    return [found[row.partner_id] for row in report.rows]

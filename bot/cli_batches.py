@@ -1,0 +1,126 @@
+"""`payouts pay`, `payouts batch …` and `payouts audit`: batches from the terminal (SPEC §5)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime, time, timezone
+
+from bot.context import AppContext
+from commands.batch_views import batch_json, batch_list_text, batch_text, plan_json, plan_text
+from domain import audit, batches
+from domain.dates import parse_date, parse_range
+
+
+def _print_json(body: object) -> None:
+    print(json.dumps(body, ensure_ascii=False, indent=2))
+
+
+def _options(args: argparse.Namespace, ctx: AppContext) -> batches.BatchOptions:
+    settings = ctx.settings
+    return batches.BatchOptions(
+        period=parse_range(args.range, settings.today()),
+        method=args.method,
+        payment_type=settings.payment_type(args.type),
+        payment_date=parse_date(args.date) if args.date else settings.today(),
+        batch_id=args.batch_id,
+        minimum=args.minimum,
+        allow_overlap=args.allow_overlap,
+    )
+
+
+def _cmd_pay(args: argparse.Namespace, ctx: AppContext) -> int:
+    options = _options(args, ctx)
+    if not args.yes:
+        with ctx.db.read() as session:
+            plan = batches.plan_batch(session, options)
+        _print_json(plan_json(plan)) if args.format == "json" else print(plan_text(plan))
+        return 0
+    policy = batches.ApprovalPolicy(frozenset({ctx.actor}), trusted_operator=True)
+    now = ctx.settings.now()
+    with ctx.db.write() as session:
+        batch = batches.request_batch(session, options, actor=ctx.actor, now=now)
+        batch_id = batch.batch_id
+    with ctx.db.write() as session:
+        posted = batches.approve_batch(session, batch_id, actor=ctx.actor, policy=policy, now=now)
+        _print_json(batch_json(posted)) if args.format == "json" else print(batch_text(posted))
+    return 0
+
+
+def _cmd_batch_list(args: argparse.Namespace, ctx: AppContext) -> int:
+    with ctx.db.read() as session:
+        found = batches.list_batches(session, limit=args.limit)
+        if args.format == "json":
+            _print_json([batch_json(batch) for batch in found])
+        else:
+            print(batch_list_text(found))
+    return 0
+
+
+def _cmd_batch_show(args: argparse.Namespace, ctx: AppContext) -> int:
+    with ctx.db.read() as session:
+        batch = batches.get_batch(session, args.id)
+        _print_json(batch_json(batch)) if args.format == "json" else print(batch_text(batch))
+    return 0
+
+
+def _cmd_batch_void(args: argparse.Namespace, ctx: AppContext) -> int:
+    with ctx.db.write() as session:
+        batch = batches.void_batch(session, args.id, actor=ctx.actor, reason=args.reason, now=ctx.settings.now())
+        print(f"{batch.batch_id} voided: reversing entries recorded, the original payments stay in the ledger.")
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace, ctx: AppContext) -> int:
+    since = None
+    if args.since:
+        since = datetime.combine(parse_date(args.since), time.min, tzinfo=timezone.utc)
+    with ctx.db.read() as session:
+        lines = audit.read_log(session, since)
+    if args.format == "json":
+        _print_json([{"at": line.at.isoformat(), "actor": line.actor, "action": line.action,
+                      "subject": line.subject, "detail": line.detail} for line in lines])
+        return 0
+    for line in lines:
+        detail = ", ".join(f"{key}={value}" for key, value in sorted(line.detail.items()))
+        print(f"{line.at:%Y-%m-%d %H:%M:%S}  {line.actor:<16}  {line.action:<16}  {line.subject}  {detail}".rstrip())
+    if not lines:
+        print("The audit log is empty" + (f" since {args.since}." if args.since else "."))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    pay = sub.add_parser("pay", help="preview a batch paying every partner on the report; --yes posts it")
+    pay.add_argument("range")
+    pay.add_argument("--method", required=True, choices=batches.METHODS)
+    pay.add_argument("--type", help="payment type (default: the first configured, Check)")
+    pay.add_argument("--batch-id", help="default Batch-YYYYMMDD from the payment date")
+    pay.add_argument("--date", help="payment date YYYY-MM-DD (default today)")
+    pay.add_argument("--minimum", help="skip lines under this amount, in each line's currency")
+    pay.add_argument("--allow-overlap", action="store_true", help="pay partners already paid for an overlapping range")
+    pay.add_argument("--format", choices=("table", "json"), default="table")
+    pay.add_argument("--yes", action="store_true", help="request and post at once, as the terminal operator")
+    pay.set_defaults(handler=_cmd_pay)
+
+    batch = sub.add_parser("batch", help="list, show, void, export or print payment batches")
+    actions = batch.add_subparsers(dest="batch_command", required=True, parser_class=sub._parser_class)  # noqa: SLF001
+    listing = actions.add_parser("list")
+    listing.add_argument("--format", choices=("table", "json"), default="table")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.set_defaults(handler=_cmd_batch_list)
+    show = actions.add_parser("show")
+    show.add_argument("id")
+    show.add_argument("--format", choices=("table", "json"), default="table")
+    show.set_defaults(handler=_cmd_batch_show)
+    void = actions.add_parser("void")
+    void.add_argument("id")
+    void.add_argument("--reason", required=True)
+    void.set_defaults(handler=_cmd_batch_void)
+    from bot import cli_files
+
+    cli_files.register_batch_files(actions)
+
+    log = sub.add_parser("audit", help="the audit log: who changed what, and when")
+    log.add_argument("--since", metavar="DATE")
+    log.add_argument("--format", choices=("table", "json"), default="table")
+    log.set_defaults(handler=_cmd_audit)

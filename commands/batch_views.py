@@ -1,0 +1,113 @@
+"""Batches as scripts and people read them: the JSON shape of SPEC §5 and a terminal table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commands.text_table import render
+from domain.batches import Plan, PlannedLine, currency_totals, frozen_lines
+from domain.models import Batch
+from domain.money import format_display, format_plain
+
+
+def _json_body(batch_id: str, status: str, options, lines: list[PlannedLine], skipped: list[PlannedLine]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return {
+        "batch_id": batch_id,
+        "status": status,
+        "method": options.method,
+        "payment_type": options.payment_type,
+        "payment_date": options.payment_date.isoformat(),
+        "start": options.period.start.isoformat(),
+        "end": options.period.end.isoformat(),
+        "lines": [
+            {"partner_code": line.partner_code, "amount": format_plain(line.amount, line.currency), "currency": line.currency}
+            for line in lines
+        ],
+        "skipped": [{"partner_code": line.partner_code, "reason": line.skip_reason} for line in skipped],
+        "totals": [
+            {"currency": total.currency, "amount": format_plain(total.amount, total.currency), "count": total.count}
+            for total in currency_totals(lines)
+        ],
+    }
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    body = _json_body(plan.batch_id, "preview", plan.options, plan.lines, plan.skipped)
+    if plan.conflicts:
+        body["conflicts"] = [{"partner_code": code, "batch_ids": ids} for code, ids in sorted(plan.conflicts.items())]
+    return body
+
+
+def batch_json(batch: Batch) -> dict[str, Any]:
+    from domain.batches import batch_options
+
+    lines, skipped = frozen_lines(batch)
+    body = _json_body(batch.batch_id, batch.status, batch_options(batch), lines, skipped)
+    body["requested_by"] = batch.requested_by
+    if batch.status == "posted" or batch.status == "voided":
+        body["approved_by"] = batch.decided_by
+    if batch.status == "rejected":
+        body["rejected_by"] = batch.decided_by
+    if batch.status == "voided":
+        body["voided_by"] = batch.voided_by
+        body["void_reason"] = batch.void_reason
+    return body
+
+
+def lines_table(lines: list[PlannedLine], skipped: list[PlannedLine]) -> str:
+    rows = [[line.partner_code, line.partner_name, line.currency, format_display(line.amount, line.currency), ""]
+            for line in lines]
+    rows += [[line.partner_code, line.partner_name, line.currency, "", f"skipped: {line.skip_reason}"]
+             for line in skipped]
+    return render(("Code", "Partner", "Cur", "Amount", "Note"), rows, (False, False, False, True, False), max_width=60)
+
+
+def totals_text(lines: list[PlannedLine]) -> str:
+    return ", ".join(
+        f"{format_display(total.amount, total.currency)} to {total.count} partner(s)" for total in currency_totals(lines)
+    ) or "nothing"
+
+
+def plan_text(plan: Plan) -> str:
+    o = plan.options
+    head = (
+        f"Preview of {plan.batch_id}: {o.method} for {o.period}, {o.payment_type}, paid {o.payment_date}"
+        + (f", minimum {o.minimum}" if o.minimum else "")
+    )
+    parts = [head, lines_table(plan.lines, plan.skipped), f"Total: {totals_text(plan.lines)}"]
+    if plan.conflicts:
+        parts.append(conflicts_text(plan.conflicts))
+    return "\n".join(parts)
+
+
+def conflicts_text(conflicts: dict[str, list[str]]) -> str:
+    listed = "; ".join(f"{code} in {', '.join(ids)}" for code, ids in sorted(conflicts.items())[:10])
+    more = f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
+    return f"Already paid for an overlapping range: {listed}{more}"
+
+
+def batch_text(batch: Batch) -> str:
+    lines, skipped = frozen_lines(batch)
+    facts = [
+        f"{batch.batch_id}: {batch.status}",
+        f"  range {batch.start_date}..{batch.end_date}, method {batch.method}, {batch.payment_type}, paid {batch.payment_date}",
+        f"  requested by {batch.requested_by} at {batch.requested_at:%Y-%m-%d %H:%M} UTC",
+    ]
+    if batch.decided_by:
+        facts.append(f"  {'approved' if batch.status in ('posted', 'voided') else 'rejected'} by {batch.decided_by} at {batch.decided_at:%Y-%m-%d %H:%M} UTC")
+    if batch.decision_note:
+        facts.append(f"  note: {batch.decision_note}")
+    if batch.voided_by:
+        facts.append(f"  voided by {batch.voided_by} at {batch.voided_at:%Y-%m-%d %H:%M} UTC: {batch.void_reason}")
+    return "\n".join([*facts, lines_table(lines, skipped), f"Total: {totals_text(lines)}"])
+
+
+def batch_list_text(batches: list[Batch]) -> str:
+    if not batches:
+        return "No batches yet."
+    rows = [
+        [b.batch_id, b.status, f"{b.start_date}..{b.end_date}", b.method, b.payment_type,
+         totals_text(frozen_lines(b)[0])]
+        for b in batches
+    ]
+    return render(("Batch", "Status", "Range", "Method", "Type", "Total"), rows, (False,) * 6, max_width=60)

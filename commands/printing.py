@@ -1,0 +1,32 @@
+"""Printed ledgers for a report or for a batch (the copy that goes in the envelope with the check)."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from sqlalchemy.orm import Session
+
+from commands.pdf_ledgers import BatchStamp, write_ledgers_pdf
+from domain.batches import frozen_lines
+from domain.dates import DateRange
+from domain.ledger import LedgerReport, iter_partner_ledgers, partners_by_ids, partners_on_report
+from domain.models import Batch
+
+
+def report_ledgers_pdf(session: Session, report: LedgerReport, out: BinaryIO, *, organisation: str, paper: str) -> int:
+    ledgers = iter_partner_ledgers(session, report.range, partners_on_report(session, report))
+    return write_ledgers_pdf(ledgers, out, organisation=organisation, paper=paper)
+
+
+def batch_ledgers_pdf(session: Session, batch: Batch, out: BinaryIO, *, organisation: str, paper: str) -> int:
+    """Each paid partner's ledger for the batch's range, stamped with what the batch paid them."""
+    paid, _ = frozen_lines(batch)
+    period = DateRange(batch.start_date, batch.end_date)
+    found = partners_by_ids(session, (line.partner_id for line in paid))
+    partners = sorted((found[line.partner_id] for line in paid), key=lambda p: p.code)
+    stamp = BatchStamp(
+        batch_id=batch.batch_id, payment_date=batch.payment_date, payment_type=batch.payment_type,
+        amounts={line.partner_id: (line.amount, line.currency) for line in paid},
+    )
+    return write_ledgers_pdf(iter_partner_ledgers(session, period, partners), out, organisation=organisation,
+                             paper=paper, stamp=stamp)

@@ -1,0 +1,501 @@
+"""Payment batches (SPEC §3): plan, request, approve (post exactly once), reject, void.
+
+A batch's lines are computed and frozen when it is requested. Approval posts them in one write
+transaction: the status moves from `pending` to `posted` through a conditional UPDATE whose row
+count must be 1, in the same transaction as the payment entries, and the entries' unique
+(partner, kind, reference) key is the batch ID, so no path can post a batch twice. On PostgreSQL
+every batch state change also takes one transaction-scoped advisory lock, which serialises the
+double-payment check with the posting it guards (SQLite's BEGIN IMMEDIATE already does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.orm import Session
+
+from domain import audit
+from domain.dates import DateRange
+from domain.ledger import LedgerRow, ledger_report
+from domain.models import PAYMENT, Batch, BatchLine, Entry, Partner
+from domain.money import format_display, to_decimal
+
+METHODS = ("commission", "beginning-plus-commission", "ending-balance")
+PENDING, POSTED, REJECTED, VOIDED = "pending", "posted", "rejected", "voided"
+_BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_BATCH_LOCK_KEY = 7_420_150_624
+POSTING_CHUNK = 2_000
+
+
+class BatchError(ValueError):
+    """A batch request or decision that cannot be carried out; the message says why."""
+
+
+class BatchIdTaken(BatchError):
+    pass
+
+
+class UnknownBatch(BatchError, LookupError):
+    pass
+
+
+class NotAllowed(BatchError):
+    pass
+
+
+class AlreadyDecided(BatchError):
+    pass
+
+
+class OverlapRefused(BatchError):
+    def __init__(self, conflicts: dict[str, list[str]]) -> None:
+        self.conflicts = conflicts
+        ids = sorted({batch_id for ids in conflicts.values() for batch_id in ids})
+        partners = ", ".join(sorted(conflicts)[:5]) + (" …" if len(conflicts) > 5 else "")
+        super().__init__(
+            f"{len(conflicts)} partner(s) ({partners}) were already paid for an overlapping range "
+            f"in batch {', '.join(ids)}; void that batch or allow the overlap explicitly"
+        )
+
+
+class StaleBatch(BatchError):
+    def __init__(self, batch_id: str, changes: list[str]) -> None:
+        self.changes = changes
+        shown = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
+        super().__init__(
+            f"{batch_id} was not posted: the ledger changed since it was requested ({shown}). "
+            "It is now rejected; request a fresh batch."
+        )
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    period: DateRange
+    method: str
+    payment_type: str
+    payment_date: date
+    batch_id: str | None = None
+    minimum: str | None = None
+    allow_overlap: bool = False
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    partner_id: int
+    partner_code: str
+    partner_name: str
+    currency: str
+    amount: int
+    beginning_balance: int
+    commissions: int
+    clawbacks: int
+    payments: int
+    ending_balance: int
+    skip_reason: str | None = None
+
+    @property
+    def figures(self) -> tuple[int, int, int, int, int, int]:
+        return (self.amount, self.beginning_balance, self.commissions, self.clawbacks, self.payments,
+                self.ending_balance)
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    currency: str
+    amount: int
+    count: int
+
+
+@dataclass
+class Plan:
+    """A batch as it would be: what a preview shows and what a request freezes."""
+
+    batch_id: str
+    options: BatchOptions
+    lines: list[PlannedLine]
+    skipped: list[PlannedLine]
+    conflicts: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def totals(self) -> list[CurrencyTotal]:
+        return currency_totals(self.lines)
+
+
+def currency_totals(lines: Iterable[PlannedLine]) -> list[CurrencyTotal]:
+    sums: dict[str, list[int]] = {}
+    for line in lines:
+        entry = sums.setdefault(line.currency, [0, 0])
+        entry[0] += line.amount
+        entry[1] += 1
+    return [CurrencyTotal(currency, amount, count) for currency, (amount, count) in sorted(sums.items())]
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    """Who may decide a batch. The transport supplies the approvers it resolved (users and groups)."""
+
+    approvers: frozenset[str]
+    require_separate_approver: bool = True
+    trusted_operator: bool = False
+
+    def check(self, actor: str, requested_by: str) -> None:
+        if self.trusted_operator:
+            return
+        if actor not in self.approvers:
+            raise NotAllowed("you are not one of the payout approvers")
+        if self.require_separate_approver and actor == requested_by:
+            raise NotAllowed("the person who requested a batch cannot approve it; another approver must")
+
+
+# ---- planning ---------------------------------------------------------------------------------
+
+
+def parse_minimum(text: str | None) -> Decimal | None:
+    if text is None or not str(text).strip():
+        return None
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise BatchError(f"minimum '{text}' is not a number") from None
+    if not value.is_finite() or value < 0:
+        raise BatchError(f"minimum '{text}' must be zero or more")
+    return value
+
+
+def amount_for(method: str, row: LedgerRow) -> int:
+    if method == "commission":
+        return row.commissions
+    if method == "beginning-plus-commission":
+        return row.beginning_balance + row.commissions
+    if method == "ending-balance":
+        return row.ending_balance
+    raise BatchError(f"unknown method '{method}' (one of: {', '.join(METHODS)})")
+
+
+def _plan_line(row: LedgerRow, method: str, minimum: Decimal | None, inactive: bool) -> PlannedLine:
+    amount = amount_for(method, row)
+    reason = None
+    if inactive:
+        reason = "partner is inactive"
+    elif amount <= 0:
+        reason = f"nothing owed ({format_display(amount, row.currency)})"
+    elif minimum is not None and to_decimal(amount, row.currency) < minimum:
+        reason = f"under the minimum of {minimum} {row.currency} ({format_display(amount, row.currency)})"
+    return PlannedLine(
+        row.partner_id, row.partner_code, row.partner_name, row.currency, amount,
+        row.beginning_balance, row.commissions, row.clawbacks, row.payments, row.ending_balance, reason,
+    )
+
+
+def validate_options(options: BatchOptions) -> None:
+    if options.method not in METHODS:
+        raise BatchError(f"unknown method '{options.method}' (one of: {', '.join(METHODS)})")
+    if options.batch_id is not None and not _BATCH_ID.match(options.batch_id):
+        raise BatchError(
+            f"batch ID '{options.batch_id}' must be 1-64 letters, digits, '.', '_' or '-' (like Batch-20150624)"
+        )
+    parse_minimum(options.minimum)
+
+
+def _lock_batches(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _BATCH_LOCK_KEY})
+
+
+def _next_batch_id(session: Session, payment_date: date) -> str:
+    base = f"Batch-{payment_date:%Y%m%d}"
+    taken = set(session.scalars(select(Batch.batch_id).where(Batch.batch_id.like(f"{base}%"))))
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}-{suffix}" in taken:
+        suffix += 1
+    return f"{base}-{suffix}"
+
+
+def _describe_batch(batch: Batch) -> str:
+    who = batch.decided_by or batch.requested_by
+    return f"{batch.status} batch {batch.batch_id} ({batch.start_date}..{batch.end_date}, by {who})"
+
+
+def _choose_batch_id(session: Session, options: BatchOptions) -> str:
+    if options.batch_id is None:
+        return _next_batch_id(session, options.payment_date)
+    existing = session.scalar(select(Batch).where(Batch.batch_id == options.batch_id))
+    if existing is not None:
+        raise BatchIdTaken(f"batch ID '{options.batch_id}' is already taken by the {_describe_batch(existing)}")
+    return options.batch_id
+
+
+def find_conflicts(
+    session: Session, period: DateRange, partner_ids: Sequence[int], *, excluding: int | None = None
+) -> dict[str, list[str]]:
+    """Partners already paid by a posted, not voided, batch whose range overlaps `period`."""
+    wanted = set(partner_ids)
+    query = (
+        select(Partner.code, BatchLine.partner_id, Batch.batch_id)
+        .join(Batch, Batch.id == BatchLine.batch_pk)
+        .join(Partner, Partner.id == BatchLine.partner_id)
+        .where(
+            Batch.status == POSTED,
+            Batch.start_date <= period.end,
+            Batch.end_date >= period.start,
+            BatchLine.skip_reason.is_(None),
+        )
+        .order_by(Batch.batch_id)
+    )
+    if excluding is not None:
+        query = query.where(Batch.id != excluding)
+    conflicts: dict[str, list[str]] = {}
+    for code, partner_id, batch_id in session.execute(query):
+        if partner_id in wanted:
+            conflicts.setdefault(code, []).append(batch_id)
+    return conflicts
+
+
+def _planned_lines(session: Session, options: BatchOptions) -> tuple[list[PlannedLine], list[PlannedLine]]:
+    minimum = parse_minimum(options.minimum)
+    inactive = set(session.scalars(select(Partner.id).where(Partner.status != "active")))
+    planned = [
+        _plan_line(row, options.method, minimum, row.partner_id in inactive)
+        for row in ledger_report(session, options.period).rows
+    ]
+    return [p for p in planned if p.skip_reason is None], [p for p in planned if p.skip_reason is not None]
+
+
+def plan_batch(session: Session, options: BatchOptions) -> Plan:
+    """What the batch would pay; reserves nothing (a preview)."""
+    validate_options(options)
+    lines, skipped = _planned_lines(session, options)
+    batch_id = _choose_batch_id(session, options)
+    conflicts = find_conflicts(session, options.period, [line.partner_id for line in lines])
+    return Plan(batch_id, options, lines, skipped, conflicts)
+
+
+def fingerprint(lines: Iterable[PlannedLine]) -> str:
+    digest = hashlib.sha256()
+    for line in sorted(lines, key=lambda item: item.partner_id):
+        digest.update(repr((line.partner_id, line.currency, *line.figures)).encode())
+    return digest.hexdigest()
+
+
+# ---- requesting -------------------------------------------------------------------------------
+
+
+def request_batch(
+    session: Session, options: BatchOptions, *, actor: str, now: datetime, origin_channel: str | None = None
+) -> Batch:
+    """Freeze a plan as a pending batch; refused when it would pay someone twice, unless overridden."""
+    _lock_batches(session)
+    plan = plan_batch(session, options)
+    if not plan.lines:
+        raise BatchError(f"nobody is owed anything for {options.period} by the {options.method} method")
+    if plan.conflicts and not options.allow_overlap:
+        raise OverlapRefused(plan.conflicts)
+    batch = Batch(
+        batch_id=plan.batch_id, status=PENDING, method=options.method,
+        start_date=options.period.start, end_date=options.period.end,
+        payment_type=options.payment_type, payment_date=options.payment_date,
+        minimum=str(parse_minimum(options.minimum)) if options.minimum else None,
+        allow_overlap=options.allow_overlap, fingerprint=fingerprint(plan.lines),
+        requested_by=actor, requested_at=now, origin_channel=origin_channel,
+    )
+    session.add(batch)
+    session.flush()
+    session.execute(
+        insert(BatchLine),
+        [
+            {
+                "batch_pk": batch.id, "partner_id": line.partner_id, "amount": line.amount,
+                "currency": line.currency, "beginning_balance": line.beginning_balance,
+                "commissions": line.commissions, "clawbacks": line.clawbacks, "payments": line.payments,
+                "ending_balance": line.ending_balance, "skip_reason": line.skip_reason,
+            }
+            for line in plan.lines + plan.skipped
+        ],
+    )
+    audit.record(
+        session, actor, "batch.request", plan.batch_id, range=str(options.period), method=options.method,
+        payment_type=options.payment_type, payment_date=options.payment_date.isoformat(),
+        lines=len(plan.lines), skipped=len(plan.skipped), allow_overlap=options.allow_overlap,
+        totals={t.currency: t.amount for t in plan.totals},
+    )
+    session.expire(batch, ["lines"])
+    return batch
+
+
+# ---- deciding ---------------------------------------------------------------------------------
+
+
+def get_batch(session: Session, batch_id: str) -> Batch:
+    batch = session.scalar(select(Batch).where(Batch.batch_id == batch_id))
+    if batch is None:
+        raise UnknownBatch(f"no batch with ID '{batch_id}'")
+    return batch
+
+
+def list_batches(session: Session, limit: int = 50) -> list[Batch]:
+    return list(session.scalars(select(Batch).order_by(Batch.requested_at.desc(), Batch.id.desc()).limit(limit)))
+
+
+def batch_options(batch: Batch) -> BatchOptions:
+    return BatchOptions(
+        DateRange(batch.start_date, batch.end_date), batch.method, batch.payment_type, batch.payment_date,
+        batch.batch_id, batch.minimum, batch.allow_overlap,
+    )
+
+
+def frozen_lines(batch: Batch) -> tuple[list[PlannedLine], list[PlannedLine]]:
+    planned = [
+        PlannedLine(
+            line.partner_id, line.partner.code, line.partner.name, line.currency, line.amount,
+            line.beginning_balance, line.commissions, line.clawbacks, line.payments, line.ending_balance,
+            line.skip_reason,
+        )
+        for line in batch.lines
+    ]
+    return [p for p in planned if p.skip_reason is None], [p for p in planned if p.skip_reason is not None]
+
+
+def _refuse_if_decided(batch: Batch, wanted: str) -> None:
+    if batch.status == wanted == POSTED:
+        raise AlreadyDecided(f"{batch.batch_id} was already posted by {batch.decided_by} at {batch.decided_at:%Y-%m-%d %H:%M} UTC")
+    if batch.status != PENDING:
+        by = batch.voided_by if batch.status == VOIDED else batch.decided_by
+        raise AlreadyDecided(f"{batch.batch_id} is already {batch.status} (by {by}); nothing was changed")
+
+
+def _changes(batch: Batch, paid: list[PlannedLine], session: Session) -> list[str]:
+    """What moved in the ledger of each paid partner since the batch was requested."""
+    current = {row.partner_id: row for row in ledger_report(session, DateRange(batch.start_date, batch.end_date), include_all=True).rows}
+    minimum = parse_minimum(batch.minimum)
+    changes = []
+    for line in paid:
+        row = current.get(line.partner_id)
+        now_line = _plan_line(row, batch.method, minimum, False) if row else None
+        if now_line is None or now_line.figures != line.figures:
+            before = format_display(line.amount, line.currency)
+            after = format_display(now_line.amount, line.currency) if now_line else "gone"
+            changes.append(f"{line.partner_code}: amount {before} → {after}" + _figure_changes(line, now_line))
+    return changes
+
+
+def _figure_changes(before: PlannedLine, after: PlannedLine | None) -> str:
+    if after is None:
+        return ""
+    names = ("beginning balance", "commissions", "clawbacks", "payments")
+    moved = [
+        f"{name} {format_display(old, before.currency)} → {format_display(new, before.currency)}"
+        for name, old, new in zip(names, before.figures[1:5], after.figures[1:5], strict=True)
+        if old != new
+    ]
+    return f" ({', '.join(moved)})" if moved else ""
+
+
+def _claim(session: Session, batch: Batch, source: str, target: str, **values: object) -> None:
+    """The state transition itself: one row must move from `source`, or someone else got there first."""
+    moved = session.execute(
+        update(Batch).where(Batch.id == batch.id, Batch.status == source).values(status=target, **values)
+    ).rowcount
+    if moved != 1:
+        raise AlreadyDecided(f"{batch.batch_id} was decided by someone else at the same moment; nothing was changed")
+
+
+def _insert_payment_chunk(session: Session, rows: list[dict]) -> None:
+    session.execute(insert(Entry), rows)
+
+
+def approve_batch(
+    session: Session, batch_id: str, *, actor: str, policy: ApprovalPolicy, now: datetime,
+    insert_chunk: Callable[[Session, list[dict]], None] = _insert_payment_chunk,
+) -> Batch:
+    """Post a pending batch: one payment entry per line, dated at the payment date, exactly once."""
+    _lock_batches(session)
+    batch = get_batch(session, batch_id)
+    _refuse_if_decided(batch, POSTED)
+    policy.check(actor, batch.requested_by)
+    paid, _ = frozen_lines(batch)
+    changes = _changes(batch, paid, session)
+    if changes:
+        _claim(session, batch, PENDING, REJECTED, decided_by=actor, decided_at=now,
+               decision_note="ledger changed since the request: " + "; ".join(changes[:20]))
+        audit.record(session, actor, "batch.stale", batch_id, changes=changes[:100])
+        session.commit()
+        raise StaleBatch(batch_id, changes)
+    if not batch.allow_overlap:
+        conflicts = find_conflicts(session, batch_options(batch).period, [p.partner_id for p in paid], excluding=batch.id)
+        if conflicts:
+            raise OverlapRefused(conflicts)
+    _claim(session, batch, PENDING, POSTED, decided_by=actor, decided_at=now)
+    rows = [
+        {
+            "partner_id": line.partner_id, "kind": PAYMENT, "amount": line.amount, "currency": line.currency,
+            "effective_date": batch.payment_date, "reference": batch.batch_id,
+            "description": f"{batch.payment_type} payment, {batch.batch_id}", "recorded_at": now,
+            "recorded_by": actor, "batch_pk": batch.id, "payment_type": batch.payment_type,
+        }
+        for line in paid
+    ]
+    for offset in range(0, len(rows), POSTING_CHUNK):
+        insert_chunk(session, rows[offset : offset + POSTING_CHUNK])
+    audit.record(session, actor, "batch.post", batch_id, lines=len(rows),
+                 totals={t.currency: t.amount for t in currency_totals(paid)})
+    session.refresh(batch)
+    return batch
+
+
+def reject_batch(session: Session, batch_id: str, *, actor: str, policy: ApprovalPolicy, now: datetime,
+                 reason: str = "") -> Batch:
+    """Decline a pending batch; approvers may, and so may the person who requested it."""
+    _lock_batches(session)
+    batch = get_batch(session, batch_id)
+    _refuse_if_decided(batch, REJECTED)
+    if actor != batch.requested_by:
+        ApprovalPolicy(policy.approvers, False, policy.trusted_operator).check(actor, batch.requested_by)
+    _claim(session, batch, PENDING, REJECTED, decided_by=actor, decided_at=now, decision_note=reason or None)
+    audit.record(session, actor, "batch.reject", batch_id, reason=reason)
+    session.refresh(batch)
+    return batch
+
+
+def void_batch(session: Session, batch_id: str, *, actor: str, reason: str, now: datetime) -> Batch:
+    """Record reversing entries dated like the payments they reverse; the originals stay."""
+    if not reason.strip():
+        raise BatchError("voiding a batch needs a reason")
+    _lock_batches(session)
+    batch = get_batch(session, batch_id)
+    if batch.status != POSTED:
+        raise BatchError(f"{batch_id} is {batch.status}; only a posted batch can be voided")
+    _claim(session, batch, POSTED, VOIDED, voided_by=actor, voided_at=now, void_reason=reason.strip())
+    originals = session.execute(
+        select(Entry.id, Entry.partner_id, Entry.amount, Entry.currency, Entry.effective_date, Entry.payment_type)
+        .where(Entry.batch_pk == batch.id, Entry.kind == PAYMENT, Entry.reverses_id.is_(None))
+    ).all()
+    session.execute(
+        insert(Entry),
+        [
+            {
+                "partner_id": partner_id, "kind": PAYMENT, "amount": -amount, "currency": currency,
+                "effective_date": day, "reference": f"{batch_id}:void", "description": f"Void of {batch_id}: {reason.strip()}",
+                "recorded_at": now, "recorded_by": actor, "batch_pk": batch.id, "payment_type": payment_type,
+                "reverses_id": entry_id,
+            }
+            for entry_id, partner_id, amount, currency, day, payment_type in originals
+        ],
+    )
+    audit.record(session, actor, "batch.void", batch_id, reason=reason.strip(), entries=len(originals))
+    session.refresh(batch)
+    return batch
+
+
+def remember_announcement(session: Session, batch_id: str, channel: str, ref: str) -> None:
+    """Where the approval request was posted, so its message can be updated after the decision."""
+    session.execute(
+        update(Batch).where(Batch.batch_id == batch_id).values(announcement_channel=channel, announcement_ref=ref)
+    )
