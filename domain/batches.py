@@ -421,6 +421,10 @@ def approve_batch(
     _refuse_if_decided(batch, POSTED)
     policy.check(actor, batch.requested_by)
     paid, _ = frozen_lines(batch)
+    if not batch.allow_overlap:
+        conflicts = find_conflicts(session, batch_options(batch).period, [p.partner_id for p in paid], excluding=batch.id)
+        if conflicts:
+            raise OverlapRefused(conflicts)
     changes = _changes(batch, paid, session)
     if changes:
         _claim(session, batch, PENDING, REJECTED, decided_by=actor, decided_at=now,
@@ -428,10 +432,6 @@ def approve_batch(
         audit.record(session, actor, "batch.stale", batch_id, changes=changes[:100])
         session.commit()
         raise StaleBatch(batch_id, changes)
-    if not batch.allow_overlap:
-        conflicts = find_conflicts(session, batch_options(batch).period, [p.partner_id for p in paid], excluding=batch.id)
-        if conflicts:
-            raise OverlapRefused(conflicts)
     _claim(session, batch, PENDING, POSTED, decided_by=actor, decided_at=now)
     rows = [
         {
