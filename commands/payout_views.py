@@ -1,0 +1,151 @@
+"""Replies about batches: previews, the request form, approval requests and decisions."""
+
+from __future__ import annotations
+
+import json
+
+from commands.batch_views import conflicts_text
+from commands.reply import Attachment, Button, Field, Figure, Form, Reply, Section, Style, Table, Target
+from domain.batches import METHODS, BatchOptions, Plan, PlannedLine, batch_options, currency_totals, frozen_lines
+from domain.dates import DateRange, parse_date
+from domain.models import Batch
+from domain.money import format_display
+from domain.settings import Settings
+
+PREVIEW_ROWS = 15
+
+APPROVE = "payout.approve"
+REJECT = "payout.reject"
+SUBMIT = "payout.submit"
+START = "payout.start"
+REQUEST_FORM = "payout.request"
+METHOD_LABELS = {
+    "commission": "Commission for the range",
+    "beginning-plus-commission": "Beginning balance + commission",
+    "ending-balance": "Ending balance",
+}
+
+
+def encode_options(options: BatchOptions) -> str:
+    """Options travel in a button's value, so a click carries exactly what was previewed."""
+    return json.dumps({
+        "range": str(options.period), "method": options.method, "type": options.payment_type,
+        "date": options.payment_date.isoformat(), "batch": options.batch_id, "min": options.minimum,
+        "overlap": options.allow_overlap,
+    }, separators=(",", ":"))
+
+
+def decode_options(value: str) -> BatchOptions:
+    data = json.loads(value)
+    start, _, end = data["range"].partition("..")
+    return BatchOptions(
+        DateRange(parse_date(start), parse_date(end)), data["method"], data["type"], parse_date(data["date"]),
+        data.get("batch"), data.get("min"), bool(data.get("overlap")),
+    )
+
+
+def totals_figures(lines: list[PlannedLine]) -> list[Figure]:
+    return [
+        Figure(f"Total {total.currency}", f"{format_display(total.amount, total.currency)} to {total.count} partner(s)")
+        for total in currency_totals(lines)
+    ]
+
+
+def lines_table(lines: list[PlannedLine], skipped: list[PlannedLine], *, limit: int = PREVIEW_ROWS) -> Table:
+    rows = tuple(
+        (line.partner_code, line.partner_name, format_display(line.amount, line.currency))
+        for line in sorted(lines, key=lambda item: -item.amount)[:limit]
+    )
+    caption = f"Largest {limit} of {len(lines)} payments" if len(lines) > limit else ""
+    if skipped:
+        caption = (caption + "; " if caption else "") + f"{len(skipped)} partner(s) skipped"
+    return Table(("Code", "Partner", "Amount"), rows, (False, False, True), caption)
+
+
+def skipped_section(skipped: list[PlannedLine], limit: int = 10) -> list[Section]:
+    if not skipped:
+        return []
+    listed = "\n".join(f"{line.partner_code} {line.partner_name}: {line.skip_reason}" for line in skipped[:limit])
+    more = f"\n… and {len(skipped) - limit} more" if len(skipped) > limit else ""
+    return [Section(listed + more, title="Skipped")]
+
+
+def _summary_figures(options: BatchOptions, batch_id: str) -> list[Figure]:
+    figures = [
+        Figure("Batch ID", batch_id), Figure("Range", str(options.period)),
+        Figure("Method", METHOD_LABELS[options.method]), Figure("Payment type", options.payment_type),
+        Figure("Payment date", options.payment_date.isoformat()),
+    ]
+    if options.minimum:
+        figures.append(Figure("Minimum", options.minimum))
+    return figures
+
+
+def preview_reply(plan: Plan) -> Reply:
+    sections = skipped_section(plan.skipped)
+    buttons = [Button("Submit for approval", SUBMIT, encode_options(plan.options), Style.PRIMARY)]
+    if plan.conflicts and not plan.options.allow_overlap:
+        sections.insert(0, Section(conflicts_text(plan.conflicts) + ". Submitting is refused unless the overlap is "
+                                   "allowed (overlap=allow).", title="Already paid"))
+        buttons = []
+    if not plan.lines:
+        return Reply(f"Nobody is owed anything for {plan.options.period} by the {plan.options.method} method.",
+                     sections=sections, private=True)
+    return Reply(
+        f"Preview of {plan.batch_id}: {len(plan.lines)} payment(s)",
+        figures=_summary_figures(plan.options, plan.batch_id)[1:] + totals_figures(plan.lines),
+        table=lines_table(plan.lines, plan.skipped), sections=sections, buttons=buttons, private=True,
+    )
+
+
+def request_form(period: DateRange, settings: Settings, suggested_id: str) -> Reply:
+    fields = (
+        Field("range", "Date range", str(period), hint="YYYY-MM-DD..YYYY-MM-DD"),
+        Field("method", "Amount method", "ending-balance", choices=METHODS),
+        Field("type", "Payment type", settings.payment_types[0], choices=settings.payment_types),
+        Field("batch", "Batch ID", suggested_id, hint="Batch-YYYYMMDD by default"),
+        Field("date", "Payment date", settings.today().isoformat(), hint="YYYY-MM-DD"),
+        Field("min", "Minimum payout", "", required=False, hint="skip lines under this amount"),
+        Field("overlap", "Pay partners already paid for this range", "no", choices=("no", "allow")),
+    )
+    return Reply(
+        f"Create payments for {period}",
+        form=Form("Create payments", REQUEST_FORM, fields, submit_label="Submit for approval"),
+        private=True,
+    )
+
+
+def approval_request(batch: Batch) -> Reply:
+    lines, skipped = frozen_lines(batch)
+    options = batch_options(batch)
+    return Reply(
+        f"Approval needed: {batch.batch_id}, {len(lines)} payment(s) requested by {batch.requested_by}",
+        figures=_summary_figures(options, batch.batch_id)[1:] + totals_figures(lines),
+        table=lines_table(lines, skipped),
+        sections=skipped_section(skipped),
+        buttons=[
+            Button("Approve", APPROVE, batch.batch_id, Style.PRIMARY,
+                   confirm=f"Post {batch.batch_id}: {len(lines)} payment(s)? This records them in the ledger."),
+            Button("Reject", REJECT, batch.batch_id, Style.DANGER),
+        ],
+        target=Target.APPROVERS,
+    )
+
+
+def decided_request(batch: Batch, headline: str) -> Reply:
+    """The approval request rewritten after the decision: who decided and when, no buttons."""
+    lines, _ = frozen_lines(batch)
+    when = f"{batch.decided_at:%Y-%m-%d %H:%M} UTC" if batch.decided_at else ""
+    sections = [Section(batch.decision_note)] if batch.decision_note else []
+    return Reply(
+        headline,
+        figures=[Figure("Decided by", f"{batch.decided_by} at {when}")]
+        + _summary_figures(batch_options(batch), batch.batch_id)[1:] + totals_figures(lines),
+        sections=sections, target=Target.REPLACE,
+    )
+
+
+def requester_notice(batch: Batch, headline: str, files: list[Attachment] | None = None) -> Reply | None:
+    if not batch.origin_channel:
+        return None
+    return Reply(headline, files=files or [], target=Target.CHANNEL, channel=batch.origin_channel)

@@ -1,0 +1,147 @@
+"""The /payout flow without any transport: preview, form, submit, approve, reject, refusals."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from commands import payout_handlers
+from commands.context import Request
+from commands.payout_views import APPROVE, REJECT, START, SUBMIT, encode_options
+from commands.reply import FormErrors, Target
+from domain.batches import BatchOptions
+from domain.dates import DateRange
+from domain.models import Entry
+from tests.factories import add_entry, add_partner
+
+JUNE = DateRange(date(2015, 6, 1), date(2015, 6, 30))
+APPROVERS = frozenset({"U_BOSS", "U_REQ"})
+
+
+@pytest.fixture
+def ledger(db):
+    with db.write() as s:
+        ann = add_partner(s, "ANN", "Ann <&> Co")
+        bob = add_partner(s, "BOB", "Bob", currency="EUR")
+        add_entry(s, ann, "commission", 10_000, "2015-06-10")
+        add_entry(s, bob, "commission", 2_000, "2015-06-12")
+    return db
+
+
+def req(db, settings, actor: str = "U_REQ", channel: str | None = "C_FIN") -> Request:
+    return Request(db=db, settings=settings, actor=actor, channel=channel, approvers=APPROVERS)
+
+
+def june_options(**overrides) -> BatchOptions:
+    values = dict(period=JUNE, method="ending-balance", payment_type="Check", payment_date=date(2015, 7, 1))
+    values.update(overrides)
+    return BatchOptions(**values)
+
+
+def submitted(ledger, settings) -> str:
+    replies = payout_handlers.handle_action(SUBMIT, encode_options(june_options()), req(ledger, settings))
+    return next(r for r in replies if r.target is Target.APPROVERS).buttons[0].value
+
+
+def test_preview_lists_lines_totals_and_a_submit_button(ledger, settings):
+    [reply] = payout_handlers.preview(req(ledger, settings), june_options())
+    assert reply.headline == "Preview of Batch-20150701: 2 payment(s)"
+    assert {f.label for f in reply.figures} >= {"Total USD", "Total EUR", "Method", "Payment date"}
+    assert [b.action for b in reply.buttons] == [SUBMIT]
+
+
+def test_start_opens_a_form_prefilled_with_defaults(ledger, settings):
+    [reply] = payout_handlers.handle_action(START, "2015-06-01..2015-06-30", req(ledger, settings))
+    defaults = {f.name: f.default for f in reply.form.fields}
+    assert defaults["range"] == "2015-06-01..2015-06-30"
+    assert defaults["method"] == "ending-balance" and defaults["type"] == "Check"
+    assert defaults["batch"] == "Batch-20150715" and defaults["date"] == "2015-07-15"
+
+
+def test_submitting_creates_a_pending_batch_and_asks_the_approvers(ledger, settings):
+    replies = payout_handlers.handle_action(SUBMIT, encode_options(june_options()), req(ledger, settings))
+    ask = next(r for r in replies if r.target is Target.APPROVERS)
+    assert [b.action for b in ask.buttons] == [APPROVE, REJECT]
+    assert ask.buttons[0].confirm and ask.buttons[0].value == "Batch-20150701"
+    with ledger.read() as s:
+        assert s.scalar(select(func.count(Entry.id)).where(Entry.kind == "payment")) == 0
+
+
+def test_approval_posts_rewrites_the_request_and_tells_the_requester_with_the_csv(ledger, settings):
+    batch_id = submitted(ledger, settings)
+    replies = payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_BOSS"))
+    replaced = next(r for r in replies if r.target is Target.REPLACE)
+    notice = next(r for r in replies if r.target is Target.CHANNEL)
+    assert "approved by U_BOSS" in replaced.headline and not replaced.buttons
+    assert notice.channel == "C_FIN" and notice.files[0].filename == "Batch-20150701-payouts.csv"
+    assert b"Batch-20150701,ANN" in notice.files[0].content
+
+
+def test_the_requester_approving_their_own_batch_gets_a_private_reason(ledger, settings):
+    batch_id = submitted(ledger, settings)
+    [reply] = payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_REQ"))
+    assert reply.private and reply.is_error and "cannot approve" in reply.headline
+
+
+def test_a_non_approver_click_is_refused(ledger, settings):
+    batch_id = submitted(ledger, settings)
+    [reply] = payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_NOBODY"))
+    assert reply.is_error and "not one of the payout approvers" in reply.headline
+
+
+def test_a_second_approval_says_who_already_posted(ledger, settings):
+    batch_id = submitted(ledger, settings)
+    payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_BOSS"))
+    [reply] = payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_BOSS"))
+    assert "already posted by U_BOSS" in reply.headline
+
+
+def test_rejecting_tells_the_requester_and_removes_the_buttons(ledger, settings):
+    batch_id = submitted(ledger, settings)
+    replies = payout_handlers.handle_action(REJECT, batch_id, req(ledger, settings, actor="U_BOSS"))
+    assert "rejected by U_BOSS" in replies[0].headline and not replies[0].buttons
+    assert replies[1].channel == "C_FIN"
+
+
+def test_a_stale_batch_is_refused_and_the_request_says_so(ledger, settings):
+    batch_id = submitted(ledger, settings)
+    with ledger.write() as s:
+        from domain.ledger import find_partner
+
+        add_entry(s, find_partner(s, "ANN"), "commission", 500, "2015-06-20")
+    replies = payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_BOSS"))
+    assert "ledger changed" in replies[0].headline and replies[0].target is Target.REPLACE
+    assert any(r.is_error and "ANN: amount $100.00 → $105.00" in r.headline for r in replies)
+
+
+def test_the_form_reports_bad_values_beside_their_fields(ledger, settings):
+    values = {"range": "2015-06", "method": "ending-balance", "type": "Check", "date": "2015-02-30", "batch": ""}
+    with pytest.raises(FormErrors) as caught:
+        payout_handlers.handle_form("payout.request", values, "", req(ledger, settings))
+    assert set(caught.value.errors) == {"date"}
+
+
+def test_the_form_refuses_a_taken_batch_id_beside_the_field(ledger, settings):
+    submitted(ledger, settings)
+    values = {"range": "2015-06", "method": "commission", "type": "PayPal", "date": "2015-07-01",
+              "batch": "Batch-20150701", "overlap": "allow"}
+    with pytest.raises(FormErrors) as caught:
+        payout_handlers.handle_form("payout.request", values, "", req(ledger, settings))
+    assert "Batch-20150701" in caught.value.errors["batch"]
+
+
+def test_a_good_form_submission_requests_the_batch(ledger, settings):
+    values = {"range": "2015-06", "method": "commission", "type": "paypal", "date": "2015-07-02", "batch": ""}
+    replies = payout_handlers.handle_form("payout.request", values, "", req(ledger, settings))
+    assert replies[0].headline.startswith("Batch-20150702 submitted for approval")
+
+
+def test_voiding_from_chat_needs_an_approver(ledger, settings):
+    batch_id = submitted(ledger, settings)
+    payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_BOSS"))
+    [refused] = payout_handlers.void(req(ledger, settings, actor="U_NOBODY"), batch_id, "typo")
+    assert refused.is_error
+    [done] = payout_handlers.void(req(ledger, settings, actor="U_BOSS"), batch_id, "typo")
+    assert "voided by U_BOSS" in done.headline
