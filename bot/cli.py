@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.context import AppContext, UsageProblem
 from commands.ledger_files import ledger_json, partner_ledger_json, write_ledger_csv
 from commands.ledger_text import partner_ledger_table, report_table
-from domain import imports, migrations_runner
+from domain import imports
 from domain.dates import DateError, parse_range
 from domain.db import SchemaError
 from domain.demo import load_demo
@@ -39,6 +39,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_init(args: argparse.Namespace, ctx: AppContext) -> int:
+    from domain import migrations_runner
+
     migrations_runner.upgrade(ctx.db.engine)
     print(f"Database ready: {ctx.db.display_url}")
     return 0
@@ -114,6 +116,8 @@ def _cmd_ledger(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace, ctx: AppContext) -> int:
+    from domain import migrations_runner
+
     migrations_runner.upgrade(ctx.db.engine)
     with ctx.db.write() as session:
         partners, entries = load_demo(

@@ -18,6 +18,8 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.schema_version import HEAD_REVISION
+
 DEFAULT_URL = "sqlite:///payouts.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -85,18 +87,16 @@ class Database:
 
     def check_schema(self) -> None:
         """Refuse to run against a database that `payouts init` has not brought up to date."""
-        from domain.migrations_runner import head_revision
-
         with self.engine.connect() as connection:
             if not inspect(connection).has_table("alembic_version"):
                 raise SchemaError(
                     f"the database {self.display_url} has no schema yet: run `payouts init` first"
                 )
             revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        if revision != head_revision():
+        if revision != HEAD_REVISION:
             raise SchemaError(
                 f"the database {self.display_url} is at schema {revision or 'none'}, "
-                f"this version needs {head_revision()}: run `payouts init` to upgrade it"
+                f"this version needs {HEAD_REVISION}: run `payouts init` to upgrade it"
             )
 
     @property

@@ -285,7 +285,7 @@ def import_entries(
 
     def flush() -> None:
         nonlocal added
-        if refused.count:
+        if refused.count or not chunk:
             chunk.clear()
             return
         payload = [

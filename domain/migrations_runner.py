@@ -1,4 +1,8 @@
-"""Alembic, driven from code: `payouts init` upgrades to head; the schema check compares revisions."""
+"""Alembic, driven from code: `payouts init` upgrades to head.
+
+Only `payouts init` imports this module; the schema check on every other command compares with
+domain.schema_version, so that reading a report never has to load Alembic and its scripts.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ def _config(engine: Engine | None = None) -> Config:
 
 
 @cache
-def head_revision() -> str:
+def script_head() -> str:
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head

@@ -77,3 +77,10 @@ def test_entries_cannot_be_updated_or_deleted(db):
     for statement in ("UPDATE entry SET amount = 1", "DELETE FROM entry"):
         with pytest.raises(DBAPIError, match="append-only"), db.write() as s:
             s.execute(text(statement))
+
+
+def test_the_code_expects_the_newest_migration():
+    from domain.migrations_runner import script_head
+    from domain.schema_version import HEAD_REVISION
+
+    assert script_head() == HEAD_REVISION
