@@ -1,0 +1,115 @@
+"""Payout files for a posted batch, checked line by line (SPEC §7), through the real CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from commands.payout_files import ExportError, PayoutFile, file_name, payout_files
+from domain import batches
+from domain.dates import DateRange
+from domain.ledger import partners_by_ids
+from tests.factories import add_entry, add_partner
+
+NOW = datetime(2015, 7, 1, tzinfo=UTC)
+OPERATOR = batches.ApprovalPolicy(frozenset(), trusted_operator=True)
+
+
+def _post(db, *, with_emails: bool = True) -> str:
+    with db.write() as s:
+        ann = add_partner(s, "ANN", "Ann Lee", email="ann@example.com", payout_email="pay-ann@example.com")
+        evil = add_partner(s, "EVIL", "=HYPERLINK(\"http://x\")", email="@evil@example.com")
+        bob = add_partner(s, "BOB", "Bob Müller", currency="EUR", email="bob@example.com" if with_emails else None)
+        yen = add_partner(s, "YEN", "山田太郎", currency="JPY", email="yamada@example.jp")
+        add_entry(s, ann, "commission", 12_345, "2015-06-10")
+        add_entry(s, evil, "commission", 100, "2015-06-11")
+        add_entry(s, bob, "commission", 2_050, "2015-06-12")
+        add_entry(s, yen, "commission", 1_500, "2015-06-13")
+    options = batches.BatchOptions(DateRange(date(2015, 6, 1), date(2015, 6, 30)), "ending-balance", "PayPal",
+                                   date(2015, 6, 24))
+    with db.write() as s:
+        batch_id = batches.request_batch(s, options, actor="cli:test", now=NOW).batch_id
+    with db.write() as s:
+        batches.approve_batch(s, batch_id, actor="cli:test", policy=OPERATOR, now=NOW)
+    return batch_id
+
+
+def _files(db, batch_id: str, fmt: str, currency: str | None = None) -> list[PayoutFile]:
+    with db.read() as s:
+        batch = batches.get_batch(s, batch_id)
+        lines, _ = batches.frozen_lines(batch)
+        return payout_files(batch, lines, partners_by_ids(s, (l.partner_id for l in lines)), fmt, currency)
+
+
+def test_paypal_files_have_no_header_and_one_currency_each(sqlite_db):
+    batch_id = _post(sqlite_db)
+    files = {f.currency: f.text.splitlines() for f in _files(sqlite_db, batch_id, "paypal")}
+    note = "Referral commission payout Batch-20150624"
+    assert files["USD"] == [
+        f"pay-ann@example.com,123.45,USD,ANN,{note},PAYPAL",
+        f"'@evil@example.com,1.00,USD,EVIL,{note},PAYPAL",
+    ]
+    assert files["EUR"] == [f"bob@example.com,20.50,EUR,BOB,{note},PAYPAL"]
+    assert files["JPY"] == [f"yamada@example.jp,1500,JPY,YEN,{note},PAYPAL"]
+
+
+def test_wise_file_has_wises_header_and_neutralised_names(sqlite_db):
+    batch_id = _post(sqlite_db)
+    usd = next(f for f in _files(sqlite_db, batch_id, "wise") if f.currency == "USD").text.splitlines()
+    assert usd[0] == "name,recipientEmail,paymentReference,receiverType,amountCurrency,amount,sourceCurrency,targetCurrency"
+    assert usd[1] == "Ann Lee,pay-ann@example.com,Batch-20150624,PRIVATE,target,123.45,USD,USD"
+    assert usd[2] == "\"'=HYPERLINK(\"\"http://x\"\")\",'@evil@example.com,Batch-20150624,PRIVATE,target,1.00,USD,USD"
+
+
+def test_generic_csv_lists_every_line_in_one_file(sqlite_db):
+    batch_id = _post(sqlite_db)
+    [only] = _files(sqlite_db, batch_id, "csv")
+    lines = only.text.splitlines()
+    assert lines[0] == "batch_id,partner_code,partner_name,email,amount,currency,payment_type,payment_date"
+    assert "Batch-20150624,BOB,Bob Müller,bob@example.com,20.50,EUR,PayPal,2015-06-24" in lines
+    assert "Batch-20150624,YEN,山田太郎,yamada@example.jp,1500,JPY,PayPal,2015-06-24" in lines
+    assert len(lines) == 5
+
+
+def test_a_partner_without_an_email_stops_the_export_by_name(sqlite_db):
+    batch_id = _post(sqlite_db, with_emails=False)
+    with pytest.raises(ExportError, match=r"BOB \(Bob Müller\)"):
+        _files(sqlite_db, batch_id, "paypal")
+
+
+def test_only_a_posted_batch_exports(sqlite_db):
+    batch_id = _post(sqlite_db)
+    with sqlite_db.write() as s:
+        batches.void_batch(s, batch_id, actor="cli:test", reason="wrong", now=NOW)
+    with pytest.raises(ExportError, match="voided"):
+        _files(sqlite_db, batch_id, "csv")
+
+
+def test_one_currency_can_be_exported_alone(sqlite_db):
+    batch_id = _post(sqlite_db)
+    [eur] = _files(sqlite_db, batch_id, "paypal", "EUR")
+    assert eur.text.count("\n") == 1
+
+
+def test_file_names_carry_the_currency_when_split():
+    usd = PayoutFile("USD", 1, "")
+    assert file_name("payouts.csv", usd, several=True) == "payouts-USD.csv"
+    assert file_name("payouts.csv", usd, several=False) == "payouts.csv"
+    assert file_name("out/payouts.csv", PayoutFile("EUR", 2, ""), several=True) == "out/payouts-EUR-2.csv"
+
+
+def test_batch_export_from_the_cli_writes_one_file_per_currency(sqlite_db, tmp_path):
+    batch_id = _post(sqlite_db)
+    url = sqlite_db.engine.url.render_as_string(hide_password=False)
+    run = subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main())", "--database", url,
+         "batch", "export", batch_id, "--format", "paypal", "--output", str(tmp_path / "payouts.csv")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in Path(tmp_path).glob("payouts-*.csv")) == [
+        "payouts-EUR.csv", "payouts-JPY.csv", "payouts-USD.csv"]
