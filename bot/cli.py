@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy.orm import Session
 
 from bot.context import AppContext, UsageProblem
 from commands.ledger_files import ledger_json, partner_ledger_json, write_ledger_csv
 from commands.ledger_text import partner_ledger_table, report_table
 from domain import imports
-from domain.dates import DateError, parse_range
+from domain.batches import BatchError
+from domain.dates import DateError, DateRange, parse_range
 from domain.db import SchemaError
 from domain.demo import load_demo
-from domain.batches import BatchError
 from domain.ledger import UnknownPartner, ledger_report, partner_ledger
 
 Handler = Callable[[argparse.Namespace, AppContext], int]
@@ -71,42 +76,41 @@ def _stderr_progress(name: str) -> Callable[[int], None]:
     return report
 
 
-def _output(args: argparse.Namespace) -> tuple[object, Callable[[], None]]:
+def _output(args: argparse.Namespace) -> contextlib.AbstractContextManager[TextIO]:
     if args.output:
-        handle = open(args.output, "w", encoding="utf-8", newline="")
-        return handle, handle.close
-    return sys.stdout, lambda: None
+        return open(args.output, "w", encoding="utf-8", newline="")
+    return contextlib.nullcontext(sys.stdout)
+
+
+def _write_partner_ledger(args: argparse.Namespace, session: Session, period: DateRange) -> None:
+    if args.format == "csv":
+        raise UsageProblem("--format csv is the report; for one partner use table or json")
+    ledger = partner_ledger(session, args.partner, period)
+    with _output(args) as handle:
+        if args.format == "json":
+            handle.write(json.dumps(partner_ledger_json(ledger), ensure_ascii=False, indent=2) + "\n")
+        else:
+            print(partner_ledger_table(ledger), file=handle)
+
+
+def _write_report(args: argparse.Namespace, session: Session, period: DateRange) -> None:
+    report = ledger_report(session, period, include_all=args.all)
+    with _output(args) as handle:
+        if args.format == "json":
+            handle.write(json.dumps(ledger_json(report), ensure_ascii=False, indent=2) + "\n")
+        elif args.format == "csv":
+            write_ledger_csv(report, handle)
+        else:
+            print(report_table(report), file=handle)
 
 
 def _cmd_ledger(args: argparse.Namespace, ctx: AppContext) -> int:
     period = parse_range(args.range, ctx.settings.today())
     with ctx.db.read() as session:
         if args.partner:
-            ledger = partner_ledger(session, args.partner, period)
-            handle, close = _output(args)
-            try:
-                if args.format == "json":
-                    json.dump(partner_ledger_json(ledger), handle, ensure_ascii=False, indent=2)
-                    handle.write("\n")  # type: ignore[attr-defined]
-                elif args.format == "csv":
-                    raise UsageProblem("--format csv is the report; for one partner use table or json")
-                else:
-                    print(partner_ledger_table(ledger), file=handle)  # type: ignore[arg-type]
-            finally:
-                close()
+            _write_partner_ledger(args, session, period)
         else:
-            report = ledger_report(session, period, include_all=args.all)
-            handle, close = _output(args)
-            try:
-                if args.format == "json":
-                    json.dump(ledger_json(report), handle, ensure_ascii=False, indent=2)
-                    handle.write("\n")  # type: ignore[attr-defined]
-                elif args.format == "csv":
-                    write_ledger_csv(report, handle)  # type: ignore[arg-type]
-                else:
-                    print(report_table(report), file=handle)  # type: ignore[arg-type]
-            finally:
-                close()
+            _write_report(args, session, period)
         if args.pdf:
             from bot.cli_files import write_ledger_pdf
 
@@ -188,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 1
-    except Exception as exc:  # noqa: BLE001 - the contract is one line and exit 1, never a traceback
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:
         print(f"payouts: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

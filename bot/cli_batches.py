@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from bot.context import AppContext
 from commands.batch_views import batch_json, batch_list_text, batch_text, plan_json, plan_text
@@ -53,7 +53,7 @@ def _cmd_batch_list(args: argparse.Namespace, ctx: AppContext) -> int:
         if args.format == "json":
             _print_json([batch_json(batch) for batch in found])
         else:
-            print(batch_list_text(found))
+            print(batch_list_text(found, batches.paid_totals(session, found)))
     return 0
 
 
@@ -74,7 +74,7 @@ def _cmd_batch_void(args: argparse.Namespace, ctx: AppContext) -> int:
 def _cmd_audit(args: argparse.Namespace, ctx: AppContext) -> int:
     since = None
     if args.since:
-        since = datetime.combine(parse_date(args.since), time.min, tzinfo=timezone.utc)
+        since = datetime.combine(parse_date(args.since), time.min, tzinfo=UTC)
     with ctx.db.read() as session:
         lines = audit.read_log(session, since)
     if args.format == "json":
@@ -103,7 +103,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pay.set_defaults(handler=_cmd_pay)
 
     batch = sub.add_parser("batch", help="list, show, void, export or print payment batches")
-    actions = batch.add_subparsers(dest="batch_command", required=True, parser_class=sub._parser_class)  # noqa: SLF001
+    actions = batch.add_subparsers(dest="batch_command", required=True, parser_class=sub._parser_class)
     listing = actions.add_parser("list")
     listing.add_argument("--format", choices=("table", "json"), default="table")
     listing.add_argument("--limit", type=int, default=50)

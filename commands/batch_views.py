@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from commands.text_table import render
-from domain.batches import Plan, PlannedLine, currency_totals, frozen_lines
+from domain.batches import CurrencyTotal, Plan, PlannedLine, currency_totals, frozen_lines
 from domain.models import Batch
 from domain.money import format_display, format_plain
 
@@ -63,8 +63,12 @@ def lines_table(lines: list[PlannedLine], skipped: list[PlannedLine]) -> str:
 
 
 def totals_text(lines: list[PlannedLine]) -> str:
+    return describe_totals(currency_totals(lines))
+
+
+def describe_totals(totals: list[CurrencyTotal]) -> str:
     return ", ".join(
-        f"{format_display(total.amount, total.currency)} to {total.count} partner(s)" for total in currency_totals(lines)
+        f"{format_display(total.amount, total.currency)} to {total.count} partner(s)" for total in totals
     ) or "nothing"
 
 
@@ -102,12 +106,11 @@ def batch_text(batch: Batch) -> str:
     return "\n".join([*facts, lines_table(lines, skipped), f"Total: {totals_text(lines)}"])
 
 
-def batch_list_text(batches: list[Batch]) -> str:
+def batch_list_text(batches: list[Batch], totals: dict[int, list[CurrencyTotal]]) -> str:
     if not batches:
         return "No batches yet."
     rows = [
-        [b.batch_id, b.status, f"{b.start_date}..{b.end_date}", b.method, b.payment_type,
-         totals_text(frozen_lines(b)[0])]
+        [b.batch_id, b.status, f"{b.start_date}..{b.end_date}", b.method, b.payment_type, describe_totals(totals[b.id])]
         for b in batches
     ]
     return render(("Batch", "Status", "Range", "Method", "Type", "Total"), rows, (False,) * 6, max_width=60)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 from commands import payout_views as views
 from commands.batch_views import batch_list_text, totals_text
 from commands.context import Request
@@ -64,42 +62,43 @@ def approve(request: Request, batch_id: str) -> list[Reply]:
                                           now=request.settings.now())
             lines, _ = batches.frozen_lines(batch)
             csv = _payout_csv(session, batch)
+            headline = f"{batch_id} approved by {request.actor} and posted: {totals_text(lines)}"
+            replies = [views.decided_request(batch, headline)]
     except batches.StaleBatch as stale:
         return _after_stale(request, batch_id, stale)
     except (batches.NotAllowed, batches.AlreadyDecided, batches.OverlapRefused) as refused:
         return [Reply.error(f"{batch_id}: {refused}")]
-    headline = f"{batch_id} approved by {request.actor} and posted: {totals_text(lines)}"
-    replies = [views.decided_request(batch, headline)]
     notice = views.requester_notice(batch, f"Your batch {headline}", [csv])
     replies.append(notice or Reply(headline, files=[csv]))
     return replies
 
 
 def _after_stale(request: Request, batch_id: str, stale: batches.StaleBatch) -> list[Reply]:
+    headline = f"{batch_id} was not posted: the ledger changed since it was requested"
     with request.db.read() as session:
         batch = batches.get_batch(session, batch_id)
-    headline = f"{batch_id} was not posted: the ledger changed since it was requested"
-    replies = [views.decided_request(batch, headline), Reply.error(str(stale))]
+        replies = [views.decided_request(batch, headline), Reply.error(str(stale))]
     notice = views.requester_notice(batch, f"Your batch {batch_id} needs a fresh request: {stale}")
     return replies + ([notice] if notice else [])
 
 
 def reject(request: Request, batch_id: str, reason: str = "") -> list[Reply]:
+    headline = f"{batch_id} rejected by {request.actor}; nothing was posted"
     try:
         with request.db.write() as session:
             batch = batches.reject_batch(session, batch_id, actor=request.actor, policy=policy_for(request),
                                          now=request.settings.now(), reason=reason)
+            replaced = views.decided_request(batch, headline)
     except (batches.NotAllowed, batches.AlreadyDecided) as refused:
         return [Reply.error(f"{batch_id}: {refused}")]
-    headline = f"{batch_id} rejected by {request.actor}; nothing was posted"
     notice = views.requester_notice(batch, f"Your batch {headline}")
-    return [views.decided_request(batch, headline)] + ([notice] if notice else [])
+    return [replaced] + ([notice] if notice else [])
 
 
 def list_batches(request: Request) -> list[Reply]:
     with request.db.read() as session:
         found = batches.list_batches(session, limit=20)
-        text = batch_list_text(found)
+        text = batch_list_text(found, batches.paid_totals(session, found))
     if not found:
         return [Reply("No batches yet. Try /payout last-month", private=True)]
     return [Reply(f"The {len(found)} most recent batches", sections=[Section(f"```{text}```")], private=True)]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from domain import audit
@@ -342,6 +342,20 @@ def get_batch(session: Session, batch_id: str) -> Batch:
 
 def list_batches(session: Session, limit: int = 50) -> list[Batch]:
     return list(session.scalars(select(Batch).order_by(Batch.requested_at.desc(), Batch.id.desc()).limit(limit)))
+
+
+def paid_totals(session: Session, batches: Sequence[Batch]) -> dict[int, list[CurrencyTotal]]:
+    """Totals per currency of the paid lines of several batches, summed by the database."""
+    totals: dict[int, list[CurrencyTotal]] = {batch.id: [] for batch in batches}
+    query = (
+        select(BatchLine.batch_pk, BatchLine.currency, func.sum(BatchLine.amount), func.count(BatchLine.id))
+        .where(BatchLine.batch_pk.in_(list(totals)), BatchLine.skip_reason.is_(None))
+        .group_by(BatchLine.batch_pk, BatchLine.currency)
+        .order_by(BatchLine.batch_pk, BatchLine.currency)
+    )
+    for batch_pk, currency, amount, count in session.execute(query):
+        totals[batch_pk].append(CurrencyTotal(currency, int(amount), int(count)))
+    return totals
 
 
 def batch_options(batch: Batch) -> BatchOptions:

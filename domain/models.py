@@ -102,7 +102,7 @@ class Batch(Base):
     announcement_ref: Mapped[str | None] = mapped_column(String(64))
 
     lines: Mapped[list[BatchLine]] = relationship(
-        back_populates="batch", order_by="BatchLine.id", lazy="selectin"
+        back_populates="batch", order_by="BatchLine.id", lazy="select"
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from itertools import count
 
 from sqlalchemy import insert
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from domain.models import Entry, Partner
 
 _references = count(1)
-RECORDED = datetime(2015, 1, 1, tzinfo=timezone.utc)
+RECORDED = datetime(2015, 1, 1, tzinfo=UTC)
 
 
 def add_partner(

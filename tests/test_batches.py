@@ -6,7 +6,7 @@ import random
 import subprocess
 import sys
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +19,7 @@ from domain.models import AuditEvent, Batch, Entry
 from tests.factories import add_entry, add_partner
 
 JUNE = DateRange(date(2015, 6, 1), date(2015, 6, 30))
-NOW = datetime(2015, 7, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2015, 7, 1, 9, 0, tzinfo=UTC)
 MANAGER = ApprovalPolicy(frozenset({"U_MANAGER", "U_OTHER"}))
 
 

@@ -42,7 +42,7 @@ def _files(db, batch_id: str, fmt: str, currency: str | None = None) -> list[Pay
     with db.read() as s:
         batch = batches.get_batch(s, batch_id)
         lines, _ = batches.frozen_lines(batch)
-        return payout_files(batch, lines, partners_by_ids(s, (l.partner_id for l in lines)), fmt, currency)
+        return payout_files(batch, lines, partners_by_ids(s, (line.partner_id for line in lines)), fmt, currency)
 
 
 def test_paypal_files_have_no_header_and_one_currency_each(sqlite_db):
