@@ -1,0 +1,112 @@
+"""`payouts pay`, `payouts batch …` and `payouts audit` as a script sees them (SPEC §5)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.cli import main
+from tests.factories import add_entry, add_partner
+
+PAY_JUNE = ["pay", "2015-06", "--method", "ending-balance", "--date", "2015-07-01"]
+
+
+@pytest.fixture
+def database(sqlite_db):
+    with sqlite_db.write() as s:
+        ann = add_partner(s, "ANN", "Ann")
+        bob = add_partner(s, "BOB", "Bob", currency="EUR")
+        cy = add_partner(s, "CY", "Cy")
+        add_entry(s, ann, "commission", 12_345, "2015-06-10")
+        add_entry(s, bob, "commission", 2_000, "2015-06-12")
+        add_entry(s, cy, "clawback", 500, "2015-06-12")
+    return sqlite_db.url
+
+
+def run(capsys, database: str, *args: str) -> tuple[int, str, str]:
+    status = main(["--database", database, *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_pay_without_yes_is_a_preview_in_the_spec_json_shape(capsys, database):
+    status, out, _ = run(capsys, database, *PAY_JUNE, "--format", "json")
+    body = json.loads(out)
+    assert status == 0
+    assert body == {
+        "batch_id": "Batch-20150701", "status": "preview", "method": "ending-balance", "payment_type": "Check",
+        "payment_date": "2015-07-01", "start": "2015-06-01", "end": "2015-06-30",
+        "lines": [{"partner_code": "ANN", "amount": "123.45", "currency": "USD"},
+                  {"partner_code": "BOB", "amount": "20.00", "currency": "EUR"}],
+        "skipped": [{"partner_code": "CY", "reason": "nothing owed (-$5.00)"}],
+        "totals": [{"currency": "EUR", "amount": "20.00", "count": 1},
+                   {"currency": "USD", "amount": "123.45", "count": 1}],
+    }
+
+
+def test_a_preview_reserves_nothing(capsys, database):
+    run(capsys, database, *PAY_JUNE)
+    status, out, _ = run(capsys, database, "batch", "list", "--format", "json")
+    assert status == 0 and json.loads(out) == []
+
+
+def test_pay_with_yes_posts_as_the_terminal_operator(capsys, database):
+    status, out, _ = run(capsys, database, *PAY_JUNE, "--type", "paypal", "--format", "json", "--yes")
+    body = json.loads(out)
+    assert status == 0
+    assert body["status"] == "posted" and body["payment_type"] == "PayPal"
+    assert body["requested_by"].startswith("cli:") and body["approved_by"] == body["requested_by"]
+    _, ledger, _ = run(capsys, database, "ledger", "2015-07", "--format", "json")
+    rows = {row["partner_code"]: (row["payments"], row["ending_balance"]) for row in json.loads(ledger)["rows"]}
+    assert rows == {"ANN": ("123.45", "0.00"), "BOB": ("20.00", "0.00"), "CY": ("0.00", "-5.00")}
+
+
+def test_paying_the_same_range_twice_is_refused_with_exit_2_naming_the_batch(capsys, database):
+    run(capsys, database, *PAY_JUNE, "--yes")
+    status, _, err = run(capsys, database, "pay", "2015-06", "--method", "commission", "--yes")
+    assert status == 2
+    assert "Batch-20150701" in err and len(err.strip().splitlines()) == 1
+
+
+def test_batch_show_reports_the_real_status_and_who_voided(capsys, database):
+    run(capsys, database, *PAY_JUNE, "--yes")
+    assert run(capsys, database, "batch", "void", "Batch-20150701", "--reason", "checks lost")[0] == 0
+    status, out, _ = run(capsys, database, "batch", "show", "Batch-20150701", "--format", "json")
+    body = json.loads(out)
+    assert status == 0
+    assert body["status"] == "voided" and body["voided_by"].startswith("cli:")
+    assert body["void_reason"] == "checks lost"
+
+
+def test_batch_list_shows_each_batch_with_its_totals(capsys, database):
+    run(capsys, database, *PAY_JUNE, "--yes")
+    status, out, _ = run(capsys, database, "batch", "list")
+    assert status == 0
+    assert "Batch-20150701" in out and "posted" in out and "$123.45 to 1 partner(s)" in out
+
+
+def test_an_unknown_batch_is_bad_input(capsys, database):
+    status, _, err = run(capsys, database, "batch", "show", "Batch-19990101")
+    assert status == 2 and "Batch-19990101" in err
+
+
+def test_an_unknown_method_is_bad_input(capsys, database):
+    status, _, err = run(capsys, database, "pay", "2015-06", "--method", "everything")
+    assert status == 2 and "everything" in err
+
+
+def test_an_unknown_payment_type_names_the_configured_ones(capsys, database):
+    status, _, err = run(capsys, database, *PAY_JUNE, "--type", "Bitcoin")
+    assert status == 2 and "Bitcoin" in err and "Check" in err
+
+
+def test_the_audit_log_names_who_requested_posted_and_voided(capsys, database):
+    run(capsys, database, *PAY_JUNE, "--yes")
+    run(capsys, database, "batch", "void", "Batch-20150701", "--reason", "duplicate")
+    status, out, _ = run(capsys, database, "audit", "--format", "json")
+    actions = [(event["action"], event["subject"]) for event in json.loads(out)]
+    assert status == 0
+    assert actions == [("batch.request", "Batch-20150701"), ("batch.post", "Batch-20150701"),
+                       ("batch.void", "Batch-20150701")]
+    assert all(event["actor"].startswith("cli:") for event in json.loads(out))
