@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -22,6 +24,13 @@ from domain.settings import Settings
 POSTGRES_ENV = "PAYOUTS_TEST_POSTGRES_URL"
 TEMPLATE_NAME = "payouts_test_template"
 FIXED_NOW = datetime(2015, 7, 15, 12, 0, tzinfo=UTC)
+
+# CI (`pytest --hypothesis-profile=ci`, as .ci/run does) replays the same examples every run, so a
+# red build is never a roll of the dice, and no example fails for being slow on a busy machine.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, deadline=None, database=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def _postgres_admin_url() -> str | None:
