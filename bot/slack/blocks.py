@@ -1,0 +1,151 @@
+"""A Reply as a Block Kit message that Slack accepts however large the reply is.
+
+Python cuts the reply to Slack's limits (50 blocks, 3,000 characters a section, 10 fields a
+section, 75-character button labels); templates/slack/message.j2 lays the pieces out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.slack.templating import escape_mrkdwn, render_json
+from commands.reply import Button, Reply, Section, Style, Table
+from commands.text_table import render as render_table
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_HEADER = 150
+MAX_BUTTONS = 25
+MAX_BUTTON_LABEL = 75
+MAX_CONFIRM_TEXT = 300
+MAX_FALLBACK_TEXT = 3000
+FENCE = "```"
+ACTION_SUFFIX = "#"  # action_ids must be unique in a message; a repeated action gets "#2", "#3"…
+
+
+@dataclass(frozen=True)
+class ButtonParts:
+    action_id: str
+    label: str
+    value: str
+    style: str | None
+    confirm: str | None
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def chunk_lines(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut at line ends where a line allows it."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+def code_chunks(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
+    """Monospace text split over several sections, each fenced on its own so none is left open."""
+    room = limit - 2 * len(FENCE) - 2
+    return [f"{FENCE}\n{piece}\n{FENCE}" for piece in chunk_lines(text, room)]
+
+
+def section_texts(section: Section) -> list[str]:
+    """A section's mrkdwn, escaped, then chunked; a fenced code block stays fenced in every chunk."""
+    title = f"*{escape_mrkdwn(clip(section.title, 200))}*\n" if section.title else ""
+    body = escape_mrkdwn(section.text.strip())
+    if len(body) > 2 * len(FENCE) and body.startswith(FENCE) and body.endswith(FENCE):
+        chunks = code_chunks(body[len(FENCE):-len(FENCE)].strip("\n"), MAX_SECTION_TEXT - len(title))
+    else:
+        chunks = chunk_lines(body, MAX_SECTION_TEXT - len(title))
+    return [title + chunks[0], *chunks[1:]]
+
+
+def table_chunks(table: Table) -> list[str]:
+    right = table.right_aligned or (False,) * len(table.columns)
+    text = render_table(table.columns, table.rows, right, max_width=40)
+    return code_chunks(escape_mrkdwn(text))
+
+
+def figure_groups(reply: Reply) -> list[list[tuple[str, str]]]:
+    pairs = [(clip(f.label, 200), clip(f.value, MAX_FIELD_TEXT - 250)) for f in reply.figures]
+    return [pairs[i:i + MAX_FIELDS] for i in range(0, len(pairs), MAX_FIELDS)]
+
+
+def button_parts(buttons: list[Button]) -> list[ButtonParts]:
+    seen: dict[str, int] = {}
+    parts = []
+    for button in buttons[:MAX_BUTTONS]:
+        seen[button.action] = seen.get(button.action, 0) + 1
+        count = seen[button.action]
+        parts.append(ButtonParts(
+            action_id=button.action if count == 1 else f"{button.action}{ACTION_SUFFIX}{count}",
+            label=clip(button.label, MAX_BUTTON_LABEL),
+            value=button.value,
+            style=None if button.style is Style.DEFAULT else button.style.value,
+            confirm=clip(button.confirm, MAX_CONFIRM_TEXT) if button.confirm else None,
+        ))
+    return parts
+
+
+def action_of(action_id: str) -> str:
+    """The Reply's action behind a rendered action_id (undoing the suffix of repeated actions)."""
+    return action_id.split(ACTION_SUFFIX, 1)[0]
+
+
+def fit_blocks(blocks: list[dict[str, Any]], limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
+    """At most `limit` blocks: the middle gives way, the headline and the buttons stay."""
+    if len(blocks) <= limit:
+        return blocks
+    tail = [blocks[-1]] if blocks[-1].get("type") == "actions" else []
+    keep = limit - 1 - len(tail)
+    dropped = len(blocks) - len(tail) - keep
+    note = {"type": "context", "elements": [{
+        "type": "mrkdwn", "text": f"… {dropped} more part(s) not shown here; the attached file or the CLI has it all.",
+    }]}
+    return [*blocks[:keep], note, *tail]
+
+
+def fallback_text(reply: Reply) -> str:
+    """The notification and screen-reader text; errors carry their explanation too."""
+    parts = [reply.headline]
+    if reply.is_error:
+        parts += [section.text for section in reply.sections]
+    return clip(escape_mrkdwn("\n".join(parts)), MAX_FALLBACK_TEXT)
+
+
+def render_blocks(reply: Reply, *, with_buttons: bool = True) -> list[dict[str, Any]]:
+    blocks = render_json(
+        "message.j2",
+        headline=clip(reply.headline, MAX_HEADER) if not reply.is_error else clip(reply.headline, 2900),
+        is_error=reply.is_error,
+        figure_groups=figure_groups(reply),
+        table_chunks=table_chunks(reply.table) if reply.table and reply.table.rows else [],
+        caption=clip(reply.table.caption, MAX_SECTION_TEXT - 100) if reply.table else "",
+        section_texts=[text for section in reply.sections for text in section_texts(section)],
+        files=[attachment.filename for attachment in reply.files],
+        buttons=button_parts(reply.buttons) if with_buttons else [],
+    )
+    return fit_blocks(blocks)
+
+
+def render_message(reply: Reply, *, with_buttons: bool = True) -> dict[str, Any]:
+    """`text` and `blocks` for chat.postMessage, chat.update, chat.postEphemeral or a response_url."""
+    return {"text": fallback_text(reply), "blocks": render_blocks(reply, with_buttons=with_buttons)}

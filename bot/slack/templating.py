@@ -1,0 +1,35 @@
+"""The Jinja2 environment for Block Kit templates (templates/slack/*.j2).
+
+Templates write JSON; every value goes in through `tojson`, and every user-supplied string that
+lands in mrkdwn goes through `mrkdwn` first, so a partner called "Ann <&> Co" cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import jinja2
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Slack's three control characters; `&` first so the other escapes are not escaped again."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("templates", "slack"),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["mrkdwn"] = escape_mrkdwn
+    return env
+
+
+def render_json(template: str, **values: Any) -> Any:
+    return json.loads(environment().get_template(template).render(**values))

@@ -1,0 +1,175 @@
+"""Block Kit checks shared by the Slack tests, and the rendering of replies and forms within Slack's limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.slack.blocks import MAX_BLOCKS, action_of, render_message
+from bot.slack.modals import ModalOrigin, errors_for_view, render_modal, submitted_values
+from commands.reply import Button, Field, Figure, Form, Reply, Section, Style, Table
+from tests.slack_double import Call
+
+PAYLOAD_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url")
+
+
+def check_blocks(blocks: list[dict[str, Any]], limit: int = MAX_BLOCKS) -> None:
+    """Every block parses with slack_sdk's models and passes their checks; the count is within the limit."""
+    assert len(blocks) <= limit, f"{len(blocks)} blocks, Slack allows {limit}"
+    for block in blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None, f"unknown block {block!r}"
+        assert parsed.to_dict() == block
+
+
+def check_view(view: dict[str, Any]) -> None:
+    check_blocks(view["blocks"], limit=100)
+    View(**view).to_dict()
+
+
+def check_call(call: Call) -> None:
+    """A recorded Web API call or response_url post that carries Block Kit is valid Block Kit."""
+    if call.method == "views.open":
+        check_view(call.arg("view"))
+        return
+    if call.method in PAYLOAD_METHODS and call.status == 200:
+        assert call.args.get("text"), f"{call.method} without a plain-text fallback"
+        blocks = call.arg("blocks")
+        if blocks is not None:
+            check_blocks(blocks)
+
+
+def big_reply(rows: int = 2000) -> Reply:
+    return Reply(
+        "Ledger for 2015-06-01..2015-06-30: " + "x" * 300,
+        figures=[Figure(f"Total C{i:02d}", f"{i}.00") for i in range(23)],
+        table=Table(("Code", "Partner", "Amount"), tuple((f"P{i:04d}", "Ann <&> Co " * 3, "1.00") for i in range(rows)),
+                    (False, False, True), caption="All partners"),
+        sections=[Section("line\n" * 2000, title="Skipped")] * 3,
+        buttons=[Button("CSV", "ledger.csv", "2015-06"), Button("Again", "ledger.csv", "2015-07")],
+    )
+
+
+def test_slack_sdk_models_refuse_an_invalid_section() -> None:
+    with pytest.raises(SlackObjectFormationError):
+        check_blocks([{"type": "section", "fields": [{"type": "mrkdwn", "text": "x"}] * 11}])
+
+
+def test_block_limit_is_checked() -> None:
+    with pytest.raises(AssertionError, match="51 blocks"):
+        check_blocks([{"type": "divider"}] * 51)
+
+
+def test_every_message_has_a_plain_text_fallback() -> None:
+    message = render_message(Reply("Ledger for June", sections=[Section("body")]))
+
+    assert message["text"] == "Ledger for June"
+
+
+def test_partner_names_are_escaped_in_mrkdwn() -> None:
+    reply = Reply("Preview", figures=[Figure("Partner", "Ann <&> Co")], sections=[Section("Ann <!channel> & Co")])
+
+    blocks = render_message(reply)["blocks"]
+
+    check_blocks(blocks)
+    assert blocks[1]["fields"][0]["text"] == "*Partner*\nAnn &lt;&amp;&gt; Co"
+    assert blocks[2]["text"]["text"] == "Ann &lt;!channel&gt; &amp; Co"
+
+
+def test_a_huge_reply_keeps_to_slacks_limits_and_keeps_its_buttons() -> None:
+    blocks = render_message(big_reply())["blocks"]
+
+    check_blocks(blocks)
+    assert len(blocks) == MAX_BLOCKS
+    assert blocks[-1]["type"] == "actions"
+    assert "more part(s) not shown" in blocks[-2]["elements"][0]["text"]
+
+
+def test_figures_are_grouped_ten_to_a_section() -> None:
+    blocks = render_message(Reply("Totals", figures=[Figure(f"F{i}", "1") for i in range(23)]))["blocks"]
+
+    assert [len(b["fields"]) for b in blocks if "fields" in b] == [10, 10, 3]
+
+
+def test_long_code_sections_stay_fenced_in_every_chunk() -> None:
+    text = "```" + "\n".join(f"row {i}" for i in range(1000)) + "```"
+
+    chunks = [b["text"]["text"] for b in render_message(Reply("List", sections=[Section(text)]))["blocks"][1:]]
+
+    assert len(chunks) > 1
+    assert all(len(c) <= 3000 and c.startswith("```\n") and c.endswith("\n```") for c in chunks)
+
+
+def test_repeated_actions_get_unique_action_ids_that_map_back() -> None:
+    [actions] = [b for b in render_message(big_reply(1))["blocks"] if b["type"] == "actions"]
+
+    ids = [element["action_id"] for element in actions["elements"]]
+    assert len(set(ids)) == 2
+    assert {action_of(i) for i in ids} == {"ledger.csv"}
+
+
+def test_a_confirmed_button_carries_a_confirm_dialog() -> None:
+    reply = Reply("Approval needed", buttons=[Button("Approve", "payout.approve", "B-1", Style.PRIMARY, confirm="Post B-1?")])
+
+    [actions] = [b for b in render_message(reply)["blocks"] if b["type"] == "actions"]
+
+    check_blocks([actions])
+    assert actions["elements"][0]["confirm"]["text"]["text"] == "Post B-1?"
+    assert actions["elements"][0]["style"] == "primary"
+
+
+def test_buttons_can_be_left_out_for_a_decided_message() -> None:
+    reply = Reply("Decided", buttons=[Button("Approve", "payout.approve", "B-1")])
+
+    assert all(b["type"] != "actions" for b in render_message(reply, with_buttons=False)["blocks"])
+
+
+def test_an_error_reply_is_a_warning_section_with_its_example_in_the_fallback() -> None:
+    message = render_message(Reply.error("unknown range 'junk'", example="/ledger 2015-06"))
+
+    assert message["blocks"][0]["text"]["text"] == ":warning: unknown range 'junk'"
+    assert message["text"] == "unknown range 'junk'\nExample: /ledger 2015-06"
+
+
+FORM = Form(
+    "Create payments for a very long range name", "payout.request",
+    (
+        Field("range", "Date range", "2015-06-01..2015-06-30", hint="YYYY-MM-DD..YYYY-MM-DD"),
+        Field("method", "Amount method", "ending-balance", choices=("commission", "ending-balance")),
+        Field("min", "Minimum payout", "", required=False),
+    ),
+    submit_label="Submit for approval",
+)
+
+
+def test_a_form_becomes_a_valid_modal_with_selects_for_choices() -> None:
+    view = render_modal(FORM, ModalOrigin("ctx", "C_FIN"))
+
+    check_view(view)
+    assert view["callback_id"] == "payout.request"
+    assert len(view["title"]["text"]) <= 24
+    method = view["blocks"][1]
+    assert method["element"]["type"] == "static_select"
+    assert method["element"]["initial_option"]["value"] == "ending-balance"
+    assert view["blocks"][2]["optional"] is True
+    assert ModalOrigin.decode(view["private_metadata"]) == ModalOrigin("ctx", "C_FIN")
+
+
+def test_submitted_values_come_back_by_field_name() -> None:
+    view = {"state": {"values": {
+        "range": {"value": {"type": "plain_text_input", "value": "2015-06"}},
+        "method": {"value": {"type": "static_select", "selected_option": {"value": "commission"}}},
+        "min": {"value": {"type": "plain_text_input", "value": None}},
+    }}}
+
+    assert submitted_values(view) == {"range": "2015-06", "method": "commission", "min": ""}
+
+
+def test_errors_for_unknown_fields_are_shown_under_the_first_input() -> None:
+    view = render_modal(FORM, ModalOrigin("", None))
+
+    assert errors_for_view({"range": "bad", "nope": "also bad"}, view) == {"range": "bad; also bad"}
