@@ -1,0 +1,271 @@
+"""Printed partner ledgers (SPEC §7): one page group per partner, to go in the envelope.
+
+Each partner's pages are numbered "Page N of M" within that partner's group, because the group is
+what is folded into one envelope. Every row has the same height and long text is cut to its
+column, so a partner's page count is known from its number of entries before anything is drawn:
+no second pass, and a partner's pages are drawn as soon as its ledger arrives. Ledgers come from
+an iterator (domain.ledger.iter_partner_ledgers reads them in chunks) and each is dropped once
+drawn; what stays in memory is reportlab's compressed page streams, which it writes out at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import BinaryIO
+
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.pdfgen.canvas import Canvas
+
+from commands.pdf_fonts import FontFamily, family
+from domain.ledger import LedgerLine, PartnerLedger
+from domain.models import CLAWBACK, COMMISSION, PAYMENT
+from domain.money import format_display
+
+PAPER_SIZES: dict[str, tuple[float, float]] = {"letter": LETTER, "a4": A4}
+
+MARGIN = 50.0
+ROW = 14.0
+BODY = 9.0
+SMALL = 7.5
+GREY = (0.35, 0.35, 0.35)
+SHADE = (0.93, 0.93, 0.93)
+FIRST_HEADER = 150.0  # organisation, partner, code and e-mail, range, beginning balance
+STAMP_HEIGHT = 44.0  # the batch box under the first page's header
+LATER_HEADER = 58.0  # organisation, partner (continued), range
+TABLE_HEAD = 20.0
+FOOTER = 30.0
+SUMMARY_ROWS = 5  # a rule, commissions, clawbacks, payments, ending balance
+
+KIND_LABELS = {COMMISSION: "Commission", CLAWBACK: "Clawback", PAYMENT: "Payment"}
+TOTAL_LABELS = ((COMMISSION, "Commissions"), (CLAWBACK, "Clawbacks"), (PAYMENT, "Payments"))
+
+
+@dataclass(frozen=True)
+class BatchStamp:
+    """What a batch paid, printed on each paid partner's ledger so it can go in with the check."""
+
+    batch_id: str
+    payment_date: date
+    payment_type: str
+    amounts: dict[int, tuple[int, str]]  # partner_id -> (amount in minor units, currency)
+
+
+@dataclass(frozen=True)
+class PageSlice:
+    """The ledger lines one page shows, and whether the totals close that page."""
+
+    start: int
+    stop: int
+    totals: bool
+
+
+def paginate(line_count: int, first_rows: int, later_rows: int, summary_rows: int = SUMMARY_ROWS) -> list[PageSlice]:
+    """Split a partner's lines over pages; the totals go on the last page, a page of their own if need be."""
+    if summary_rows > later_rows or first_rows < 1:
+        raise ValueError("the paper is too small for a ledger page")
+    pages: list[PageSlice] = []
+    start, capacity = 0, first_rows
+    while line_count - start + summary_rows > capacity:
+        take = min(capacity, line_count - start)
+        pages.append(PageSlice(start, start + take, totals=False))
+        start, capacity = start + take, later_rows
+    pages.append(PageSlice(start, line_count, totals=True))
+    return pages
+
+
+def paper_size(paper: str) -> tuple[float, float]:
+    size = PAPER_SIZES.get((paper or "").strip().lower())
+    if size is None:
+        raise ValueError(f"unknown paper size '{paper}' (one of: {', '.join(PAPER_SIZES)})")
+    return size
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Left edges (text columns) and right edges (amount columns) across the page's width."""
+
+    date: float
+    kind: float
+    reference: float
+    description: float
+    description_width: float
+    amount_right: float
+    balance_right: float
+
+    @classmethod
+    def across(cls, width: float) -> _Columns:
+        left, right = MARGIN, width - MARGIN
+        balance_right = right
+        amount_right = right - 88
+        description = left + 62 + 72 + 92
+        return cls(left, left + 62, left + 62 + 72, description, amount_right - 84 - description, amount_right,
+                   balance_right)
+
+
+class _LedgerPrinter:
+    """Draws partner page groups on one canvas."""
+
+    def __init__(self, canvas: Canvas, size: tuple[float, float], organisation: str, stamp: BatchStamp | None):
+        self.canvas = canvas
+        self.width, self.height = size
+        self.organisation = organisation
+        self.stamp = stamp
+        self.columns = _Columns.across(self.width)
+        self.regular: FontFamily = family()
+        self.bold: FontFamily = family(bold=True)
+        table_bottom = MARGIN + FOOTER
+        first_top = self.height - MARGIN - FIRST_HEADER - (STAMP_HEIGHT if stamp else 0) - TABLE_HEAD
+        later_top = self.height - MARGIN - LATER_HEADER - TABLE_HEAD
+        self.first_rows = int((first_top - table_bottom) // ROW)
+        self.later_rows = int((later_top - table_bottom) // ROW)
+        self.pages = 0
+
+    def print_ledger(self, ledger: PartnerLedger) -> None:
+        slices = paginate(len(ledger.lines), self.first_rows, self.later_rows)
+        for number, page in enumerate(slices, start=1):
+            y = self._first_header(ledger) if number == 1 else self._later_header(ledger)
+            y = self._table_head(y)
+            for line in ledger.lines[page.start : page.stop]:
+                y = self._row(y, line, ledger.currency)
+            if page.totals:
+                self._totals(y, ledger)
+            self._footer(ledger, number, len(slices))
+            self.canvas.showPage()
+            self.pages += 1
+
+    def print_nothing(self) -> None:
+        self.regular.draw(self.canvas, MARGIN, self.height - MARGIN - 15, self.organisation, 15)
+        self.regular.draw(self.canvas, MARGIN, self.height - MARGIN - 40, "No partner ledger to print.", BODY + 2)
+        self.canvas.showPage()
+        self.pages += 1
+
+    def _text(self, x: float, y: float, text: str, size: float = BODY, *, bold: bool = False,
+              align: str = "left", grey: bool = False) -> None:
+        self.canvas.setFillColorRGB(*(GREY if grey else (0, 0, 0)))
+        (self.bold if bold else self.regular).draw(self.canvas, x, y, text, size, align=align)
+
+    def _first_header(self, ledger: PartnerLedger) -> float:
+        right = self.width - MARGIN
+        y = self.height - MARGIN - 15
+        self._text(MARGIN, y, self.bold.fit(self.organisation, 15, self.width - 2 * MARGIN - 140), 15, bold=True)
+        self._text(right, y, "Referral partner ledger", BODY, align="right", grey=True)
+        y -= 30
+        self._text(MARGIN, y, self.bold.fit(ledger.partner_name, 13, self.width - 2 * MARGIN), 13, bold=True)
+        y -= 18
+        self._text(MARGIN, y, self.regular.fit(_identity(ledger), BODY, self.width - 2 * MARGIN))
+        y -= ROW
+        self._text(MARGIN, y, f"Range: {ledger.range.start.isoformat()} to {ledger.range.end.isoformat()}")
+        y -= ROW
+        self._text(MARGIN, y, f"Currency: {ledger.currency}")
+        if self.stamp is not None:
+            y = self._stamp(y - 12, ledger)
+        y -= 28
+        self._text(MARGIN, y, f"Beginning balance (before {ledger.range.start.isoformat()})", bold=True)
+        self._text(self.columns.balance_right, y, format_display(ledger.beginning_balance, ledger.currency),
+                   bold=True, align="right")
+        return y - 14
+
+    def _stamp(self, top: float, ledger: PartnerLedger) -> float:
+        assert self.stamp is not None
+        stamp = self.stamp
+        self.canvas.setFillColorRGB(*SHADE)
+        self.canvas.rect(MARGIN, top - STAMP_HEIGHT + 8, self.width - 2 * MARGIN, STAMP_HEIGHT - 8, stroke=0, fill=1)
+        y = top - 14
+        details = (f"Batch {stamp.batch_id}   ·   Payment date {stamp.payment_date.isoformat()}   ·   "
+                   f"Payment type {stamp.payment_type}")
+        self._text(MARGIN + 8, y, self.regular.fit(details, BODY, self.width - 2 * MARGIN - 16))
+        paid = stamp.amounts.get(ledger.partner_id)
+        y -= ROW
+        if paid is not None:
+            self._text(MARGIN + 8, y, f"Amount paid: {format_display(*paid)}", bold=True)
+        else:
+            self._text(MARGIN + 8, y, "Not paid in this batch", bold=True)
+        return top - STAMP_HEIGHT + 8
+
+    def _later_header(self, ledger: PartnerLedger) -> float:
+        y = self.height - MARGIN - 10
+        self._text(MARGIN, y, self.regular.fit(self.organisation, BODY, self.width - 2 * MARGIN), grey=True)
+        y -= 20
+        title = self.bold.fit(f"{ledger.partner_name} ({ledger.partner_code})", 11, self.width - 2 * MARGIN - 80)
+        self._text(MARGIN, y, title, 11, bold=True)
+        self._text(self.width - MARGIN, y, "continued", BODY, align="right", grey=True)
+        y -= ROW
+        self._text(MARGIN, y, f"Range: {ledger.range.start.isoformat()} to {ledger.range.end.isoformat()}")
+        return self.height - MARGIN - LATER_HEADER
+
+    def _table_head(self, y: float) -> float:
+        columns = self.columns
+        y -= 12
+        for x, label in ((columns.date, "Date"), (columns.kind, "Kind"), (columns.reference, "Reference"),
+                         (columns.description, "Description")):
+            self._text(x, y, label, SMALL + 0.5, bold=True)
+        self._text(columns.amount_right, y, "Amount", SMALL + 0.5, bold=True, align="right")
+        self._text(columns.balance_right, y, "Balance", SMALL + 0.5, bold=True, align="right")
+        self.canvas.setLineWidth(0.6)
+        self.canvas.line(MARGIN, y - 5, self.width - MARGIN, y - 5)
+        return y - 5 - ROW + 2
+
+    def _row(self, y: float, line: LedgerLine, currency: str) -> float:
+        columns = self.columns
+        regular = self.regular
+        self._text(columns.date, y, line.date.isoformat())
+        self._text(columns.kind, y, _kind_label(line))
+        self._text(columns.reference, y, regular.fit(line.reference, BODY, columns.description - columns.reference - 6))
+        self._text(columns.description, y, regular.fit(line.description, BODY, columns.description_width))
+        self._text(columns.amount_right, y, format_display(line.amount, currency), align="right")
+        self._text(columns.balance_right, y, format_display(line.balance, currency), align="right")
+        return y - ROW
+
+    def _totals(self, y: float, ledger: PartnerLedger) -> None:
+        columns = self.columns
+        y += ROW - 5
+        self.canvas.setLineWidth(0.6)
+        self.canvas.line(MARGIN, y, self.width - MARGIN, y)
+        y -= ROW
+        for kind, label in TOTAL_LABELS:
+            self._text(columns.description, y, f"{label} in range")
+            self._text(columns.balance_right, y, format_display(ledger.total(kind), ledger.currency), align="right")
+            y -= ROW
+        self._text(columns.description, y, f"Ending balance ({ledger.range.end.isoformat()})", bold=True)
+        self._text(columns.balance_right, y, format_display(ledger.ending_balance, ledger.currency), bold=True,
+                   align="right")
+
+    def _footer(self, ledger: PartnerLedger, number: int, count: int) -> None:
+        y = MARGIN
+        self.canvas.setLineWidth(0.3)
+        self.canvas.line(MARGIN, y + 12, self.width - MARGIN, y + 12)
+        label = self.regular.fit(f"{ledger.partner_name} ({ledger.partner_code})", SMALL, self.width - 2 * MARGIN - 90)
+        self._text(MARGIN, y, label, SMALL, grey=True)
+        self._text(self.width - MARGIN, y, f"Page {number} of {count}", SMALL, align="right")
+
+
+def _identity(ledger: PartnerLedger) -> str:
+    email = f"   ·   E-mail: {ledger.email}" if ledger.email else ""
+    return f"Code: {ledger.partner_code}{email}"
+
+
+def _kind_label(line: LedgerLine) -> str:
+    """A payment that adds to the balance is the reversal recorded when its batch was voided."""
+    if line.kind == PAYMENT and line.amount > 0:
+        return "Reversal"
+    return KIND_LABELS.get(line.kind, line.kind)
+
+
+def write_ledgers_pdf(
+    ledgers: Iterable[PartnerLedger], out: BinaryIO, *, organisation: str, paper: str,
+    stamp: BatchStamp | None = None,
+) -> int:
+    """Print each partner's ledger as its own page group; return how many pages were written."""
+    size = paper_size(paper)
+    canvas = Canvas(out, pagesize=size, pageCompression=1)
+    canvas.setTitle(f"{organisation}: partner ledgers" + (f", {stamp.batch_id}" if stamp else ""))
+    canvas.setAuthor(organisation)
+    printer = _LedgerPrinter(canvas, size, organisation, stamp)
+    for ledger in ledgers:
+        printer.print_ledger(ledger)
+    if printer.pages == 0:
+        printer.print_nothing()
+    canvas.save()
+    return printer.pages
