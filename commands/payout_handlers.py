@@ -144,9 +144,7 @@ def handle_action(action: str, value: str, request: Request) -> list[Reply]:
             return reject(request, value)
     except (BatchError, DateError) as exc:
         return [Reply.error(str(exc))]
-    from commands import reminder_handlers
-
-    return reminder_handlers.handle_action(action, value, request)
+    return [Reply.error(f"unknown action '{action}'")]
 
 
 def _form_options(values: dict[str, str], request: Request) -> BatchOptions:

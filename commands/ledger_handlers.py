@@ -1,0 +1,65 @@
+"""`/ledger`: the report summary, a partner's ledger, the report as CSV or printed ledgers, and its buttons."""
+
+from __future__ import annotations
+
+import io
+
+from commands import ledger_views as views
+from commands.context import Request
+from commands.grammar_ledger import LedgerReport, PartnerLedgerCommand
+from commands.reply import Reply
+from domain.dates import DateError, DateRange, parse_date
+from domain.ledger import UnknownPartner, find_partner, ledger_report, partner_ledger
+
+PARTNER_EXAMPLE = "/ledger 2015-06 partner ANN"
+
+
+def report(request: Request, command: LedgerReport) -> list[Reply]:
+    if command.file == "pdf":
+        return _printed(request, command.period, include_all=command.include_all, paper=command.paper)
+    with request.db.read() as session:
+        found = ledger_report(session, command.period, include_all=command.include_all)
+    return [views.csv_reply(found) if command.file == "csv" else views.summary_reply(found)]
+
+
+def partner(request: Request, command: PartnerLedgerCommand) -> list[Reply]:
+    """Unknown codes are answered privately; the ledger itself goes where the command came from."""
+    if command.file == "pdf":
+        return _printed(request, command.period, code=command.code, paper=command.paper)
+    try:
+        with request.db.read() as session:
+            ledger = partner_ledger(session, command.code, command.period)
+    except UnknownPartner as unknown:
+        return [Reply.error(str(unknown), PARTNER_EXAMPLE)]
+    return [views.partner_reply(ledger, attach_csv=command.file == "csv")]
+
+
+def _printed(request: Request, period: DateRange, *, code: str | None = None, include_all: bool = False,
+             paper: str = "letter") -> list[Reply]:
+    from commands.printing import report_ledgers_pdf  # reportlab and its fonts load only when printing
+
+    try:
+        with request.db.read() as session:
+            codes = [find_partner(session, code).code] if code is not None else None
+            found = ledger_report(session, period, include_all=include_all, partner_codes=codes)
+            if not found.rows:
+                return [views.empty_report(period)]
+            out = io.BytesIO()
+            pages = report_ledgers_pdf(session, found, out, organisation=request.settings.organisation, paper=paper)
+    except UnknownPartner as unknown:
+        return [Reply.error(str(unknown), PARTNER_EXAMPLE)]
+    return [views.pdf_reply(period, len(found.rows), pages, out.getvalue())]
+
+
+def handle_action(action: str, value: str, request: Request) -> list[Reply]:
+    """The CSV and PDF buttons of a report summary; the value is the report's range."""
+    start, _, end = value.partition("..")
+    try:
+        period = DateRange(parse_date(start), parse_date(end))
+    except DateError as exc:
+        return [Reply.error(f"this button carries no valid range: {exc}")]
+    if action == views.CSV_ACTION:
+        return report(request, LedgerReport(period, "csv"))
+    if action == views.PDF_ACTION:
+        return report(request, LedgerReport(period, "pdf"))
+    return [Reply.error(f"unknown ledger action '{action}'")]

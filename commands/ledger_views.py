@@ -1,0 +1,164 @@
+"""Replies about the ledger: the report summary, a partner's ledger, and the files that carry all of it.
+
+A message stays short whatever the program's size: at most `TOP_PARTNERS` report rows or
+`LATEST_ENTRIES` ledger lines; the attached CSV carries everything.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from commands import payout_views
+from commands.csv_safety import safe_text, write_rows
+from commands.ledger_files import write_ledger_csv
+from commands.reply import Attachment, Button, Figure, Reply, Style, Table
+from domain.dates import DateRange
+from domain.ledger import CurrencyTotals, LedgerReport, LedgerRow, PartnerLedger
+from domain.models import CLAWBACK, COMMISSION, PAYMENT
+from domain.money import format_display, format_plain, to_decimal
+
+CSV_ACTION = "ledger.csv"
+PDF_ACTION = "ledger.pdf"
+TOP_PARTNERS = 10
+LATEST_ENTRIES = 12
+ATTACH_CSV_FROM = 100  # a report this long comes with its CSV, since the message shows only the top rows
+_REPORT_COLUMNS = ("Code", "Partner", "Beginning", "Commissions", "Clawbacks", "Payments", "Ending")
+_PARTNER_COLUMNS = ("Date", "Kind", "Reference", "Description", "Amount", "Balance")
+_PARTNER_CSV_HEADER = ("date", "kind", "reference", "description", "amount", "balance", "batch_id")
+
+
+def _file_part(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "partner"
+
+
+def report_file_name(period: DateRange, extension: str) -> str:
+    return f"referral-ledger-{period.start}-to-{period.end}.{extension}"
+
+
+def _money_cells(item: LedgerRow | CurrencyTotals, currency: str) -> tuple[str, ...]:
+    return tuple(format_display(value, currency) for value in (
+        item.beginning_balance, item.commissions, item.clawbacks, item.payments, item.ending_balance))
+
+
+def totals_figures(report: LedgerReport) -> list[Figure]:
+    """One figure per currency: the currencies are never added together."""
+    figures = []
+    for total in report.totals:
+        begin, earned, clawed, paid, ending = _money_cells(total, total.currency)
+        figures.append(Figure(
+            f"Total {total.currency} ({total.partners} partner(s))",
+            f"ending {ending} = beginning {begin} + commissions {earned} − clawbacks {clawed} − payments {paid}",
+        ))
+    return figures
+
+
+def top_partners_table(report: LedgerReport, limit: int = TOP_PARTNERS) -> Table:
+    """The partners owed the most; amounts in different currencies compare by their decimal value."""
+    ranked = sorted(report.rows, key=lambda row: (-to_decimal(row.ending_balance, row.currency), row.partner_code))
+    rows = tuple((row.partner_code, row.partner_name, *_money_cells(row, row.currency)) for row in ranked[:limit])
+    shown = len(rows)
+    caption = f"Top {shown} of {len(report.rows)} partner(s) by ending balance"
+    if len(report.rows) > shown:
+        caption += "; the CSV lists them all"
+    return Table(_REPORT_COLUMNS, rows, (False, False) + (True,) * 5, caption)
+
+
+def report_buttons(period: DateRange) -> list[Button]:
+    value = str(period)
+    return [
+        Button("CSV", CSV_ACTION, value),
+        Button("PDF", PDF_ACTION, value),
+        Button("Create payments…", payout_views.START, value, Style.PRIMARY),
+    ]
+
+
+def report_csv(report: LedgerReport) -> Attachment:
+    handle = io.StringIO()
+    write_ledger_csv(report, handle)
+    return Attachment(report_file_name(report.range, "csv"), handle.getvalue().encode("utf-8"), "text/csv",
+                      f"Referral partner ledger {report.range}")
+
+
+def empty_report(period: DateRange) -> Reply:
+    return Reply(f"No partner has any activity or balance in {period}.")
+
+
+def summary_reply(report: LedgerReport) -> Reply:
+    if not report.rows:
+        return empty_report(report.range)
+    files = [report_csv(report)] if len(report.rows) >= ATTACH_CSV_FROM else []
+    return Reply(
+        f"Referral partner ledger {report.range}: {len(report.rows)} partner(s)",
+        figures=[Figure("Range", str(report.range)), Figure("Partners", str(len(report.rows)))]
+        + totals_figures(report),
+        table=top_partners_table(report), buttons=report_buttons(report.range), files=files,
+    )
+
+
+def csv_reply(report: LedgerReport) -> Reply:
+    if not report.rows:
+        return empty_report(report.range)
+    return Reply(f"Referral partner ledger {report.range}: {len(report.rows)} partner(s), attached as CSV",
+                 figures=totals_figures(report), files=[report_csv(report)])
+
+
+def pdf_reply(period: DateRange, partners: int, pages: int, content: bytes) -> Reply:
+    name = report_file_name(period, "pdf").replace("referral-ledger-", "referral-ledgers-")
+    return Reply(f"Printed ledgers {period}: {partners} partner(s), {pages} page(s)",
+                 files=[Attachment(name, content, "application/pdf", f"Partner ledgers {period}")])
+
+
+def partner_figures(ledger: PartnerLedger) -> list[Figure]:
+    cur = ledger.currency
+    return [
+        Figure("Beginning balance", format_display(ledger.beginning_balance, cur)),
+        Figure("Commissions", format_display(ledger.total(COMMISSION), cur)),
+        Figure("Clawbacks", format_display(ledger.total(CLAWBACK), cur)),
+        Figure("Payments", format_display(ledger.total(PAYMENT), cur)),
+        Figure("Ending balance", format_display(ledger.ending_balance, cur)),
+    ]
+
+
+def partner_csv(ledger: PartnerLedger) -> Attachment:
+    """Every line of the partner's ledger, between its beginning and ending balances."""
+    cur = ledger.currency
+    rows = [[ledger.range.start.isoformat(), "beginning balance", "", "", "",
+             format_plain(ledger.beginning_balance, cur), ""]]
+    rows += [
+        [line.date.isoformat(), line.kind, safe_text(line.reference), safe_text(line.description),
+         format_plain(line.amount, cur), format_plain(line.balance, cur), line.batch_id or ""]
+        for line in ledger.lines
+    ]
+    rows.append([ledger.range.end.isoformat(), "ending balance", "", "", "", format_plain(ledger.ending_balance, cur), ""])
+    handle = io.StringIO()
+    write_rows(handle, _PARTNER_CSV_HEADER, rows)
+    name = f"ledger-{_file_part(ledger.partner_code)}-{ledger.range.start}-to-{ledger.range.end}.csv"
+    return Attachment(name, handle.getvalue().encode("utf-8"), "text/csv",
+                      f"{ledger.partner_name} ({ledger.partner_code}) {ledger.range}")
+
+
+def partner_table(ledger: PartnerLedger, limit: int = LATEST_ENTRIES) -> Table:
+    cur = ledger.currency
+    shown = ledger.lines[-limit:]
+    rows = tuple(
+        (line.date.isoformat(), line.kind, line.reference, line.description,
+         format_display(line.amount, cur), format_display(line.balance, cur))
+        for line in shown
+    )
+    if not ledger.lines:
+        caption = "No entries in this range"
+    elif len(ledger.lines) > len(shown):
+        caption = f"Latest {len(shown)} of {len(ledger.lines)} entries; the attached CSV has them all"
+    else:
+        caption = f"{len(ledger.lines)} entr{'y' if len(ledger.lines) == 1 else 'ies'}"
+    return Table(_PARTNER_COLUMNS, rows, (False,) * 4 + (True, True), caption)
+
+
+def partner_reply(ledger: PartnerLedger, *, attach_csv: bool = False) -> Reply:
+    long_ledger = len(ledger.lines) > LATEST_ENTRIES
+    return Reply(
+        f"{ledger.partner_name} ({ledger.partner_code}): ledger {ledger.range}, {ledger.currency}",
+        figures=partner_figures(ledger), table=partner_table(ledger),
+        files=[partner_csv(ledger)] if attach_csv or long_ledger else [],
+    )
