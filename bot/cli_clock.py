@@ -1,0 +1,65 @@
+"""`payouts clock [--once --now ISO-DATETIME]`: the reminder scheduler from the terminal (SPEC §5)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, datetime
+
+from bot.clock import Clock, ReminderRunner, Send, print_sender, slack_sender, utcnow
+from bot.context import AppContext, UsageProblem
+from domain.dates import zone
+
+
+def parse_now(text: str, timezone: str) -> datetime:
+    """An ISO date-time; without an offset it is read in the organisation's time zone."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageProblem(
+            f"--now '{text}' is not an ISO date-time (like 2015-07-01T09:00, 2015-07-01T13:00Z or "
+            "2015-07-01T09:00-04:00)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone(timezone))
+    return moment.astimezone(UTC)
+
+
+def _sender() -> Send:
+    return slack_sender() if os.environ.get("SLACK_BOT_TOKEN", "").strip() else print_sender()
+
+
+def _cmd_clock(args: argparse.Namespace, ctx: AppContext) -> int:
+    if args.now and not args.once:
+        raise UsageProblem("--now needs --once: the running clock always uses the real time")
+    if args.poll_seconds <= 0:
+        raise UsageProblem(f"--poll-seconds must be more than 0, not {args.poll_seconds}")
+    now = parse_now(args.now, ctx.settings.timezone) if args.now else utcnow()
+    runner = ReminderRunner(ctx.acting_as("clock"), _sender())
+    if args.once:
+        outcomes = runner.run_due(now)
+        sent = sum(outcome.sent for outcome in outcomes)
+        print(f"clock: {sent} reminder(s) sent, {len(outcomes) - sent} failed, at {now:%Y-%m-%d %H:%M} UTC",
+              file=sys.stderr)
+        return 0 if sent == len(outcomes) else 1
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(timezone=zone(ctx.settings.timezone))
+    print(f"clock: running in {ctx.settings.timezone}, checking schedules every {args.poll_seconds:g} s "
+          "(Ctrl-C to stop)", file=sys.stderr, flush=True)
+    try:
+        Clock(runner, scheduler, poll_seconds=args.poll_seconds).start()
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    clock = sub.add_parser("clock", help="the reminder scheduler: post reminders when payouts are due")
+    clock.add_argument("--once", action="store_true", help="send what is due now (or at --now) and exit")
+    clock.add_argument("--now", metavar="ISO-DATETIME",
+                       help="with --once: the instant to run at (no offset: the organisation's TIMEZONE)")
+    clock.add_argument("--poll-seconds", type=float, default=30.0, metavar="S",
+                       help="how often the running clock rereads the schedules and catches up (default 30)")
+    clock.set_defaults(handler=_cmd_clock)

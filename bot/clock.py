@@ -1,0 +1,202 @@
+"""The reminder clock: APScheduler jobs built from the schedules table, and the send step.
+
+How a reminder goes out exactly once, whatever runs:
+1. A job (a CronTrigger per schedule, in the organisation's time zone) or the poll wakes up and
+   asks the domain for the latest due time at or before now that is after the schedule's
+   creation and within the grace period (`domain.reminders.GRACE`, 24 hours).
+2. The clock claims that period by inserting its `reminder_sent` row in a write transaction.
+   The unique (schedule, period) constraint lets one claimant win: a second clock, a restart or a
+   job and a poll firing together find the row and send nothing.
+3. Only the winner builds the message and sends it. If sending fails, the claim is released in a
+   compensating transaction and the next poll tries again (at-least-once when delivery fails,
+   exactly once when it succeeds); the failure is kept in the audit log.
+
+The poll (every 30 seconds by default) rebuilds the jobs when the set of schedules changes, and
+sends whatever is due but unsent: a reminder missed while the clock was down arrives once when it
+comes back, and a daylight-saving gap or repeated hour can neither skip nor double a period,
+because periods are dates and the database holds the claims.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.context import AppContext
+from commands import reminder_handlers
+from commands.context import Request
+from commands.reply import Reply
+from domain import reminders
+from domain.dates import zone
+from domain.reminders import GRACE, MONTHLY, DueTime, Schedule
+
+CLOCK_ACTOR = "clock"
+POLL_JOB = "reminders-poll"
+_CRON_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Send = Callable[[str, Reply], object]
+"""Deliver one reply to a channel ID; raising means it was not delivered."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one due reminder that this clock claimed."""
+
+    schedule_id: int
+    period: str
+    channel: str
+    headline: str
+    error: str | None = None
+
+    @property
+    def sent(self) -> bool:
+        return self.error is None
+
+
+def utcnow() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+@dataclass
+class ReminderRunner:
+    """Claims and sends what is due at a given instant; knows nothing of schedulers or Slack."""
+
+    ctx: AppContext
+    send: Send
+    grace: timedelta = GRACE
+    log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
+
+    def run_due(self, now: datetime, only: int | None = None) -> list[Outcome]:
+        """Send every reminder due at `now` (or only schedule `only`'s) that no one has sent."""
+        with self.ctx.db.read() as session:
+            schedules = reminders.active_schedules(session)
+        outcomes = []
+        for schedule in schedules:
+            if only is not None and schedule.id != only:
+                continue
+            due = reminders.pending_due(schedule, now, self.ctx.settings.timezone, self.grace)
+            if due is not None and self._claim(due, now):
+                outcomes.append(self._deliver(schedule, due))
+        return outcomes
+
+    def _claim(self, due: DueTime, now: datetime) -> bool:
+        with self.ctx.db.write() as session:
+            return reminders.claim_period(session, due, now=now)
+
+    def _deliver(self, schedule: Schedule, due: DueTime) -> Outcome:
+        request = Request(db=self.ctx.db, settings=self.ctx.settings, actor=CLOCK_ACTOR)
+        try:
+            reply = reminder_handlers.reminder_for(request, schedule, due)
+            self.send(schedule.channel, reply)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            self.log(f"clock: reminder {schedule.id} for {due.period} was not delivered to {schedule.channel} "
+                     f"({error}); it will be retried")
+            with self.ctx.db.write() as session:
+                reminders.release_claim(session, due, error=error, actor=CLOCK_ACTOR)
+            return Outcome(schedule.id, due.period, schedule.channel, "", error)
+        self.log(f"clock: reminder {schedule.id} for {due.period} sent to {schedule.channel}: {reply.headline}")
+        return Outcome(schedule.id, due.period, schedule.channel, reply.headline)
+
+
+def trigger_for(schedule: Schedule, timezone: str) -> CronTrigger:
+    """The schedule as a cron rule in the organisation's zone. Day 29-31 also fires on the last
+    day of the month, which is the due date when the month is shorter (and a harmless wake-up
+    otherwise: that period is already claimed)."""
+    at = schedule.at_time
+    if schedule.frequency == MONTHLY:
+        day = str(schedule.day) if schedule.day <= 28 else f"{schedule.day},last"
+        return CronTrigger(day=day, hour=at.hour, minute=at.minute, timezone=zone(timezone))
+    return CronTrigger(day_of_week=_CRON_WEEKDAYS[schedule.day], hour=at.hour, minute=at.minute,
+                       timezone=zone(timezone))
+
+
+def _job_id(schedule_id: int) -> str:
+    return f"reminder-{schedule_id}"
+
+
+@dataclass
+class Clock:
+    """The long-running clock: one scheduler, a job per schedule, and the poll that keeps them in
+    step with the table and catches up on missed reminders."""
+
+    runner: ReminderRunner
+    scheduler: BaseScheduler
+    poll_seconds: float = 30.0
+    now: Callable[[], datetime] = utcnow
+    _known: dict[int, Schedule] = field(default_factory=dict)
+
+    def start(self) -> None:
+        """Catch up, build the jobs, start polling; blocks with a BlockingScheduler."""
+        self.refresh()
+        self.scheduler.add_job(self.refresh, IntervalTrigger(seconds=self.poll_seconds), id=POLL_JOB,
+                               coalesce=True, max_instances=1, replace_existing=True)
+        self.scheduler.start()
+
+    def refresh(self) -> list[Outcome]:
+        """Rebuild the jobs if the schedules changed, then send whatever is due and unsent."""
+        with self.runner.ctx.db.read() as session:
+            current = {schedule.id: schedule for schedule in reminders.active_schedules(session)}
+        if current != self._known:
+            self._sync_jobs(current)
+        return self.runner.run_due(self.now())
+
+    def _sync_jobs(self, current: dict[int, Schedule]) -> None:
+        for schedule_id in self._known.keys() - current.keys():
+            if self.scheduler.get_job(_job_id(schedule_id)):
+                self.scheduler.remove_job(_job_id(schedule_id))
+        timezone = self.runner.ctx.settings.timezone
+        for schedule_id, schedule in current.items():
+            if schedule_id in self._known:
+                continue
+            self.scheduler.add_job(
+                self.fire, trigger_for(schedule, timezone), args=(schedule_id,), id=_job_id(schedule_id),
+                coalesce=True, max_instances=1, replace_existing=True,
+                misfire_grace_time=int(self.runner.grace.total_seconds()),
+            )
+        self._known = current
+
+    def fire(self, schedule_id: int) -> list[Outcome]:
+        """A schedule's job: send its reminder if it is due now and unsent."""
+        return self.runner.run_due(self.now(), only=schedule_id)
+
+
+# ---- sending ----------------------------------------------------------------------------------
+
+
+def reply_text(reply: Reply) -> str:
+    """A reminder as plain text, for a terminal."""
+    lines = [reply.headline]
+    lines += [f"  {figure.label}: {figure.value}" for figure in reply.figures]
+    lines += [section.text for section in reply.sections]
+    lines += [f"[{button.label}] /payout {button.value}" for button in reply.buttons]
+    return "\n".join(lines)
+
+
+def print_sender(stream=None) -> Send:  # type: ignore[no-untyped-def]
+    """Without a Slack token the clock prints its reminders, so it can be tried in a terminal."""
+
+    def send(channel: str, reply: Reply) -> None:
+        print(f"--- to {channel} ---\n{reply_text(reply)}\n", file=stream or sys.stdout, flush=True)
+
+    return send
+
+
+def slack_sender() -> Send:
+    """Post through the Slack Web API with the bot token from the environment."""
+    from bot.slack.client import web_client
+    from bot.slack.delivery import post_reply
+    from bot.slack.settings import SlackSettings
+
+    client = web_client(SlackSettings.from_env())
+
+    def send(channel: str, reply: Reply) -> None:
+        post_reply(client, channel, reply)
+
+    return send
