@@ -1,0 +1,157 @@
+"""Ledger report for one month, as a whole process, against the naive GROUP BY in the sqlite3 shell.
+
+    python bench/ledger_report.py [--repeat 5] [--postgres URL]
+
+Builds (once, cached in bench/.data/) two SQLite ledgers of 10,000 partners that differ only in
+history: 1,000,000 and 100,000 entries before June 2015, each with 20,000 entries in June and
+10,000 in July. Times `payouts ledger 2015-06 --format csv --output FILE` on both, and the naive
+single GROUP BY over every entry (the same figures, computed the textbook way) in the `sqlite3`
+shell on the same file, in the same run. With a PostgreSQL URL (--postgres or
+PAYOUTS_BENCH_POSTGRES_URL; `.ci/start-postgres /tmp/pgbench 55433` prints one) the large ledger
+is loaded there too and the same command is timed against it.
+
+Every workload gets one untimed warm-up run (so the page cache is warm for all alike), then
+`--repeat` timed runs; the table shows the median. The CSV is checked against
+domain.ledger.ledger_report_plain once, outside the timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from _data import MONTH_END, MONTH_START, Shape, postgres_dataset, sqlite_dataset
+from _measure import PAYOUTS, Result, machine, measure, print_table, run_process
+
+PARTNERS = 10_000
+MONTH_ENTRIES = 20_000
+AFTER_ENTRIES = 10_000
+POSTGRES_ENV = "PAYOUTS_BENCH_POSTGRES_URL"
+
+NAIVE_REPORT_SQL = f"""
+SELECT partner_id,
+  SUM(CASE WHEN effective_date < '{MONTH_START}' THEN CASE kind WHEN 'commission' THEN amount ELSE -amount END ELSE 0 END),
+  SUM(CASE WHEN effective_date >= '{MONTH_START}' AND kind = 'commission' THEN amount ELSE 0 END),
+  SUM(CASE WHEN effective_date >= '{MONTH_START}' AND kind = 'clawback' THEN amount ELSE 0 END),
+  SUM(CASE WHEN effective_date >= '{MONTH_START}' AND kind = 'payment' THEN amount ELSE 0 END)
+FROM entry WHERE effective_date <= '{MONTH_END}' GROUP BY partner_id;
+"""
+NAIVE_KIND_SQL = "SELECT partner_id, kind, SUM(amount) FROM entry GROUP BY partner_id, kind;"
+
+
+def _sql_shell(database: Path, sql: str) -> tuple[list[str], str]:
+    """The sqlite3 shell when installed, else Python's sqlite3 module in a subprocess (named so)."""
+    shell = shutil.which("sqlite3")
+    if shell:
+        return [shell, str(database), sql], "sqlite3 shell"
+    script = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); [print(*r) for r in c.execute(sys.argv[2])]"
+    return [sys.executable, "-c", script, str(database), sql], "python sqlite3 module"
+
+
+def _timed(label: str, command: list[str], repeat: int) -> Result:
+    run_process(command)
+    return measure(label, repeat, lambda: run_process(command))
+
+
+def _report_command(url: str, output: Path) -> list[str]:
+    return [*PAYOUTS, "--database", url, "ledger", f"{MONTH_START:%Y-%m}", "--format", "csv", "--output", str(output)]
+
+
+def _check_against_plain(url: str, output: Path) -> int:
+    """The CSV the command wrote must carry the figures of the plain aggregate, row for row."""
+    from domain.dates import DateRange
+    from domain.db import Database
+    from domain.ledger import ledger_report_plain
+    from domain.money import format_plain
+
+    database = Database(url)
+    with database.read() as session:
+        plain = ledger_report_plain(session, DateRange(MONTH_START, MONTH_END))
+    database.dispose()
+    expected = [
+        [row.partner_code, row.currency]
+        + [format_plain(value, row.currency) for value in (row.beginning_balance, row.commissions, row.clawbacks,
+                                                            row.payments, row.ending_balance)]
+        for row in plain.rows
+    ]
+    with output.open(encoding="utf-8", newline="") as handle:
+        written = [[row[0], *row[3:]] for row in list(csv.reader(handle))[1:]]
+    if written != expected:
+        raise SystemExit(f"{output}: the report differs from ledger_report_plain")
+    return len(written)
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def _sqlite_part(repeat: int, history: int, small_history: int, scratch: Path) -> Path:
+    large = sqlite_dataset(Shape(PARTNERS, history, MONTH_ENTRIES, AFTER_ENTRIES))
+    small = sqlite_dataset(Shape(PARTNERS, small_history, MONTH_ENTRIES, AFTER_ENTRIES))
+    output = scratch / "report.csv"
+    naive_report, shell = _sql_shell(large, NAIVE_REPORT_SQL)
+    naive_kind, _ = _sql_shell(large, NAIVE_KIND_SQL)
+    baseline = _timed(f"naive GROUP BY, report figures ({shell}, {history:,})", naive_report, repeat)
+    simplest = _timed(f"naive GROUP BY partner, kind ({shell}, {history:,})", naive_kind, repeat)
+    startup = _timed("python start-up + import bot.cli", [sys.executable, "-c", "import bot.cli"], repeat)
+    fast_large = _timed(f"payouts ledger, {history:,} before the month",
+                        _report_command(f"sqlite:///{large}", output), repeat)
+    rows = _check_against_plain(f"sqlite:///{large}", output)
+    fast_small = _timed(f"payouts ledger, {small_history:,} before the month",
+                        _report_command(f"sqlite:///{small}", scratch / "small.csv"), repeat)
+    _check_against_plain(f"sqlite:///{small}", scratch / "small.csv")
+    fastest_naive = min(baseline, simplest, key=lambda result: result.median)
+    print_table(f"SQLite: ledger report for {MONTH_START:%Y-%m}, {PARTNERS:,} partners, {rows:,} rows written "
+                f"(median of {repeat})", [baseline, simplest, startup, fast_large, fast_small], baseline=fastest_naive)
+    half = fast_large.median <= fastest_naive.median / 2
+    flat = fast_large.median <= 1.3 * fast_small.median
+    print(f"\n- at most half the faster naive GROUP BY ({fastest_naive.median:.3f} s): "
+          f"{fast_large.median:.3f} s, {_verdict(half)}")
+    print(f"- {history:,} vs {small_history:,} entries of history: "
+          f"{fast_large.median / fast_small.median:.2f}× (at most 1.3×), {_verdict(flat)}")
+    return output
+
+
+def _postgres_part(repeat: int, history: int, admin_url: str, scratch: Path, sqlite_csv: Path) -> None:
+    url = postgres_dataset(admin_url, Shape(PARTNERS, history, MONTH_ENTRIES, AFTER_ENTRIES))
+    output = scratch / "postgres.csv"
+    results = []
+    psql = shutil.which("psql")
+    if psql:
+        results.append(_timed(f"naive GROUP BY, report figures (psql, {history:,})",
+                              [psql, "-X", "-q", "-o", os.devnull, "-c", NAIVE_REPORT_SQL, url], repeat))
+    report = _timed(f"payouts ledger on PostgreSQL, {history:,} before the month",
+                    _report_command(url, output), repeat)
+    results.append(report)
+    if output.read_bytes() != sqlite_csv.read_bytes():
+        raise SystemExit("the PostgreSQL report differs from the SQLite report of the same ledger")
+    print_table(f"PostgreSQL: the same report (median of {repeat}); CSV identical to SQLite's", results)
+    print(f"\n- under 1 second: {report.median:.3f} s, {_verdict(report.median < 1)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--history", type=int, default=1_000_000)
+    parser.add_argument("--small-history", type=int, default=100_000)
+    parser.add_argument("--postgres", metavar="URL", default=os.environ.get(POSTGRES_ENV),
+                        help=f"a PostgreSQL server to create the benchmark database on (default ${POSTGRES_ENV})")
+    args = parser.parse_args()
+    print(f"Machine: {machine()}; {date.today()}")
+    with tempfile.TemporaryDirectory() as scratch:
+        sqlite_csv = _sqlite_part(args.repeat, args.history, args.small_history, Path(scratch))
+        if args.postgres:
+            _postgres_part(args.repeat, args.history, args.postgres, Path(scratch), sqlite_csv)
+        else:
+            print(f"\nPostgreSQL: skipped, no server given (--postgres URL or {POSTGRES_ENV}; "
+                  "`.ci/start-postgres /tmp/pgbench 55433` starts one and prints its URL)")
+
+
+if __name__ == "__main__":
+    main()
