@@ -300,8 +300,9 @@ def claim_period(session: Session, due: DueTime, *, now: datetime) -> bool:
         dialect.insert(ReminderSent)
         .values(schedule_id=due.schedule_id, period=due.period, sent_at=_as_utc(now))
         .on_conflict_do_nothing(index_elements=["schedule_id", "period"])
+        .returning(ReminderSent.id)
     )
-    return session.execute(statement).rowcount == 1
+    return session.execute(statement).first() is not None
 
 
 def release_claim(session: Session, due: DueTime, *, error: str, actor: str) -> None:
