@@ -168,10 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-shell", action="store_true", help="only load the data")
     demo.set_defaults(handler=_cmd_demo, needs_schema=False)
 
-    from bot import cli_batches, cli_clock
+    from bot import cli_batches, cli_clock, cli_shell
 
     cli_batches.register(sub)
     cli_clock.register(sub)
+    cli_shell.register(sub)
     return parser
 
 
