@@ -97,9 +97,14 @@ class FontFamily:
                 return name
         return self.primary
 
+    def register(self) -> str:
+        """Make the primary font known to reportlab (fallbacks register when first needed)."""
+        load_font(*self.fonts[0])
+        return self.primary
+
     def runs(self, text: str) -> list[tuple[str, str]]:
         """(font name, characters) pairs in drawing order, left to right."""
-        load_font(*self.fonts[0])
+        self.register()
         if text.isascii():
             return [(self.primary, text)] if text else []
         runs: list[tuple[str, str]] = []
@@ -140,10 +145,11 @@ class FontFamily:
         if align != "left":
             width = sum(pdfmetrics.stringWidth(chars, font, size) for font, chars in runs)
             x -= width if align == "right" else width / 2
+        line = canvas.beginText(x, y)  # one text object, so readers see one string, not one per font
         for font, chars in runs:
-            canvas.setFont(font, size)
-            canvas.drawString(x, y, chars)
-            x += pdfmetrics.stringWidth(chars, font, size)
+            line.setFont(font, size)
+            line.textOut(chars)
+        canvas.drawText(line)
 
 
 def family(bold: bool = False) -> FontFamily:

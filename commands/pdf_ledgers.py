@@ -259,7 +259,7 @@ def write_ledgers_pdf(
 ) -> int:
     """Print each partner's ledger as its own page group; return how many pages were written."""
     size = paper_size(paper)
-    canvas = Canvas(out, pagesize=size, pageCompression=1)
+    canvas = Canvas(out, pagesize=size, pageCompression=1, initialFontName=family().register())
     canvas.setTitle(f"{organisation}: partner ledgers" + (f", {stamp.batch_id}" if stamp else ""))
     canvas.setAuthor(organisation)
     printer = _LedgerPrinter(canvas, size, organisation, stamp)

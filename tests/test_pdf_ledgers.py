@@ -1,0 +1,314 @@
+"""Printed partner ledgers (SPEC §7), read back from the PDF with pypdf as a reader would see them."""
+
+from __future__ import annotations
+
+import gc
+import io
+import unicodedata
+import weakref
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import arabic_reshaper.letters
+import pytest
+from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
+
+from bot.cli import main
+from commands.pdf_fonts import BOLD, REGULAR, family, load_font, visual_order
+from commands.pdf_ledgers import PageSlice, paginate, write_ledgers_pdf
+from commands.printing import report_ledgers_pdf
+from domain.dates import DateRange
+from domain.ledger import LedgerLine, PartnerLedger, ledger_report
+from tests.factories import add_entry, add_partner
+
+JUNE = DateRange(date(2015, 6, 1), date(2015, 6, 30))
+NAMES = {
+    "LAT": "Zoë Ångström-Nuñez",
+    "GRE": "Αλέξανδρος Παπαδόπουλος",
+    "CYR": "Дмитрий Иванов",
+    "ARA": "محمد الأحمد",
+    "CHI": "王小明",
+    "JPN": "山田 太郎",
+    "KOR": "김민준",
+}
+
+
+def pages_text(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def print_report(database, period: DateRange = JUNE, paper: str = "letter") -> tuple[int, bytes]:
+    out = io.BytesIO()
+    with database.read() as session:
+        report = ledger_report(session, period)
+        pages = report_ledgers_pdf(session, report, out, organisation="Acme Referrals", paper=paper)
+    return pages, out.getvalue()
+
+
+@pytest.fixture
+def partners_of_every_script(sqlite_db):
+    with sqlite_db.write() as s:
+        for code, name in NAMES.items():
+            partner = add_partner(s, code, name, email=f"{code.lower()}@example.com")
+            add_entry(s, partner, "commission", 50_000, "2015-05-20")
+            add_entry(s, partner, "commission", 123_450, "2015-06-10", description="June orders")
+            add_entry(s, partner, "clawback", 2_500, "2015-06-12", description="Refund")
+    return sqlite_db
+
+
+def test_every_partner_gets_a_page_with_organisation_name_code_email_and_range(db):
+    with db.write() as s:
+        for code in ("ANN", "BOB"):
+            add_entry(s, add_partner(s, code, f"Partner {code}", email=f"{code}@example.com"), "commission", 1_000,
+                      "2015-06-03")
+    pages, data = print_report(db)
+    texts = pages_text(data)
+    assert pages == len(texts) == 2
+    for text, code in zip(texts, ("ANN", "BOB"), strict=True):
+        assert "Acme Referrals" in text and f"Partner {code}" in text
+        assert f"Code: {code}" in text and f"{code}@example.com" in text
+        assert "Range: 2015-06-01 to 2015-06-30" in text
+
+
+def test_a_page_shows_beginning_balance_every_entry_with_running_balance_totals_and_ending_balance(sqlite_db):
+    with sqlite_db.write() as s:
+        ann = add_partner(s, "ANN", "Ann")
+        add_entry(s, ann, "commission", 10_000, "2015-05-02")
+        add_entry(s, ann, "commission", 123_450, "2015-06-10", reference="ORD-1", description="June orders")
+        add_entry(s, ann, "clawback", 2_500, "2015-06-12", reference="REF-9", description="Refund")
+        add_entry(s, ann, "payment", 50_000, "2015-06-20", reference="CHK-1")
+    _, data = print_report(sqlite_db)
+    lines = pages_text(data)[0].splitlines()
+    for expected in (
+        "Beginning balance (before 2015-06-01) $100.00",
+        "2015-06-10 Commission ORD-1 June orders $1,234.50 $1,334.50",
+        "2015-06-12 Clawback REF-9 Refund -$25.00 $1,309.50",
+        "2015-06-20 Payment CHK-1 -$500.00 $809.50",
+        "Commissions in range $1,234.50",
+        "Clawbacks in range $25.00",
+        "Payments in range $500.00",
+        "Ending balance (2015-06-30) $809.50",
+    ):
+        assert expected in lines
+
+
+def test_amounts_are_currency_formatted_in_the_partners_currency(sqlite_db):
+    with sqlite_db.write() as s:
+        add_entry(s, add_partner(s, "EUR", "Euro", currency="EUR"), "commission", 1_234_567, "2015-06-03")
+        add_entry(s, add_partner(s, "JPY", "Yen", currency="JPY"), "commission", 15_000, "2015-06-03")
+        add_entry(s, add_partner(s, "KWD", "Dinar", currency="KWD"), "commission", 1_234_500, "2015-06-03")
+    _, data = print_report(sqlite_db)
+    euro, yen, dinar = pages_text(data)
+    assert "€12,345.67" in euro and "¥15,000" in yen and "KWD 1,234.500" in dinar
+
+
+def _amount_right_edges(data: bytes) -> set[float]:
+    """Where each drawn amount ends on the first page: its x plus its width in the font it was drawn in."""
+    edges: set[float] = set()
+    reader = PdfReader(io.BytesIO(data))
+    registered = {pdfmetrics.getFont(name).face.name.decode(): name for name, _ in REGULAR + BOLD
+                  if name in pdfmetrics.getRegisteredFontNames()}
+
+    def visit(text, cm, tm, font, size):  # type: ignore[no-untyped-def]
+        if text.startswith(("$", "-$")) and font is not None:
+            name = registered[str(font["/BaseFont"]).split("+")[-1]]
+            edges.add(round(tm[4] + pdfmetrics.stringWidth(text, name, size), 1))
+
+    reader.pages[0].extract_text(visitor_text=visit)
+    return edges
+
+
+def test_amounts_are_right_aligned_in_two_columns(sqlite_db):
+    with sqlite_db.write() as s:
+        ann = add_partner(s, "ANN", "Ann")
+        for amount in (5, 1_000, 99_999, 12_345_678):
+            add_entry(s, ann, "commission", amount, "2015-06-03")
+    _, data = print_report(sqlite_db)
+    assert len(_amount_right_edges(data)) == 2
+
+
+def test_greek_cyrillic_and_accented_latin_names_read_back_as_written(partners_of_every_script):
+    _, data = print_report(partners_of_every_script)
+    text = "\n".join(pages_text(data))
+    for code in ("LAT", "GRE", "CYR"):
+        assert NAMES[code] in text
+
+
+def test_chinese_japanese_and_korean_names_read_back_as_written(partners_of_every_script):
+    _, data = print_report(partners_of_every_script)
+    text = "\n".join(pages_text(data))
+    for code in ("CHI", "JPN", "KOR"):
+        assert NAMES[code] in text
+
+
+def test_an_arabic_name_is_printed_joined_and_reads_back_as_the_name(partners_of_every_script):
+    """Arabic is drawn as contextual presentation forms (U+FB50–U+FEFF), already joined, in visual order.
+
+    A PDF stores the glyphs' characters, so extraction cannot return the plain letters: pypdf
+    puts right-to-left runs back in logical order and returns those presentation forms. NFKC
+    folds each form to its letter (and the lam-alef ligature to its two letters), which gives the
+    name as it was entered. The raw text holding presentation forms, and none of the plain
+    letters, shows the letters were joined rather than drawn one by one in isolated form.
+    """
+    _, data = print_report(partners_of_every_script)
+    (arabic_page,) = [text for text in pages_text(data) if "Code: ARA" in text]
+    name_line = arabic_page.splitlines()[1]
+    assert unicodedata.normalize("NFKC", name_line) == NAMES["ARA"]
+    assert all("\ufb50" <= char <= "\ufeff" for char in name_line.replace(" ", ""))
+
+
+def test_names_in_every_script_are_drawn_with_fonts_that_have_their_glyphs():
+    for name in [*NAMES.values(), "שרה כהן", "Ελένη Ñandú Щукина"]:
+        for font, chars in family().runs(name):
+            missing = [char for char in chars if ord(char) not in load_font(font, dict(REGULAR)[font])]
+            assert not missing, f"{name}: {font} has no glyph for {missing}"
+
+
+def test_the_fonts_are_embedded_in_the_pdf(partners_of_every_script):
+    _, data = print_report(partners_of_every_script)
+    embedded = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            if "/FontFile2" in descendant["/FontDescriptor"]:
+                embedded.add(str(font["/BaseFont"]).split("+")[-1])
+    assert embedded == {"NotoSans-Regular", "NotoSans-Bold", "NotoSansArabic-Regular", "NotoSansArabic-Bold",
+                        "DroidSansFallback"}
+
+
+def test_every_form_the_arabic_shaper_emits_has_a_glyph_in_both_arabic_fonts():
+    arabic_files = [entry for entry in REGULAR if entry[0] == "Payouts-Arabic"]
+    arabic_files.append(("Payouts-Arabic-Bold", "NotoSansArabic-Bold.ttf"))
+    beh = "ب"
+    samples = ["الله", "لا لأ لإ لآ"]
+    for letter in arabic_reshaper.letters.LETTERS_ARABIC:
+        samples += [letter, beh + letter, letter + beh, beh + letter + beh]
+    shaped = {char for sample in samples for char in visual_order(sample)}
+    for font, file_name in arabic_files:
+        assert not {char for char in shaped if ord(char) not in load_font(font, file_name)}
+
+
+def test_brackets_in_a_right_to_left_name_are_mirrored_so_they_read_correctly():
+    assert visual_order("محمد (P2)").startswith("(P2) ")
+
+
+def _ledger(lines: int, code: str = "ANN", name: str = "Ann") -> PartnerLedger:
+    ledger = PartnerLedger(1, code, name, None, "USD", JUNE, 0)
+    for number in range(lines):
+        ledger.lines.append(LedgerLine(number, JUNE.start, "commission", f"R-{number}", "", 100, 100 * (number + 1)))
+    return ledger
+
+
+def test_a_partner_with_many_entries_is_numbered_page_1_of_2_and_page_2_of_2(sqlite_db):
+    with sqlite_db.write() as s:
+        ann = add_partner(s, "ANN", "Ann")
+        for day in range(45):
+            add_entry(s, ann, "commission", 100, JUNE.start + timedelta(days=day % 30))
+        add_entry(s, add_partner(s, "BOB", "Bob"), "commission", 100, "2015-06-02")
+    pages, data = print_report(sqlite_db)
+    texts = pages_text(data)
+    assert pages == 3
+    assert "Page 1 of 2" in texts[0] and "Ann" in texts[0]
+    assert "Page 2 of 2" in texts[1] and "Ann (ANN)" in texts[1] and "Ending balance (2015-06-30)" in texts[1]
+    assert "Page 1 of 1" in texts[2] and "Bob" in texts[2]
+
+
+def test_totals_that_do_not_fit_under_the_last_rows_go_on_a_page_of_their_own():
+    assert paginate(30, first_rows=30, later_rows=40, summary_rows=5) == [
+        PageSlice(0, 30, totals=False), PageSlice(30, 30, totals=True)]
+
+
+def test_pages_are_filled_before_a_new_one_starts():
+    assert paginate(80, first_rows=30, later_rows=40, summary_rows=5) == [
+        PageSlice(0, 30, totals=False), PageSlice(30, 70, totals=False), PageSlice(70, 80, totals=True)]
+
+
+def test_a_partner_with_no_entries_in_the_range_still_gets_one_page():
+    assert paginate(0, first_rows=30, later_rows=40) == [PageSlice(0, 0, totals=True)]
+
+
+def test_every_page_of_a_long_ledger_carries_its_partner_and_page_number():
+    out = io.BytesIO()
+    pages = write_ledgers_pdf([_ledger(200)], out, organisation="Acme", paper="letter")
+    texts = pages_text(out.getvalue())
+    assert pages == len(texts) > 4
+    for number, text in enumerate(texts, start=1):
+        assert f"Page {number} of {pages}" in text and "Ann (ANN)" in text
+
+
+def test_an_empty_report_prints_one_page_that_says_so():
+    out = io.BytesIO()
+    assert write_ledgers_pdf([], out, organisation="Acme", paper="a4") == 1
+    assert "No partner ledger to print." in pages_text(out.getvalue())[0]
+
+
+def test_letter_and_a4_give_their_page_sizes(sqlite_db):
+    with sqlite_db.write() as s:
+        add_entry(s, add_partner(s, "ANN", "Ann"), "commission", 100, "2015-06-02")
+    sizes = {}
+    for paper in ("letter", "a4"):
+        _, data = print_report(sqlite_db, paper=paper)
+        box = PdfReader(io.BytesIO(data)).pages[0].mediabox
+        sizes[paper] = (round(float(box.width)), round(float(box.height)))
+    assert sizes == {"letter": (612, 792), "a4": (595, 842)}
+
+
+def test_an_unknown_paper_size_is_refused_by_name():
+    with pytest.raises(ValueError, match="unknown paper size 'legal'"):
+        write_ledgers_pdf([_ledger(1)], io.BytesIO(), organisation="Acme", paper="legal")
+
+
+def test_each_ledger_is_let_go_once_its_pages_are_drawn():
+    alive: list[weakref.ref] = []
+
+    def ledgers() -> Iterator[PartnerLedger]:
+        for number in range(6):
+            gc.collect()
+            assert sum(ref() is not None for ref in alive) <= 1
+            ledger = _ledger(3, code=f"P{number}")
+            alive.append(weakref.ref(ledger))
+            yield ledger
+
+    assert write_ledgers_pdf(ledgers(), io.BytesIO(), organisation="Acme", paper="letter") == 6
+
+
+@pytest.fixture
+def cli_database(sqlite_db):
+    with sqlite_db.write() as s:
+        ann = add_partner(s, "ANN", "Ann")
+        eleni = add_partner(s, "ELE", NAMES["GRE"], currency="EUR")
+        wang = add_partner(s, "WAN", NAMES["CHI"])
+        add_entry(s, ann, "commission", 12_345, "2015-06-10")
+        add_entry(s, eleni, "commission", 2_000, "2015-06-12")
+        add_entry(s, wang, "commission", 7_000, "2015-06-14")
+    return sqlite_db.url
+
+
+def test_cli_ledger_pdf_writes_every_partner_to_the_file(cli_database, tmp_path, capsys):
+    target = tmp_path / "june.pdf"
+    status = main(["--database", cli_database, "ledger", "2015-06", "--pdf", str(target), "--paper", "a4"])
+    out = capsys.readouterr().out
+    assert status == 0 and "3 partner ledger(s), 3 page(s)" in out
+    assert target.read_bytes().startswith(b"%PDF-")
+    text = "\n".join(pages_text(target.read_bytes()))
+    assert "Ann" in text and NAMES["GRE"] in text and NAMES["CHI"] in text
+
+
+def test_cli_batch_print_stamps_each_ledger_with_the_batch(cli_database, tmp_path, capsys):
+    pay = ["pay", "2015-06", "--method", "ending-balance", "--date", "2015-07-01", "--type", "paypal", "--yes"]
+    assert main(["--database", cli_database, *pay]) == 0
+    target = tmp_path / "batch.pdf"
+    status = main(["--database", cli_database, "batch", "print", "Batch-20150701", "--output", str(target)])
+    assert status == 0 and "Printed the ledgers of Batch-20150701, 3 page(s)" in capsys.readouterr().out
+    ann, eleni, wang = pages_text(target.read_bytes())
+    for text in (ann, eleni, wang):
+        assert "Batch Batch-20150701" in text and "Payment date 2015-07-01" in text and "Payment type PayPal" in text
+    assert "Amount paid: $123.45" in ann and "Amount paid: €20.00" in eleni and "Amount paid: $70.00" in wang
+    assert NAMES["GRE"] in eleni and NAMES["CHI"] in wang
+
+
+def test_cli_batch_print_of_an_unknown_batch_exits_2_naming_it(cli_database, tmp_path, capsys):
+    status = main(["--database", cli_database, "batch", "print", "Batch-19990101", "--output", str(tmp_path / "x.pdf")])
+    assert status == 2 and "Batch-19990101" in capsys.readouterr().err
