@@ -18,6 +18,11 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def channel_link(channel_id: str) -> str:
+    """A channel mention; only for IDs the app was configured with, never for user input."""
+    return f"<#{escape_mrkdwn(channel_id)}>"
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -28,6 +33,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["mrkdwn"] = escape_mrkdwn
+    env.filters["channel_link"] = channel_link
     return env
 
 

@@ -1,0 +1,48 @@
+"""The Bolt app: built from the settings, with every listener registered."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.slack import buttons, modal_submissions, slash_commands
+from bot.slack.approvers import ApproverDirectory
+from bot.slack.client import web_client
+from bot.slack.routing import ReplyRouter
+from bot.slack.runtime import SlackRuntime
+from bot.slack.settings import SlackSettings
+from bot.slack.work import DEFAULT_WORKERS, WorkQueue
+from domain.db import Database
+from domain.settings import Settings
+
+ACK_THREADS = 32  # Bolt's own pool only runs acks, which are quick; the work queue does the rest
+
+
+def create_runtime(slack: SlackSettings, db: Database, settings: Settings, *, client: WebClient | None = None,
+                   workers: int = DEFAULT_WORKERS) -> SlackRuntime:
+    client = client or web_client(slack)
+    return SlackRuntime(
+        slack=slack, db=db, settings=settings, client=client,
+        directory=ApproverDirectory(client, slack.approvers),
+        router=ReplyRouter(client, slack, db),
+        work=WorkQueue(workers),
+    )
+
+
+def build_app(slack: SlackSettings, db: Database, settings: Settings, *, client: WebClient | None = None,
+              workers: int = DEFAULT_WORKERS) -> App:
+    return create_app(create_runtime(slack, db, settings, client=client, workers=workers))
+
+
+def create_app(runtime: SlackRuntime) -> App:
+    app = App(
+        client=runtime.client,
+        signing_secret=runtime.slack.signing_secret,
+        listener_executor=ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="slack-ack"),
+    )
+    slash_commands.register(app, runtime)
+    buttons.register(app, runtime)
+    modal_submissions.register(app, runtime)
+    return app

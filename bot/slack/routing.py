@@ -1,0 +1,138 @@
+"""Where each Reply goes in Slack, following its Target (SPEC §4, DESIGN's Slack rules).
+
+ORIGIN: the channel of the command (ephemeral when private); APPROVERS: PAYOUT_APPROVAL_CHANNEL;
+CHANNEL: reply.channel; REPLACE: the message whose button was pressed, rewritten without buttons.
+A form opens as a modal. A failure to deliver is logged with its context and the person who
+asked hears a short note; what the command did (a posting, say) stands and is never repeated.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack import delivery
+from bot.slack.modals import ModalOrigin, render_modal
+from bot.slack.settings import SlackSettings
+from commands.payout_views import APPROVE
+from commands.reply import Reply, Target
+from domain.batches import remember_announcement
+from domain.db import Database
+
+log = logging.getLogger(__name__)
+
+UNREACHABLE_CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The person and place a command, click or submission came from."""
+
+    user: str
+    channel: str | None
+    response_url: str | None = None
+    trigger_id: str | None = None
+    message_ts: str | None = None  # the (non-ephemeral) message whose button was pressed
+
+
+def _error_code(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or error.response.status_code)
+    return type(error).__name__
+
+
+class ReplyRouter:
+    def __init__(self, client: WebClient, slack: SlackSettings, db: Database) -> None:
+        self.client = client
+        self.slack = slack
+        self.db = db
+
+    def deliver(self, replies: list[Reply], origin: Origin) -> None:
+        """Every reply is tried, even when an earlier one failed, so one refusal does not hide the rest."""
+        for reply in replies:
+            try:
+                self._deliver(reply, origin)
+            except Exception as error:
+                log.error("could not deliver %r (target %s) for %s in %s: %s", reply.headline, reply.target.value,
+                          origin.user, origin.channel, _error_code(error), exc_info=not isinstance(error, SlackApiError))
+                self._tell_failure(reply, origin, error)
+
+    def _deliver(self, reply: Reply, origin: Origin) -> None:
+        if reply.form is not None:
+            self._open_form(reply, origin)
+        elif reply.target is Target.REPLACE:
+            self._replace(reply, origin)
+        elif reply.target is Target.APPROVERS:
+            self._to_approvers(reply, origin)
+        elif reply.target is Target.CHANNEL:
+            self._post(reply.channel or self._require_channel(origin), reply, origin)
+        elif reply.private:
+            self._privately(reply, origin)
+        else:
+            self._post(self._require_channel(origin), reply, origin)
+
+    @staticmethod
+    def _require_channel(origin: Origin) -> str:
+        if not origin.channel:
+            raise ValueError("the reply has no channel to go to")
+        return origin.channel
+
+    def _post(self, channel: str, reply: Reply, origin: Origin) -> str | None:
+        """chat.postMessage; a channel the bot is not in still gets the answer through the response_url."""
+        try:
+            return delivery.post_reply(self.client, channel, reply)
+        except SlackApiError as error:
+            if channel != origin.channel or not origin.response_url or _error_code(error) not in UNREACHABLE_CHANNEL_ERRORS:
+                raise
+            delivery.respond(origin.response_url, reply, response_type="in_channel")
+            return None
+
+    def _privately(self, reply: Reply, origin: Origin) -> None:
+        if origin.response_url:
+            delivery.respond(origin.response_url, reply)
+        else:
+            delivery.post_ephemeral(self.client, self._require_channel(origin), origin.user, reply)
+        if reply.files:
+            delivery.upload_files(self.client, self._require_channel(origin), reply.files)
+
+    def _replace(self, reply: Reply, origin: Origin) -> None:
+        if origin.message_ts and origin.channel:
+            delivery.update_message(self.client, origin.channel, origin.message_ts, reply)
+        elif origin.response_url:
+            delivery.respond(origin.response_url, reply, replace_original=True)
+            if reply.files:
+                delivery.upload_files(self.client, self._require_channel(origin), reply.files)
+        else:
+            self._post(self._require_channel(origin), reply, origin)
+
+    def _to_approvers(self, reply: Reply, origin: Origin) -> None:
+        channel = self.slack.approval_channel
+        if not channel:
+            log.warning("PAYOUT_APPROVAL_CHANNEL is not set; the approval request goes to %s", origin.channel)
+            channel = self._require_channel(origin)
+        ts = delivery.post_reply(self.client, channel, reply)
+        batch_id = next((button.value for button in reply.buttons if button.action == APPROVE), None)
+        if ts and batch_id:
+            with self.db.write() as session:
+                remember_announcement(session, batch_id, channel, ts)
+
+    def _open_form(self, reply: Reply, origin: Origin) -> None:
+        assert reply.form is not None
+        if not origin.trigger_id:
+            raise ValueError("a form can only open from a command or a button")
+        view = render_modal(reply.form, ModalOrigin(reply.form.context, origin.channel))
+        self.client.views_open(trigger_id=origin.trigger_id, view=view)
+
+    def _tell_failure(self, reply: Reply, origin: Origin, error: Exception) -> None:
+        note = Reply.error(f"Slack did not take “{reply.headline[:120]}” ({_error_code(error)}). "
+                           "Whatever the command recorded stands; it was not repeated.")
+        try:
+            if origin.response_url:
+                delivery.respond(origin.response_url, note)
+            elif origin.channel:
+                delivery.post_ephemeral(self.client, origin.channel, origin.user, note)
+        except Exception as second:
+            log.error("could not tell %s about the failure either: %s", origin.user, _error_code(second))

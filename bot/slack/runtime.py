@@ -1,0 +1,48 @@
+"""What every listener shares: settings, the database, the Slack client, approvers and the work queue."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from bot.slack.approvers import ApproverDirectory
+from bot.slack.routing import Origin, ReplyRouter
+from bot.slack.settings import SlackSettings
+from bot.slack.work import WorkQueue
+from commands.context import Request
+from commands.reply import Reply
+from domain.db import Database
+from domain.settings import Settings
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = "That did not work because of an unexpected error; it has been logged for the team that runs the app."
+
+
+@dataclass(frozen=True)
+class SlackRuntime:
+    slack: SlackSettings
+    db: Database
+    settings: Settings
+    client: WebClient
+    directory: ApproverDirectory
+    router: ReplyRouter
+    work: WorkQueue
+
+    def request(self, origin: Origin, *, refresh_approvers: bool = True) -> Request:
+        return Request(db=self.db, settings=self.settings, actor=origin.user, channel=origin.channel,
+                       approvers=self.directory.approvers(refresh=refresh_approvers))
+
+    def answer(self, what: str, origin: Origin, produce) -> None:  # type: ignore[no-untyped-def]
+        """Run a command in the background and deliver what it says; a crash becomes a short note."""
+        try:
+            replies: list[Reply] = produce(self.request(origin))
+        except Exception:
+            log.exception("%s failed for %s in %s", what, origin.user, origin.channel)
+            replies = [Reply.error(UNEXPECTED)]
+        self.router.deliver(replies, origin)
+
+    def later(self, what: str, origin: Origin, produce) -> None:  # type: ignore[no-untyped-def]
+        self.work.submit(what, lambda: self.answer(what, origin, produce))
