@@ -21,16 +21,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import shell_render
 from bot.context import AppContext
 from commands import reminder_handlers
 from commands.context import Request
+from commands.payout_views import START
 from commands.reply import Reply
 from domain import reminders
 from domain.dates import zone
@@ -170,20 +172,18 @@ class Clock:
 # ---- sending ----------------------------------------------------------------------------------
 
 
-def reply_text(reply: Reply) -> str:
-    """A reminder as plain text, for a terminal."""
-    lines = [reply.headline]
-    lines += [f"  {figure.label}: {figure.value}" for figure in reply.figures]
-    lines += [section.text for section in reply.sections]
-    lines += [f"[{button.label}] /payout {button.value}" for button in reply.buttons]
-    return "\n".join(lines)
+def reminder_text(reply: Reply) -> str:
+    """A reminder as terminal text; its button becomes the command that does the same."""
+    text = shell_render.reply_text(replace(reply, buttons=[]), 1)
+    commands = [f"{button.label} → /payout {button.value}" for button in reply.buttons if button.action == START]
+    return "\n".join([text, *commands])
 
 
 def print_sender(stream=None) -> Send:  # type: ignore[no-untyped-def]
     """Without a Slack token the clock prints its reminders, so it can be tried in a terminal."""
 
     def send(channel: str, reply: Reply) -> None:
-        print(f"--- to {channel} ---\n{reply_text(reply)}\n", file=stream or sys.stdout, flush=True)
+        print(reminder_text(reply) + "\n", file=stream or sys.stdout, flush=True)
 
     return send
 

@@ -53,8 +53,8 @@ def schedule_removed(schedule: Schedule) -> Reply:
 def reminder(schedule: Schedule, due: DueTime, summary: DueSummary, timezone: str) -> Reply:
     """The message a schedule posts to its channel when payouts are due."""
     period = str(summary.range)
-    note = Section(f"Reminder {schedule.id}, {schedule.describe()} ({timezone}). Due is what the ending-balance "
-                   "method would pay.")
+    note = Section(f"Reminder {schedule.id}: {schedule.describe()}, {timezone} time. Due is what the "
+                   "ending-balance method would pay.")
     if not summary.partners:
         return Reply(f"Payout reminder for {period}: nobody is owed anything", figures=[Figure("Range", period)],
                      sections=[note], target=Target.CHANNEL, channel=schedule.channel)
