@@ -168,11 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-shell", action="store_true", help="only load the data")
     demo.set_defaults(handler=_cmd_demo, needs_schema=False)
 
-    from bot import cli_batches, cli_clock, cli_shell
+    from bot import cli_batches, cli_clock, cli_shell, cli_slack
 
     cli_batches.register(sub)
     cli_clock.register(sub)
     cli_shell.register(sub)
+    cli_slack.register(sub)
     return parser
 
 

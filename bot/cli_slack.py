@@ -1,0 +1,73 @@
+"""`payouts serve` (the Slack app over HTTP, under gunicorn) and `payouts socket` (over Socket Mode)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from bot.context import AppContext, UsageProblem
+from bot.slack.settings import SlackSettings
+
+DEFAULT_PORT = 3000
+
+
+def _slack_settings(*, socket_mode: bool) -> SlackSettings:
+    slack = SlackSettings.from_env()
+    missing = slack.missing(socket_mode=socket_mode)
+    if missing:
+        raise UsageProblem(f"set {', '.join(missing)} in the environment to run the Slack app")
+    return slack
+
+
+def _port(args: argparse.Namespace) -> int:
+    if args.port is not None:
+        return int(args.port)
+    raw = os.environ.get("PORT", "").strip()
+    if not raw:
+        return DEFAULT_PORT
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise UsageProblem(f"PORT must be a port number, not '{raw}'")
+    return int(raw)
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _cmd_serve(args: argparse.Namespace, ctx: AppContext) -> int:
+    from bot.slack.app import build_app
+    from bot.slack.server import serve
+    from bot.slack.wsgi import wsgi_app
+    from domain.db import Database
+
+    slack = _slack_settings(socket_mode=False)
+    port = _port(args)
+    url, settings = ctx.db.url, ctx.settings
+    ctx.db.dispose()  # each worker opens its own connections after the fork
+    _logging()
+    serve(lambda: wsgi_app(build_app(slack, Database(url), settings)), port)
+    return 0
+
+
+def _cmd_socket(args: argparse.Namespace, ctx: AppContext) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk import WebClient
+
+    from bot.slack.app import build_app
+    from bot.slack.client import retry_handlers
+
+    slack = _slack_settings(socket_mode=True)
+    _logging()
+    app = build_app(slack, ctx.db, ctx.settings)
+    connector = WebClient(base_url=slack.api_url, retry_handlers=retry_handlers())
+    SocketModeHandler(app, slack.app_token, web_client=connector).start()
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser("serve", help="run the Slack app over HTTP: POST /slack/events, GET /healthz")
+    serve.add_argument("--port", type=int, metavar="P", help=f"port to listen on (default: PORT, else {DEFAULT_PORT})")
+    serve.set_defaults(handler=_cmd_serve)
+    socket = sub.add_parser("socket", help="run the Slack app over Socket Mode (needs SLACK_APP_TOKEN)")
+    socket.set_defaults(handler=_cmd_socket)
