@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 
+from sqlalchemy import func, select
+
 from commands import ledger_views as views
 from commands.context import Request
 from commands.grammar_ledger import LedgerReport, PartnerLedgerCommand
 from commands.reply import Reply
 from domain.dates import DateError, DateRange, parse_date
 from domain.ledger import UnknownPartner, find_partner, ledger_report, partner_ledger
+from domain.models import Partner
 
 PARTNER_EXAMPLE = "/ledger 2015-06 partner ANN"
 
@@ -30,8 +33,19 @@ def partner(request: Request, command: PartnerLedgerCommand) -> list[Reply]:
         with request.db.read() as session:
             ledger = partner_ledger(session, command.code, command.period)
     except UnknownPartner as unknown:
-        return [Reply.error(str(unknown), PARTNER_EXAMPLE)]
+        return [_unknown_partner(request, unknown, command.period)]
     return [views.partner_reply(ledger, attach_csv=command.file == "csv")]
+
+
+def _unknown_partner(request: Request, unknown: UnknownPartner, period: DateRange) -> Reply:
+    """Codes are exact; a code typed in the wrong case is the usual slip, so the right one is suggested."""
+    with request.db.read() as session:
+        near = session.scalars(
+            select(Partner.code).where(func.lower(Partner.code) == unknown.code.lower()).order_by(Partner.code).limit(1)
+        ).first()
+    if near is None:
+        return Reply.error(str(unknown), PARTNER_EXAMPLE)
+    return Reply.error(f"{unknown} (did you mean {near}?)", f"/ledger {period} partner {near}")
 
 
 def _printed(request: Request, period: DateRange, *, code: str | None = None, include_all: bool = False,
@@ -47,7 +61,7 @@ def _printed(request: Request, period: DateRange, *, code: str | None = None, in
             out = io.BytesIO()
             pages = report_ledgers_pdf(session, found, out, organisation=request.settings.organisation, paper=paper)
     except UnknownPartner as unknown:
-        return [Reply.error(str(unknown), PARTNER_EXAMPLE)]
+        return [_unknown_partner(request, unknown, period)]
     return [views.pdf_reply(period, len(found.rows), pages, out.getvalue())]
 
 

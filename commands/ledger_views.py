@@ -32,8 +32,8 @@ def _file_part(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "partner"
 
 
-def report_file_name(period: DateRange, extension: str) -> str:
-    return f"referral-ledger-{period.start}-to-{period.end}.{extension}"
+def report_file_name(period: DateRange, extension: str, stem: str = "referral-ledger") -> str:
+    return f"{stem}-{period.start}-to-{period.end}.{extension}"
 
 
 def _money_cells(item: LedgerRow | CurrencyTotals, currency: str) -> tuple[str, ...]:
@@ -104,7 +104,7 @@ def csv_reply(report: LedgerReport) -> Reply:
 
 
 def pdf_reply(period: DateRange, partners: int, pages: int, content: bytes) -> Reply:
-    name = report_file_name(period, "pdf").replace("referral-ledger-", "referral-ledgers-")
+    name = report_file_name(period, "pdf", stem="referral-ledgers")
     return Reply(f"Printed ledgers {period}: {partners} partner(s), {pages} page(s)",
                  files=[Attachment(name, content, "application/pdf", f"Partner ledgers {period}")])
 

@@ -125,6 +125,12 @@ def test_an_unknown_partner_is_a_private_error_naming_the_code(ledger, settings)
     assert reply.sections[0].text.startswith("Example: /ledger")
 
 
+def test_a_partner_code_in_the_wrong_case_suggests_the_right_one(ledger, settings):
+    [reply] = run_command("ledger", "2015-06 partner ann", req(ledger, settings))
+    assert reply.is_error and reply.headline == "no partner with code 'ann' (did you mean ANN?)"
+    assert reply.sections[0].text == "Example: /ledger 2015-06-01..2015-06-30 partner ANN"
+
+
 def test_a_malformed_date_is_a_private_usage_error_with_an_example(ledger, settings):
     [reply] = run_command("ledger", "2015-06-31..2015-07-02", req(ledger, settings))
     assert reply.is_error and reply.private and "'2015-06-31' is not a real date" in reply.headline
