@@ -124,7 +124,7 @@ class FontFamily:
         return runs
 
     def width(self, text: str, size: float) -> float:
-        return sum(pdfmetrics.stringWidth(chars, font, size) for font, chars in self.runs(text))
+        return self.width_of_runs(self.runs(text), size)
 
     def fit(self, text: str, size: float, max_width: float) -> str:
         """The text, cut short with an ellipsis if it would overflow its column."""
@@ -139,17 +139,44 @@ class FontFamily:
                 high = middle - 1
         return text[:low].rstrip() + ELLIPSIS
 
-    def draw(self, canvas: Canvas, x: float, y: float, text: str, size: float, *, align: str = "left") -> None:
-        """Draw text whose left edge (or right edge, or centre, by `align`) is at x."""
-        runs = self.runs(text)
+    def width_of_runs(self, runs: list[tuple[str, str]], size: float) -> float:
+        return sum(pdfmetrics.stringWidth(chars, font, size) for font, chars in runs)
+
+
+class PageText:
+    """All the text of one page as a single PDF text object, drawn over the page's rules and boxes.
+
+    A font or colour is written only when it changes: a page of ledger rows sets them a few times
+    rather than once per cell, which is most of the cost of printing a thousand pages.
+    """
+
+    def __init__(self, canvas: Canvas) -> None:
+        self.canvas = canvas
+        self.text = canvas.beginText()
+        self.font: tuple[str, float] | None = None
+        self.colour: tuple[float, float, float] | None = None
+
+    def write(self, fonts: FontFamily, x: float, y: float, text: str, size: float, *, align: str = "left",
+              colour: tuple[float, float, float] = (0, 0, 0)) -> None:
+        """Write text whose left edge (or right edge, or centre, by `align`) is at x."""
+        runs = fonts.runs(text)
+        if not runs:
+            return
         if align != "left":
-            width = sum(pdfmetrics.stringWidth(chars, font, size) for font, chars in runs)
+            width = fonts.width_of_runs(runs, size)
             x -= width if align == "right" else width / 2
-        line = canvas.beginText(x, y)  # one text object, so readers see one string, not one per font
+        if colour != self.colour:
+            self.text.setFillColorRGB(*colour)
+            self.colour = colour
+        self.text.setTextOrigin(x, y)
         for font, chars in runs:
-            line.setFont(font, size)
-            line.textOut(chars)
-        canvas.drawText(line)
+            if (font, size) != self.font:
+                self.text.setFont(font, size)
+                self.font = (font, size)
+            self.text.textOut(chars)
+
+    def finish(self) -> None:
+        self.canvas.drawText(self.text)
 
 
 def family(bold: bool = False) -> FontFamily:

@@ -18,7 +18,7 @@ from typing import BinaryIO
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfgen.canvas import Canvas
 
-from commands.pdf_fonts import FontFamily, family
+from commands.pdf_fonts import FontFamily, PageText, family
 from domain.ledger import LedgerLine, PartnerLedger
 from domain.models import CLAWBACK, COMMISSION, PAYMENT
 from domain.money import format_display
@@ -29,6 +29,7 @@ MARGIN = 50.0
 ROW = 14.0
 BODY = 9.0
 SMALL = 7.5
+BLACK = (0.0, 0.0, 0.0)
 GREY = (0.35, 0.35, 0.35)
 SHADE = (0.93, 0.93, 0.93)
 FIRST_HEADER = 150.0  # organisation, partner, code and e-mail, range, beginning balance
@@ -121,10 +122,12 @@ class _LedgerPrinter:
         self.first_rows = int((first_top - table_bottom) // ROW)
         self.later_rows = int((later_top - table_bottom) // ROW)
         self.pages = 0
+        self.page = PageText(canvas)
 
     def print_ledger(self, ledger: PartnerLedger) -> None:
         slices = paginate(len(ledger.lines), self.first_rows, self.later_rows)
         for number, page in enumerate(slices, start=1):
+            self.page = PageText(self.canvas)
             y = self._first_header(ledger) if number == 1 else self._later_header(ledger)
             y = self._table_head(y)
             for line in ledger.lines[page.start : page.stop]:
@@ -132,19 +135,23 @@ class _LedgerPrinter:
             if page.totals:
                 self._totals(y, ledger)
             self._footer(ledger, number, len(slices))
-            self.canvas.showPage()
-            self.pages += 1
+            self._end_page()
 
     def print_nothing(self) -> None:
-        self.regular.draw(self.canvas, MARGIN, self.height - MARGIN - 15, self.organisation, 15)
-        self.regular.draw(self.canvas, MARGIN, self.height - MARGIN - 40, "No partner ledger to print.", BODY + 2)
+        self.page = PageText(self.canvas)
+        self._text(MARGIN, self.height - MARGIN - 15, self.organisation, 15, bold=True)
+        self._text(MARGIN, self.height - MARGIN - 40, "No partner ledger to print.", BODY + 2)
+        self._end_page()
+
+    def _end_page(self) -> None:
+        self.page.finish()
         self.canvas.showPage()
         self.pages += 1
 
     def _text(self, x: float, y: float, text: str, size: float = BODY, *, bold: bool = False,
               align: str = "left", grey: bool = False) -> None:
-        self.canvas.setFillColorRGB(*(GREY if grey else (0, 0, 0)))
-        (self.bold if bold else self.regular).draw(self.canvas, x, y, text, size, align=align)
+        self.page.write(self.bold if bold else self.regular, x, y, text, size, align=align,
+                        colour=GREY if grey else BLACK)
 
     def _first_header(self, ledger: PartnerLedger) -> float:
         right = self.width - MARGIN
