@@ -43,7 +43,7 @@ REGULAR: tuple[tuple[str, str], ...] = (
 BOLD: tuple[tuple[str, str], ...] = (
     ("Payouts-Sans-Bold", "NotoSans-Bold.ttf"),
     ("Payouts-Arabic-Bold", "NotoSansArabic-Bold.ttf"),
-    ("Payouts-Hebrew", "NotoSansHebrew-Regular.ttf"),
+    ("Payouts-Hebrew-Bold", "NotoSansHebrew-Bold.ttf"),
     ("Payouts-CJK", "DroidSansFallback.ttf"),
 )
 

@@ -17,7 +17,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from bot.cli import main
-from commands.pdf_fonts import REGULAR, PageText, family, load_font, visual_order
+from commands.pdf_fonts import BOLD, REGULAR, PageText, family, load_font, visual_order
 from commands.pdf_ledgers import PageSlice, paginate, write_ledgers_pdf
 from commands.printing import report_ledgers_pdf
 from domain.dates import DateRange
@@ -152,10 +152,12 @@ def test_an_arabic_name_is_printed_joined_and_reads_back_as_the_name(partners_of
     assert all("\ufb50" <= char <= "\ufeff" for char in name_line.replace(" ", ""))
 
 
-def test_names_in_every_script_are_drawn_with_fonts_that_have_their_glyphs():
+@pytest.mark.parametrize("bold", [False, True], ids=["regular", "bold"])
+def test_names_in_every_script_are_drawn_with_fonts_that_have_their_glyphs(bold):
+    files = dict(BOLD if bold else REGULAR)
     for name in [*NAMES.values(), "שרה כהן", "Ελένη Ñandú Щукина"]:
-        for font, chars in family().runs(name):
-            missing = [char for char in chars if ord(char) not in load_font(font, dict(REGULAR)[font])]
+        for font, chars in family(bold).runs(name):
+            missing = [char for char in chars if ord(char) not in load_font(font, files[font])]
             assert not missing, f"{name}: {font} has no glyph for {missing}"
 
 
