@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from commands.grammar_remind import RemindCommand, parse_remind
-from commands.grammar_tokens import UsageError, resolve_range, split_options, words
+from commands.grammar_tokens import UsageError, resolve_range, split_options, unescaped, words
 from domain.batches import METHODS, BatchError, BatchOptions, parse_minimum, validate_options
 from domain.dates import DateError, DateRange, parse_date
 from domain.settings import Settings
@@ -88,7 +88,7 @@ def parse_payout(text: str, settings: Settings) -> PayoutCommand:
 
 
 def _void(text: str) -> PayoutVoid:
-    match = _VOID.fullmatch(text)
+    match = _VOID.fullmatch(unescaped(text))
     if not match:
         raise UsageError("void needs the batch ID and a reason", VOID_EXAMPLE)
     return PayoutVoid(match[1], match[2])
@@ -132,7 +132,7 @@ def _payment_type(value: str | None, settings: Settings) -> str | None:
 def _batch_id(value: str | None, period: DateRange, today: date) -> str | None:
     if value is None:
         return None
-    try:
+    try:  # the domain's rule for batch IDs lives in validate_options; the other options here are placeholders
         validate_options(BatchOptions(period, METHODS[-1], "", today, value))
     except BatchError as exc:
         raise UsageError(str(exc), "/payout 2015-06 batch=Batch-20150701") from None

@@ -24,10 +24,15 @@ class UsageError(ValueError):
         self.example = example
 
 
+def unescaped(text: str) -> str:
+    """Slack sends `&`, `<` and `>` typed by the user as entities (`&amp;` last, so `&amp;lt;` stays `&lt;`)."""
+    return (text or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def words(text: str, example: str) -> list[str]:
     """Split like a shell, so `type="Bank transfer"` stays one word; chat apps send curly quotes."""
     try:
-        return shlex.split((text or "").translate(_SMART_QUOTES))
+        return shlex.split(unescaped(text).translate(_SMART_QUOTES))
     except ValueError:
         raise UsageError("a quote is not closed", example) from None
 

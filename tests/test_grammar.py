@@ -83,6 +83,11 @@ def test_curly_quotes_from_chat_apps_group_a_value():
     assert parse("payout", "2015-06 type=“Money order”").payment_type == "Money order"
 
 
+def test_slack_entities_in_the_text_are_read_as_the_characters_typed():
+    assert parse("payout", "void B-1 R&amp;D &lt;pilot&gt; paid twice") == PayoutVoid("B-1", "R&D <pilot> paid twice")
+    assert parse("ledger", "2015-06 partner A&amp;B") == PartnerLedgerCommand(JUNE, "A&B")
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("list", PayoutList()),
     ("help", PayoutHelp()),
