@@ -72,7 +72,7 @@ def test_a_report_shows_totals_the_top_partners_and_numbered_buttons(shell):
 def test_a_line_may_start_with_the_slash(shell):
     _, with_slash = shell("/ledger 2015-06")
     _, without = shell("ledger 2015-06")
-    assert with_slash == without
+    assert with_slash == without and "Referral partner ledger 2015-06-01..2015-06-30" in without
 
 
 def test_a_partner_ledger_shows_each_entry_with_its_running_balance(shell):
@@ -175,8 +175,9 @@ def test_end_of_input_inside_a_form_submits_nothing(shell, database):
 
 
 def test_quit_ends_the_session(shell):
-    _, out = shell("quit", "ledger 2015-06")
-    assert "Referral partner ledger" not in out
+    _, out = shell("ledger 2015-06", "quit", "ledger 2015-Q2")
+    assert "Referral partner ledger 2015-06-01..2015-06-30" in out
+    assert "2015-04-01..2015-06-30" not in out
 
 
 def test_payouts_shell_as_a_subprocess_reads_a_script_from_standard_input(database, tmp_path):
