@@ -106,10 +106,11 @@ class Shell:
         return True
 
     def _dispatch(self, text: str) -> None:
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             self.press(int(text))
             return
-        word, _, rest = text.partition(" ")
+        word, *more = text.split(maxsplit=1)
+        rest = more[0] if more else ""
         name = command_name(word)
         if name in ("help", "?"):
             self.show([ledger_help(), payout_help(self.request.settings)])
@@ -214,7 +215,7 @@ class Shell:
 
 
 def _choice(choices: tuple[str, ...], answer: str) -> str | None:
-    if answer.isdigit() and 1 <= int(answer) <= len(choices):
+    if answer.isascii() and answer.isdigit() and 1 <= int(answer) <= len(choices):
         return choices[int(answer) - 1]
     return next((choice for choice in choices if choice.lower() == answer.lower()), None)
 

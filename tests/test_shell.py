@@ -118,6 +118,12 @@ def test_the_pdf_button_still_works_after_the_csv_button(shell, files):
     assert (files / "referral-ledgers-2015-06-01-to-2015-06-30.pdf").read_bytes().startswith(b"%PDF")
 
 
+def test_words_may_be_separated_by_tabs_and_other_digits_are_not_button_numbers(shell):
+    status, out = shell("ledger\t2015-06", "²")
+    assert "Referral partner ledger 2015-06-01..2015-06-30" in out
+    assert "Error: there is no command '²'" in out and status == 2
+
+
 def test_a_number_with_no_button_says_so(shell):
     status, out = shell("ledger 2015-06", "7")
     assert "Error: there is no button 7 (type 1-3)" in out
