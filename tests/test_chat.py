@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from commands import reminder_handlers
 from commands.chat import run_action, run_command, run_form
@@ -10,6 +13,7 @@ from commands.context import Request
 from commands.payout_views import REQUEST_FORM, SUBMIT
 from commands.reply import FormErrors, Reply, Target
 from tests.factories import add_entry, add_partner
+from tests.test_grammar import ANY_TEXT, near_miss
 
 FULL = "2015-06 method=ending-balance type=paypal batch=June-1 date=2015-07-01 min=25"
 
@@ -139,3 +143,10 @@ def test_remind_list_and_remove_reach_their_handlers(ledger, settings, reminder_
     run_command("payout", "remind list", req(ledger, settings))
     run_command("payout", "remind remove 7", req(ledger, settings))
     assert reminder_calls == [("list_schedules", (), {}), ("remove_schedule", (7,), {})]
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["ledger", "payout"]), st.one_of(ANY_TEXT, near_miss().map(lambda case: case[1])))
+def test_any_command_text_gets_replies_and_never_an_exception(sqlite_db, settings, command, text):
+    replies = run_command(command, text, req(sqlite_db, settings))
+    assert replies and all(isinstance(reply, Reply) for reply in replies)
