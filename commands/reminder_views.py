@@ -6,7 +6,7 @@ from commands.payout_views import START
 from commands.reply import Button, Figure, Reply, Section, Style, Table, Target
 from domain.dates import zone
 from domain.money import format_display
-from domain.reminders import DueSummary, DueTime, Schedule
+from domain.reminders import MONTHLY, DueSummary, DueTime, Schedule
 
 
 def local_time(due: DueTime, timezone: str) -> str:
@@ -22,11 +22,14 @@ def _schedule_figures(schedule: Schedule) -> list[Figure]:
 
 
 def schedule_added(schedule: Schedule, first: DueTime, timezone: str) -> Reply:
+    explained = ("At each due time the channel hears what is due for the range: the partners with a positive "
+                 "ending balance and the total per currency, with a button to create payments.")
+    if schedule.day > 28 and schedule.frequency == MONTHLY:
+        explained += f" In a month without day {schedule.day}, the reminder comes on the month's last day."
     return Reply(
         f"Reminder {schedule.id} added: {schedule.describe()} in {schedule.channel}",
         figures=_schedule_figures(schedule) + [Figure("First reminder", local_time(first, timezone))],
-        sections=[Section("At each due time the channel hears what is due for the range: the partners with a "
-                          "positive ending balance and the total per currency, with a button to create payments.")],
+        sections=[Section(explained)],
     )
 
 

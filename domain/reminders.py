@@ -76,12 +76,12 @@ class Schedule:
         )
 
     def describe(self) -> str:
-        """'monthly on day 31 at 09:00 (the last day in shorter months)', 'weekly on Monday at 09:00'."""
+        """'monthly on day 1 at 09:00', 'monthly on day 31 (or last) at 09:00', 'weekly on Monday at 09:00'."""
         at = self.at_time.strftime("%H:%M")
         if self.frequency == WEEKLY:
             return f"weekly on {WEEKDAYS[self.day]} at {at}"
-        shorter = " (the last day in shorter months)" if self.day > 28 else ""
-        return f"monthly on day {self.day} at {at}{shorter}"
+        shorter = " (or last)" if self.day > 28 else ""
+        return f"monthly on day {self.day}{shorter} at {at}"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,13 @@ def test_adding_a_schedule_confirms_it_with_its_first_reminder_in_the_organisati
     assert figures["Range"] == "last-month" and not reply.is_error
 
 
+def test_a_day_past_28_says_shorter_months_are_reminded_on_their_last_day(request_):
+    [reply] = add_monthly(request_, day=31)
+    assert reply.headline == "Reminder 1 added: monthly on day 31 (or last) at 09:00 in C0123ABCD"
+    assert "In a month without day 31, the reminder comes on the month's last day." in reply.sections[0].text
+    assert {f.label: f.value for f in reply.figures}["First reminder"] == "2015-07-31 09:00 America/New_York"
+
+
 def test_a_schedule_without_a_range_takes_the_frequencys_default(request_):
     add_monthly(request_, frequency="weekly", day=0, range_expression="")
     with request_.db.read() as session:
