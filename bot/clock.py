@@ -137,9 +137,17 @@ class Clock:
     def start(self) -> None:
         """Catch up, build the jobs, start polling; blocks with a BlockingScheduler."""
         self.refresh()
-        self.scheduler.add_job(self.refresh, IntervalTrigger(seconds=self.poll_seconds), id=POLL_JOB,
+        self.scheduler.add_job(self.poll, IntervalTrigger(seconds=self.poll_seconds), id=POLL_JOB,
                                coalesce=True, max_instances=1, replace_existing=True)
         self.scheduler.start()
+
+    def poll(self) -> None:
+        """The periodic refresh; a database that is briefly unreachable costs one poll, not the clock."""
+        try:
+            self.refresh()
+        except Exception as exc:
+            self.runner.log(f"clock: could not read the schedules ({type(exc).__name__}: {exc}); "
+                            f"trying again in {self.poll_seconds:g} s")
 
     def refresh(self) -> list[Outcome]:
         """Rebuild the jobs if the schedules changed, then send whatever is due and unsent."""

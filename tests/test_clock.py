@@ -203,6 +203,26 @@ def test_starting_the_clock_catches_up_and_then_polls(db, outbox, scheduler):
         scheduler.shutdown(wait=False)
 
 
+def test_a_poll_that_cannot_reach_the_database_logs_one_line_and_the_next_poll_works(db, outbox, scheduler,
+                                                                                   monkeypatch):
+    add(db)
+    lines: list[str] = []
+    clock = Clock(ReminderRunner(context(db), outbox, log=lines.append), scheduler, now=Frozen(AUG_1_9AM_NY))
+    real_read, calls = db.read, []
+
+    def failing_once():  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("server closed the connection")
+        return real_read()
+
+    monkeypatch.setattr(db, "read", failing_once)
+    clock.poll()
+    clock.poll()
+    assert lines[0].startswith("clock: could not read the schedules (ConnectionError: server closed the connection)")
+    assert len(outbox.messages) == 1
+
+
 def fire_times(schedule: Schedule, timezone: str, start: datetime, end: datetime) -> list[datetime]:
     """When APScheduler would fire the schedule's job between two instants."""
     trigger, times, previous, moment = trigger_for(schedule, timezone), [], None, start
