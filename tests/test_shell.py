@@ -112,6 +112,14 @@ def test_the_csv_button_picked_by_number_writes_the_file_and_prints_its_path(she
     assert status == 0
 
 
+def test_files_go_to_payouts_files_dir_when_no_folder_is_given(database, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PAYOUTS_FILES_DIR", str(tmp_path / "from-env"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("ledger 2015-06 csv\n"))
+    main(["--database", database.url, "shell"])
+    assert (tmp_path / "from-env" / "referral-ledger-2015-06-01-to-2015-06-30.csv").is_file()
+    assert f"File: {tmp_path / 'from-env'}" in capsys.readouterr().out
+
+
 def test_the_pdf_button_still_works_after_the_csv_button(shell, files):
     pytest.importorskip("commands.pdf_ledgers")
     shell("ledger 2015-06", "1", "2")
