@@ -9,7 +9,8 @@ runs, as whole processes, alternately:
   baseline  payouts ledger 2015-06 --format csv --output FILE   (the same report, no PDF)
   pdf       payouts ledger 2015-06 --format csv --output FILE --pdf FILE.pdf
 
-and prints the median, min and max wall time of each, and the difference (the cost of printing).
+and prints the median, min and max wall time of each, the difference (the cost of printing) and
+each process's peak resident memory (its own, from wait4).
 
     python bench/print_ledgers.py [--partners 1000] [--runs 5] [--paper letter|a4]
 """
@@ -18,12 +19,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -33,11 +36,26 @@ ENTRIES_PER_PARTNER = 20
 WORLD_NAMES = ("Αλέξανδρος Παπαδόπουλος", "Дмитрий Иванов", "محمد الأحمد", "王小明", "Zoë Ångström-Nuñez")
 
 
-def payouts(database: str, *args: str) -> tuple[float, str]:
-    """Run one `payouts` command to completion; its wall time in seconds and its last line of output."""
-    started = time.perf_counter()
-    done = subprocess.run([PAYOUTS, "--database", database, *args], check=True, capture_output=True, text=True)
-    return time.perf_counter() - started, (done.stdout.strip().splitlines() or [""])[-1]
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+    last_line: str
+
+
+def payouts(database: str, *args: str) -> Run:
+    """Run one `payouts` command to completion: its wall time, its own peak memory, its last line of output."""
+    with tempfile.TemporaryFile("w+") as output:
+        started = time.perf_counter()
+        child = subprocess.Popen([PAYOUTS, "--database", database, *args], stdout=output)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            raise SystemExit(f"payouts {' '.join(args)} failed with exit status {child.returncode}")
+        output.seek(0)
+        lines = output.read().strip().splitlines() or [""]
+    return Run(seconds, usage.ru_maxrss / 1024, lines[-1])
 
 
 def write_data(folder: Path, partners: int) -> tuple[Path, Path]:
@@ -72,8 +90,9 @@ def build_database(folder: Path, partners: int) -> str:
     return database
 
 
-def row(label: str, times: list[float]) -> str:
-    return f"| {label:<44} | {statistics.median(times):>8.2f} | {min(times):>8.2f} | {max(times):>8.2f} |"
+def row(label: str, runs: list[float], peak_mb: float | None) -> str:
+    peak = f"{peak_mb:>8.0f}" if peak_mb is not None else f"{'':>8}"
+    return (f"| {label:<44} | {statistics.median(runs):>8.2f} | {min(runs):>8.2f} | {max(runs):>8.2f} | {peak} |")
 
 
 def main() -> None:
@@ -90,21 +109,21 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f} s with payouts init/import.\n")
         csv_out, pdf_out = str(folder / "june.csv"), folder / "june.pdf"
         report = ["ledger", "2015-06", "--format", "csv", "--output", csv_out]
-        baseline: list[float] = []
-        printing: list[float] = []
-        printed = ""
+        baseline: list[Run] = []
+        printing: list[Run] = []
         for _ in range(args.runs):
-            baseline.append(payouts(database, *report)[0])
-            seconds, printed = payouts(database, *report, "--pdf", str(pdf_out), "--paper", args.paper)
-            printing.append(seconds)
-        difference = [pdf - csv_only for pdf, csv_only in zip(printing, baseline, strict=True)]
-        print(f"{args.runs} runs each, alternating; whole processes; seconds.\n")
-        print(f"| {'workload':<44} | {'median':>8} | {'min':>8} | {'max':>8} |")
-        print(f"|{'-' * 46}|{'-' * 10}|{'-' * 10}|{'-' * 10}|")
-        print(row("baseline: ledger 2015-06 --format csv", baseline))
-        print(row(f"ledger 2015-06 --format csv --pdf ({args.paper})", printing))
-        print(row("printing alone (pdf - baseline, per run)", difference))
-        print(f"\n{printed} ({pdf_out.stat().st_size / 1_048_576:.1f} MB)")
+            baseline.append(payouts(database, *report))
+            printing.append(payouts(database, *report, "--pdf", str(pdf_out), "--paper", args.paper))
+        print(f"{args.runs} runs each, alternating; whole processes; seconds, and each process's peak memory.\n")
+        print(f"| {'workload':<44} | {'median':>8} | {'min':>8} | {'max':>8} | {'peak MB':>8} |")
+        print(f"|{'-' * 46}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 10}|")
+        print(row("baseline: ledger 2015-06 --format csv", [run.seconds for run in baseline],
+                  max(run.peak_mb for run in baseline)))
+        print(row(f"ledger 2015-06 --format csv --pdf ({args.paper})", [run.seconds for run in printing],
+                  max(run.peak_mb for run in printing)))
+        print(row("printing alone (pdf - baseline, per run)",
+                  [pdf.seconds - plain.seconds for pdf, plain in zip(printing, baseline, strict=True)], None))
+        print(f"\n{printing[-1].last_line} ({pdf_out.stat().st_size / 1_048_576:.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -123,11 +123,19 @@ class FontFamily:
             runs.append((current, "".join(chars)))
         return runs
 
+    @cache  # noqa: B019 - two families live as long as the process
+    def _widest_ascii(self) -> float:
+        """The widest printable ASCII character of the primary font, in ems."""
+        self.register()
+        return max(pdfmetrics.stringWidth(chr(code), self.primary, 1) for code in range(32, 127))
+
     def width(self, text: str, size: float) -> float:
         return self.width_of_runs(self.runs(text), size)
 
     def fit(self, text: str, size: float, max_width: float) -> str:
         """The text, cut short with an ellipsis if it would overflow its column."""
+        if text.isascii() and len(text) * size * self._widest_ascii() <= max_width:
+            return text  # short enough to fit even if every character were the widest one
         if self.width(text, size) <= max_width:
             return text
         low, high = 0, len(text)

@@ -282,7 +282,8 @@ def cli_database(sqlite_db):
     return sqlite_db.url
 
 
-def test_cli_ledger_pdf_writes_every_partner_to_the_file(cli_database, tmp_path, capsys):
+def test_cli_ledger_pdf_writes_every_partner_to_the_file(cli_database, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ORGANISATION_NAME", "Société Référence")
     target = tmp_path / "june.pdf"
     status = main(["--database", cli_database, "ledger", "2015-06", "--pdf", str(target), "--paper", "a4"])
     out = capsys.readouterr().out
@@ -290,6 +291,7 @@ def test_cli_ledger_pdf_writes_every_partner_to_the_file(cli_database, tmp_path,
     assert target.read_bytes().startswith(b"%PDF-")
     text = "\n".join(pages_text(target.read_bytes()))
     assert "Ann" in text and NAMES["GRE"] in text and NAMES["CHI"] in text
+    assert text.count("Société Référence") == 3
 
 
 def test_cli_batch_print_stamps_each_ledger_with_the_batch(cli_database, tmp_path, capsys):
@@ -308,3 +310,13 @@ def test_cli_batch_print_stamps_each_ledger_with_the_batch(cli_database, tmp_pat
 def test_cli_batch_print_of_an_unknown_batch_exits_2_naming_it(cli_database, tmp_path, capsys):
     status = main(["--database", cli_database, "batch", "print", "Batch-19990101", "--output", str(tmp_path / "x.pdf")])
     assert status == 2 and "Batch-19990101" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["Order commission for customer #12345 in June", "Ωμέγα Αλφα Βήτα Γάμμα Δέλτα Έψιλον"])
+def test_text_too_wide_for_its_column_is_cut_with_an_ellipsis_that_fits(text):
+    cut = family().fit(text, 9, 100)
+    assert cut.endswith("…") and text.startswith(cut[:-1]) and family().width(cut, 9) <= 100
+
+
+def test_text_that_fits_its_column_is_printed_whole():
+    assert family().fit("Refund", 9, 100) == "Refund"
