@@ -1,0 +1,199 @@
+"""The fast report (stored balance minus the entries since the range start) equals the plain aggregate.
+
+`ledger_report` reads only entries dated on or after the range start and takes the rest from
+`partner.balance`, which the database's insert trigger keeps. These properties attack what could
+make the stored balance and the entries disagree: entries recorded after a report but dated
+before it (back-dated corrections), batches posted and voided (reversing entries dated like the
+payments), and imports, including a second import of the same file whose rows are all ignored.
+`ledger_report_plain`, one GROUP BY over every entry, is the yardstick. Each example writes its own
+partners (fresh codes) and compares only their rows, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from itertools import count
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from domain import batches, imports
+from domain.dates import DateRange
+from domain.ledger import LedgerRow, find_partner, ledger_report, ledger_report_plain
+from domain.money import format_plain
+from tests.factories import add_entry, add_partner
+
+FIRST_DAY = date(2014, 1, 1)
+SPAN_DAYS = 2 * 365
+CURRENCIES = ("USD", "EUR", "JPY", "KWD")
+NOW = datetime(2016, 1, 15, 12, 0, tzinfo=UTC)
+TRUSTED = batches.ApprovalPolicy(frozenset({"cli:test"}), trusted_operator=True)
+
+database_examples = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+_numbers = count(1)
+
+
+@dataclass(frozen=True)
+class Movement:
+    partner: int
+    kind: str
+    amount: int
+    day: date
+
+
+days = st.integers(0, SPAN_DAYS).map(lambda offset: FIRST_DAY + timedelta(days=offset))
+movements = st.builds(
+    Movement,
+    partner=st.integers(0, 2),
+    kind=st.sampled_from(("commission", "commission", "commission", "clawback", "payment")),
+    amount=st.one_of(st.integers(1, 100), st.integers(1, 10**9)),
+    day=days,
+)
+currencies = st.lists(st.sampled_from(CURRENCIES), min_size=3, max_size=3)
+
+
+@st.composite
+def ranges(draw) -> DateRange:
+    start = FIRST_DAY + timedelta(days=draw(st.integers(-10, SPAN_DAYS + 10)))
+    return DateRange(start, start + timedelta(days=draw(st.sampled_from((0, 6, 30, 91, 365)))))
+
+
+def add_partners(db, chosen: list[str]) -> list[str]:
+    prefix = f"F{next(_numbers)}"
+    with db.write() as session:
+        return [add_partner(session, f"{prefix}-{i}", currency=currency).code for i, currency in enumerate(chosen)]
+
+
+def record(db, codes: list[str], moves: list[Movement]) -> None:
+    """One transaction of entries, in the order given (not date order)."""
+    with db.write() as session:
+        partners = [find_partner(session, code) for code in codes]
+        for move in moves:
+            add_entry(session, partners[move.partner], move.kind, move.amount, move.day)
+
+
+def rows_of(db, codes: list[str], period: DateRange, *, plain: bool = False) -> list[LedgerRow]:
+    report = ledger_report_plain if plain else ledger_report
+    with db.read() as session:
+        return [row for row in report(session, period, include_all=True).rows if row.partner_code in codes]
+
+
+def assert_fast_equals_plain(db, codes: list[str], periods: list[DateRange]) -> None:
+    for period in periods:
+        assert rows_of(db, codes, period) == rows_of(db, codes, period, plain=True), period
+
+
+@database_examples
+@given(chosen=currencies, early=st.lists(movements, max_size=20), late=st.lists(movements, min_size=1, max_size=10),
+       periods=st.lists(ranges(), min_size=1, max_size=3))
+def test_back_dated_entries_recorded_later_count_as_in_the_plain_aggregate(db, chosen, early, late, periods):
+    codes = add_partners(db, chosen)
+    record(db, codes, early)
+    assert_fast_equals_plain(db, codes, periods)
+    record(db, codes, late)
+    assert_fast_equals_plain(db, codes, periods)
+
+
+@database_examples
+@given(chosen=currencies, moves=st.lists(movements, max_size=20), late=st.lists(movements, min_size=1, max_size=10),
+       period=ranges())
+def test_entries_back_dated_before_the_range_move_only_its_beginning_balance(db, chosen, moves, late, period):
+    codes = add_partners(db, chosen)
+    record(db, codes, moves)
+    before = rows_of(db, codes, period)
+    back_dated = [Movement(m.partner, m.kind, m.amount, period.start - timedelta(days=1 + m.day.day)) for m in late]
+    record(db, codes, back_dated)
+    after = rows_of(db, codes, period)
+    for index, (old, new) in enumerate(zip(before, after, strict=True)):
+        moved = sum(m.amount if m.kind == "commission" else -m.amount for m in back_dated if m.partner == index)
+        assert new.beginning_balance == old.beginning_balance + moved
+        assert (new.commissions, new.clawbacks, new.payments) == (old.commissions, old.clawbacks, old.payments)
+
+
+def post_batch(db, period: DateRange, method: str, payment_day: date) -> str | None:
+    """Request and approve a batch for everyone owed; None when nobody is."""
+    options = batches.BatchOptions(period, method, "Check", payment_day, allow_overlap=True)
+    try:
+        with db.write() as session:
+            batch_id = batches.request_batch(session, options, actor="cli:test", now=NOW).batch_id
+    except batches.BatchError:
+        return None
+    with db.write() as session:
+        batches.approve_batch(session, batch_id, actor="cli:test", policy=TRUSTED, now=NOW)
+    return batch_id
+
+
+def void(db, batch_id: str) -> None:
+    with db.write() as session:
+        batches.void_batch(session, batch_id, actor="cli:test", reason="paid by mistake", now=NOW)
+
+
+@database_examples
+@given(chosen=currencies, moves=st.lists(movements, min_size=1, max_size=20), batch_range=ranges(),
+       method=st.sampled_from(batches.METHODS), payment_day=days, voided=st.booleans(),
+       periods=st.lists(ranges(), min_size=1, max_size=3))
+def test_posted_and_voided_batches_read_alike_on_fast_and_plain_reports(
+    db, chosen, moves, batch_range, method, payment_day, voided, periods
+):
+    codes = add_partners(db, chosen)
+    record(db, codes, moves)
+    batch_id = post_batch(db, batch_range, method, payment_day)
+    if batch_id is not None and voided:
+        void(db, batch_id)
+    assert_fast_equals_plain(db, codes, [batch_range, *periods])
+
+
+@database_examples
+@given(chosen=currencies, moves=st.lists(movements, min_size=1, max_size=20), batch_range=ranges(),
+       payment_day=days, periods=st.lists(ranges(), min_size=1, max_size=3))
+def test_a_voided_batch_leaves_every_fast_report_as_before_it_was_posted(
+    db, chosen, moves, batch_range, payment_day, periods
+):
+    codes = add_partners(db, chosen)
+    record(db, codes, moves)
+    before = [rows_of(db, codes, period) for period in periods]
+    batch_id = post_batch(db, batch_range, "ending-balance", payment_day)
+    if batch_id is not None:
+        void(db, batch_id)
+    assert [rows_of(db, codes, period) for period in periods] == before
+
+
+def entries_csv(codes: list[str], chosen: list[str], moves: list[Movement]) -> str:
+    lines = ["date,partner_code,kind,amount,reference,description"]
+    for move in moves:
+        amount = format_plain(move.amount, chosen[move.partner])
+        lines.append(f"{move.day},{codes[move.partner]},{move.kind},{amount},IMP-{next(_numbers)},imported")
+    return "\n".join(lines) + "\n"
+
+
+def import_text(db, text: str) -> imports.ImportResult:
+    with db.write() as session:
+        return imports.import_entries(session, io.StringIO(text), source="entries.csv", actor="cli:test", now=NOW)
+
+
+@database_examples
+@given(chosen=currencies, moves=st.lists(movements, max_size=20), imported=st.lists(movements, min_size=1, max_size=20),
+       period=ranges())
+def test_an_import_landing_before_a_reported_range_counts_as_in_the_plain_aggregate(
+    db, chosen, moves, imported, period
+):
+    codes = add_partners(db, chosen)
+    record(db, codes, moves)
+    earlier = [Movement(m.partner, m.kind, m.amount, min(m.day, period.start - timedelta(days=1))) for m in imported]
+    import_text(db, entries_csv(codes, chosen, earlier))
+    assert_fast_equals_plain(db, codes, [period, DateRange(earlier[0].day, period.end)])
+
+
+@database_examples
+@given(chosen=currencies, imported=st.lists(movements, min_size=1, max_size=20), periods=st.lists(ranges(), min_size=1, max_size=3))
+def test_importing_the_same_file_twice_leaves_the_fast_report_unchanged(db, chosen, imported, periods):
+    codes = add_partners(db, chosen)
+    text = entries_csv(codes, chosen, imported)
+    import_text(db, text)
+    once = [rows_of(db, codes, period) for period in periods]
+    assert import_text(db, text).added == 0
+    assert [rows_of(db, codes, period) for period in periods] == once
