@@ -12,11 +12,12 @@ import re
 from commands import payout_views
 from commands.csv_safety import safe_text, write_rows
 from commands.ledger_files import write_ledger_csv
+from commands.ranking import largest_per_currency
 from commands.reply import Attachment, Button, Figure, Reply, Style, Table
 from domain.dates import DateRange
 from domain.ledger import CurrencyTotals, LedgerReport, LedgerRow, PartnerLedger
 from domain.models import CLAWBACK, COMMISSION, PAYMENT
-from domain.money import format_display, format_plain, to_decimal
+from domain.money import format_display, format_plain
 
 CSV_ACTION = "ledger.csv"
 PDF_ACTION = "ledger.pdf"
@@ -54,11 +55,13 @@ def totals_figures(report: LedgerReport) -> list[Figure]:
 
 
 def top_partners_table(report: LedgerReport, limit: int = TOP_PARTNERS) -> Table:
-    """The partners owed the most; amounts in different currencies compare by their decimal value."""
-    ranked = sorted(report.rows, key=lambda row: (-to_decimal(row.ending_balance, row.currency), row.partner_code))
-    rows = tuple((row.partner_code, row.partner_name, *_money_cells(row, row.currency)) for row in ranked[:limit])
+    """The partners owed the most in each currency (a yen is never ranked against a euro)."""
+    ranked = largest_per_currency(report.rows, amount=lambda row: row.ending_balance,
+                                  currency=lambda row: row.currency, limit=limit)
+    rows = tuple((row.partner_code, row.partner_name, *_money_cells(row, row.currency)) for row in ranked)
     shown = len(rows)
-    caption = f"Top {shown} of {len(report.rows)} partner(s) by ending balance"
+    per_currency = " in each currency" if len(report.totals) > 1 else ""
+    caption = f"Top {shown} of {len(report.rows)} partner(s) by ending balance{per_currency}"
     if len(report.rows) > shown:
         caption += "; the CSV lists them all"
     return Table(_REPORT_COLUMNS, rows, (False, False) + (True,) * 5, caption)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from commands.batch_views import conflicts_text
+from commands.ranking import largest_per_currency
 from commands.reply import Attachment, Button, Field, Figure, Form, Reply, Section, Style, Table, Target
 from domain.batches import METHODS, BatchOptions, Plan, PlannedLine, batch_options, currency_totals, frozen_lines
 from domain.dates import DateRange, parse_date
@@ -52,11 +53,11 @@ def totals_figures(lines: list[PlannedLine]) -> list[Figure]:
 
 
 def lines_table(lines: list[PlannedLine], skipped: list[PlannedLine], *, limit: int = PREVIEW_ROWS) -> Table:
-    rows = tuple(
-        (line.partner_code, line.partner_name, format_display(line.amount, line.currency))
-        for line in sorted(lines, key=lambda item: -item.amount)[:limit]
-    )
-    caption = f"Largest {limit} of {len(lines)} payments" if len(lines) > limit else ""
+    shown = largest_per_currency(lines, amount=lambda line: line.amount, currency=lambda line: line.currency,
+                                 limit=limit)
+    rows = tuple((line.partner_code, line.partner_name, format_display(line.amount, line.currency)) for line in shown)
+    several = " in each currency" if len({line.currency for line in lines}) > 1 else ""
+    caption = f"Largest {limit} of {len(lines)} payments{several}" if len(lines) > limit else ""
     if skipped:
         caption = (caption + "; " if caption else "") + f"{len(skipped)} partner(s) skipped"
     return Table(("Code", "Partner", "Amount"), rows, (False, False, True), caption)

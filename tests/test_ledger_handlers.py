@@ -45,10 +45,11 @@ def test_summary_shows_range_partner_count_and_totals_per_currency(ledger, setti
     assert figures["Total EUR (1 partner(s))"].startswith("ending €20.00")
 
 
-def test_summary_ranks_partners_by_ending_balance(ledger, settings):
+def test_summary_ranks_partners_by_ending_balance_within_each_currency(ledger, settings):
     [reply] = run_command("ledger", "2015-06", req(ledger, settings))
-    assert [row[0] for row in reply.table.rows] == ["ANN", "BOB", "CY"]
-    assert reply.table.rows[0][-1] == "$50.00" and reply.table.right_aligned[-1]
+    assert [row[0] for row in reply.table.rows] == ["BOB", "ANN", "CY"]
+    assert reply.table.rows[1][-1] == "$50.00" and reply.table.right_aligned[-1]
+    assert reply.table.caption == "Top 3 of 3 partner(s) by ending balance in each currency"
 
 
 def test_summary_offers_csv_pdf_and_create_payments_for_its_range(ledger, settings):

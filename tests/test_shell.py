@@ -65,7 +65,7 @@ def test_a_report_shows_totals_the_top_partners_and_numbered_buttons(shell):
     assert "Referral partner ledger 2015-06-01..2015-06-30: 2 partner(s)" in out
     assert "Total USD (1 partner(s)): ending $120.00" in out
     assert "ANN Ann $0.00 $123.45 $3.45 $0.00 $120.00" in squeezed(out)
-    assert "(Top 2 of 2 partner(s) by ending balance)" in out
+    assert "(Top 2 of 2 partner(s) by ending balance in each currency)" in out
     assert "[1] CSV   [2] PDF   [3] Create payments…" in out
 
 
