@@ -173,8 +173,13 @@ class Clock:
         self._known = current
 
     def fire(self, schedule_id: int) -> list[Outcome]:
-        """A schedule's job: send its reminder if it is due now and unsent."""
-        return self.runner.run_due(self.now(), only=schedule_id)
+        """A schedule's job: send its reminder if it is due now and unsent (the poll retries on failure)."""
+        try:
+            return self.runner.run_due(self.now(), only=schedule_id)
+        except Exception as exc:
+            self.runner.log(f"clock: reminder {schedule_id} could not be checked ({type(exc).__name__}: {exc}); "
+                            "the next poll tries again")
+            return []
 
 
 # ---- sending ----------------------------------------------------------------------------------

@@ -223,6 +223,20 @@ def test_a_poll_that_cannot_reach_the_database_logs_one_line_and_the_next_poll_w
     assert len(outbox.messages) == 1
 
 
+def test_a_job_that_cannot_reach_the_database_logs_one_line_and_leaves_the_reminder_to_the_poll(
+        db, outbox, scheduler, monkeypatch):
+    schedule = add(db)
+    lines: list[str] = []
+    clock = Clock(ReminderRunner(context(db), outbox, log=lines.append), scheduler, now=Frozen(AUG_1_9AM_NY))
+    real_read = db.read
+    monkeypatch.setattr(db, "read", lambda: (_ for _ in ()).throw(ConnectionError("connection refused")))
+    assert clock.fire(schedule.id) == []
+    monkeypatch.setattr(db, "read", real_read)
+    clock.poll()
+    assert lines[0].startswith(f"clock: reminder {schedule.id} could not be checked (ConnectionError")
+    assert len(outbox.messages) == 1
+
+
 def fire_times(schedule: Schedule, timezone: str, start: datetime, end: datetime) -> list[datetime]:
     """When APScheduler would fire the schedule's job between two instants."""
     trigger, times, previous, moment = trigger_for(schedule, timezone), [], None, start
