@@ -23,6 +23,7 @@ import re
 import unicodedata
 from functools import cache
 from importlib import resources
+from numbers import Real
 
 import arabic_reshaper
 from bidi.algorithm import get_display
@@ -31,6 +32,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 ELLIPSIS = "…"
+Points = Real  # lengths and positions on the page in PostScript points (1/72 in), as reportlab takes them
+Colour = tuple[Real, Real, Real]  # red, green, blue from 0 to 1
 _RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 # Registered font name -> file in commands/fonts/, in the order a character looks for its glyph.
@@ -124,15 +127,15 @@ class FontFamily:
         return runs
 
     @cache  # noqa: B019 - two families live as long as the process
-    def _widest_ascii(self) -> float:
+    def _widest_ascii(self) -> Points:
         """The widest printable ASCII character of the primary font, in ems."""
         self.register()
         return max(pdfmetrics.stringWidth(chr(code), self.primary, 1) for code in range(32, 127))
 
-    def width(self, text: str, size: float) -> float:
+    def width(self, text: str, size: Points) -> Points:
         return self.width_of_runs(self.runs(text), size)
 
-    def fit(self, text: str, size: float, max_width: float) -> str:
+    def fit(self, text: str, size: Points, max_width: Points) -> str:
         """The text, cut short with an ellipsis if it would overflow its column."""
         if text.isascii() and len(text) * size * self._widest_ascii() <= max_width:
             return text  # short enough to fit even if every character were the widest one
@@ -147,7 +150,7 @@ class FontFamily:
                 high = middle - 1
         return text[:low].rstrip() + ELLIPSIS
 
-    def width_of_runs(self, runs: list[tuple[str, str]], size: float) -> float:
+    def width_of_runs(self, runs: list[tuple[str, str]], size: Points) -> Points:
         return sum(pdfmetrics.stringWidth(chars, font, size) for font, chars in runs)
 
 
@@ -161,11 +164,11 @@ class PageText:
     def __init__(self, canvas: Canvas) -> None:
         self.canvas = canvas
         self.text = canvas.beginText()
-        self.font: tuple[str, float] | None = None
-        self.colour: tuple[float, float, float] | None = None
+        self.font: tuple[str, Points] | None = None
+        self.colour: Colour | None = None
 
-    def write(self, fonts: FontFamily, x: float, y: float, text: str, size: float, *, align: str = "left",
-              colour: tuple[float, float, float] = (0, 0, 0)) -> None:
+    def write(self, fonts: FontFamily, x: Points, y: Points, text: str, size: Points, *, align: str = "left",
+              colour: Colour = (0, 0, 0)) -> None:
         """Write text whose left edge (or right edge, or centre, by `align`) is at x."""
         runs = fonts.runs(text)
         if not runs:

@@ -18,12 +18,12 @@ from typing import BinaryIO
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfgen.canvas import Canvas
 
-from commands.pdf_fonts import FontFamily, PageText, family
+from commands.pdf_fonts import FontFamily, PageText, Points, family
 from domain.ledger import LedgerLine, PartnerLedger
 from domain.models import CLAWBACK, COMMISSION, PAYMENT
 from domain.money import format_display
 
-PAPER_SIZES: dict[str, tuple[float, float]] = {"letter": LETTER, "a4": A4}
+PAPER_SIZES: dict[str, tuple[Points, Points]] = {"letter": LETTER, "a4": A4}
 
 MARGIN = 50.0
 ROW = 14.0
@@ -33,7 +33,7 @@ BLACK = (0.0, 0.0, 0.0)
 GREY = (0.35, 0.35, 0.35)
 SHADE = (0.93, 0.93, 0.93)
 FIRST_HEADER = 150.0  # organisation, partner, code and e-mail, range, beginning balance
-STAMP_HEIGHT = 44.0  # the batch box under the first page's header
+STAMP_HEIGHT = 48.0  # the batch box under the first page's header, and the gap above it
 LATER_HEADER = 58.0  # organisation, partner (continued), range
 TABLE_HEAD = 20.0
 FOOTER = 30.0
@@ -76,7 +76,7 @@ def paginate(line_count: int, first_rows: int, later_rows: int, summary_rows: in
     return pages
 
 
-def paper_size(paper: str) -> tuple[float, float]:
+def paper_size(paper: str) -> tuple[Points, Points]:
     size = PAPER_SIZES.get((paper or "").strip().lower())
     if size is None:
         raise ValueError(f"unknown paper size '{paper}' (one of: {', '.join(PAPER_SIZES)})")
@@ -87,16 +87,16 @@ def paper_size(paper: str) -> tuple[float, float]:
 class _Columns:
     """Left edges (text columns) and right edges (amount columns) across the page's width."""
 
-    date: float
-    kind: float
-    reference: float
-    description: float
-    description_width: float
-    amount_right: float
-    balance_right: float
+    date: Points
+    kind: Points
+    reference: Points
+    description: Points
+    description_width: Points
+    amount_right: Points
+    balance_right: Points
 
     @classmethod
-    def across(cls, width: float) -> _Columns:
+    def across(cls, width: Points) -> _Columns:
         left, right = MARGIN, width - MARGIN
         balance_right = right
         amount_right = right - 88
@@ -108,7 +108,7 @@ class _Columns:
 class _LedgerPrinter:
     """Draws partner page groups on one canvas."""
 
-    def __init__(self, canvas: Canvas, size: tuple[float, float], organisation: str, stamp: BatchStamp | None):
+    def __init__(self, canvas: Canvas, size: tuple[Points, Points], organisation: str, stamp: BatchStamp | None):
         self.canvas = canvas
         self.width, self.height = size
         self.organisation = organisation
@@ -148,12 +148,12 @@ class _LedgerPrinter:
         self.canvas.showPage()
         self.pages += 1
 
-    def _text(self, x: float, y: float, text: str, size: float = BODY, *, bold: bool = False,
+    def _text(self, x: Points, y: Points, text: str, size: Points = BODY, *, bold: bool = False,
               align: str = "left", grey: bool = False) -> None:
         self.page.write(self.bold if bold else self.regular, x, y, text, size, align=align,
                         colour=GREY if grey else BLACK)
 
-    def _first_header(self, ledger: PartnerLedger) -> float:
+    def _first_header(self, ledger: PartnerLedger) -> Points:
         right = self.width - MARGIN
         y = self.height - MARGIN - 15
         self._text(MARGIN, y, self.bold.fit(self.organisation, 15, self.width - 2 * MARGIN - 140), 15, bold=True)
@@ -167,31 +167,25 @@ class _LedgerPrinter:
         y -= ROW
         self._text(MARGIN, y, f"Currency: {ledger.currency}")
         if self.stamp is not None:
-            y = self._stamp(y - 12, ledger)
+            self._stamp(y, self.stamp, ledger)
+            y -= STAMP_HEIGHT
         y -= 28
         self._text(MARGIN, y, f"Beginning balance (before {ledger.range.start.isoformat()})", bold=True)
         self._text(self.columns.balance_right, y, format_display(ledger.beginning_balance, ledger.currency),
                    bold=True, align="right")
         return y - 14
 
-    def _stamp(self, top: float, ledger: PartnerLedger) -> float:
-        assert self.stamp is not None
-        stamp = self.stamp
+    def _stamp(self, top: Points, stamp: BatchStamp, ledger: PartnerLedger) -> None:
         self.canvas.setFillColorRGB(*SHADE)
-        self.canvas.rect(MARGIN, top - STAMP_HEIGHT + 8, self.width - 2 * MARGIN, STAMP_HEIGHT - 8, stroke=0, fill=1)
-        y = top - 14
+        self.canvas.rect(MARGIN, top - STAMP_HEIGHT, self.width - 2 * MARGIN, STAMP_HEIGHT - 12, stroke=0, fill=1)
         details = (f"Batch {stamp.batch_id}   ·   Payment date {stamp.payment_date.isoformat()}   ·   "
                    f"Payment type {stamp.payment_type}")
-        self._text(MARGIN + 8, y, self.regular.fit(details, BODY, self.width - 2 * MARGIN - 16))
+        self._text(MARGIN + 8, top - 26, self.regular.fit(details, BODY, self.width - 2 * MARGIN - 16))
         paid = stamp.amounts.get(ledger.partner_id)
-        y -= ROW
-        if paid is not None:
-            self._text(MARGIN + 8, y, f"Amount paid: {format_display(*paid)}", bold=True)
-        else:
-            self._text(MARGIN + 8, y, "Not paid in this batch", bold=True)
-        return top - STAMP_HEIGHT + 8
+        outcome = f"Amount paid: {format_display(*paid)}" if paid is not None else "Not paid in this batch"
+        self._text(MARGIN + 8, top - 40, outcome, bold=True)
 
-    def _later_header(self, ledger: PartnerLedger) -> float:
+    def _later_header(self, ledger: PartnerLedger) -> Points:
         y = self.height - MARGIN - 10
         self._text(MARGIN, y, self.regular.fit(self.organisation, BODY, self.width - 2 * MARGIN), grey=True)
         y -= 20
@@ -202,7 +196,7 @@ class _LedgerPrinter:
         self._text(MARGIN, y, f"Range: {ledger.range.start.isoformat()} to {ledger.range.end.isoformat()}")
         return self.height - MARGIN - LATER_HEADER
 
-    def _table_head(self, y: float) -> float:
+    def _table_head(self, y: Points) -> Points:
         columns = self.columns
         y -= 12
         for x, label in ((columns.date, "Date"), (columns.kind, "Kind"), (columns.reference, "Reference"),
@@ -214,7 +208,7 @@ class _LedgerPrinter:
         self.canvas.line(MARGIN, y - 5, self.width - MARGIN, y - 5)
         return y - 5 - ROW + 2
 
-    def _row(self, y: float, line: LedgerLine, currency: str) -> float:
+    def _row(self, y: Points, line: LedgerLine, currency: str) -> Points:
         columns = self.columns
         regular = self.regular
         self._text(columns.date, y, line.date.isoformat())
@@ -225,7 +219,7 @@ class _LedgerPrinter:
         self._text(columns.balance_right, y, format_display(line.balance, currency), align="right")
         return y - ROW
 
-    def _totals(self, y: float, ledger: PartnerLedger) -> None:
+    def _totals(self, y: Points, ledger: PartnerLedger) -> None:
         columns = self.columns
         y += ROW - 5
         self.canvas.setLineWidth(0.6)

@@ -18,7 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from bot.cli import main
 from commands.pdf_fonts import BOLD, REGULAR, PageText, family, load_font, visual_order
-from commands.pdf_ledgers import PageSlice, paginate, write_ledgers_pdf
+from commands.pdf_ledgers import BatchStamp, PageSlice, paginate, write_ledgers_pdf
 from commands.printing import report_ledgers_pdf
 from domain.dates import DateRange
 from domain.ledger import LedgerLine, PartnerLedger, ledger_report
@@ -320,3 +320,17 @@ def test_text_too_wide_for_its_column_is_cut_with_an_ellipsis_that_fits(text):
 
 def test_text_that_fits_its_column_is_printed_whole():
     assert family().fit("Refund", 9, 100) == "Refund"
+
+
+@pytest.mark.parametrize("paper", ["letter", "a4"])
+@pytest.mark.parametrize("stamped", [False, True], ids=["report", "batch"])
+def test_no_row_or_total_is_printed_over_the_footer(paper, stamped):
+    stamp = BatchStamp("Batch-20150701", date(2015, 7, 1), "Check", {1: (100, "USD")}) if stamped else None
+    for lines in range(25, 90):
+        out = io.BytesIO()
+        write_ledgers_pdf([_ledger(lines)], out, organisation="Acme", paper=paper, stamp=stamp)
+        for page in PdfReader(io.BytesIO(out.getvalue())).pages:
+            content = ContentStream(page.get_contents(), None)
+            baselines = {float(operands[5]) for operands, operator in content.operations if operator == b"Tm"}
+            above_footer = sorted(y for y in baselines if y > 50)  # the footer line itself sits at the margin
+            assert above_footer[0] >= 50 + 12 + 9, f"{lines} lines on {paper}: a row at y={above_footer[0]}"
