@@ -8,8 +8,9 @@ How a reminder goes out exactly once, whatever runs:
    The unique (schedule, period) constraint lets one claimant win: a second clock, a restart or a
    job and a poll firing together find the row and send nothing.
 3. Only the winner builds the message and sends it. If sending fails, the claim is released in a
-   compensating transaction and the next poll tries again (at-least-once when delivery fails,
-   exactly once when it succeeds); the failure is kept in the audit log.
+   compensating transaction and a later poll tries again, after a pause that doubles from one
+   minute to an hour (at-least-once when delivery fails, exactly once when it succeeds); each
+   failure is kept in the audit log.
 
 The poll (every 30 seconds by default) rebuilds the jobs when the set of schedules changes, and
 sends whatever is due but unsent: a reminder missed while the clock was down arrives once when it
@@ -40,6 +41,8 @@ from domain.reminders import GRACE, MONTHLY, DueTime, Schedule
 
 CLOCK_ACTOR = "clock"
 POLL_JOB = "reminders-poll"
+RETRY_FIRST = timedelta(minutes=1)
+RETRY_MAX = timedelta(hours=1)
 _CRON_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Send = Callable[[str, Reply], object]
@@ -73,6 +76,7 @@ class ReminderRunner:
     send: Send
     grace: timedelta = GRACE
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
+    _retries: dict[tuple[int, str], tuple[int, datetime]] = field(default_factory=dict)
 
     def run_due(self, now: datetime, only: int | None = None) -> list[Outcome]:
         """Send every reminder due at `now` (or only schedule `only`'s) that no one has sent."""
@@ -83,26 +87,39 @@ class ReminderRunner:
             if only is not None and schedule.id != only:
                 continue
             due = reminders.pending_due(schedule, now, self.ctx.settings.timezone, self.grace)
-            if due is not None and self._claim(due, now):
-                outcomes.append(self._deliver(schedule, due))
+            if due is not None and not self._backing_off(due, now) and self._claim(due, now):
+                outcomes.append(self._deliver(schedule, due, now))
         return outcomes
+
+    def _backing_off(self, due: DueTime, now: datetime) -> bool:
+        """After a failed send, wait before the next try (1 minute, doubling up to an hour), so a
+        channel that is gone for good costs a few dozen tries within the grace period, not thousands."""
+        attempts_and_time = self._retries.get((due.schedule_id, due.period))
+        return attempts_and_time is not None and now < attempts_and_time[1]
+
+    def _note_failure(self, due: DueTime, now: datetime) -> None:
+        attempts = self._retries.get((due.schedule_id, due.period), (0, now))[0] + 1
+        wait = min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
+        self._retries[(due.schedule_id, due.period)] = (attempts, now + wait)
 
     def _claim(self, due: DueTime, now: datetime) -> bool:
         with self.ctx.db.write() as session:
             return reminders.claim_period(session, due, now=now)
 
-    def _deliver(self, schedule: Schedule, due: DueTime) -> Outcome:
+    def _deliver(self, schedule: Schedule, due: DueTime, now: datetime) -> Outcome:
         request = Request(db=self.ctx.db, settings=self.ctx.settings, actor=CLOCK_ACTOR)
         try:
             reply = reminder_handlers.reminder_for(request, schedule, due)
             self.send(schedule.channel, reply)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
+            self._note_failure(due, now)
             self.log(f"clock: reminder {schedule.id} for {due.period} was not delivered to {schedule.channel} "
                      f"({error}); it will be retried")
             with self.ctx.db.write() as session:
                 reminders.release_claim(session, due, error=error, actor=CLOCK_ACTOR)
             return Outcome(schedule.id, due.period, schedule.channel, "", error)
+        self._retries.pop((due.schedule_id, due.period), None)
         self.log(f"clock: reminder {schedule.id} for {due.period} sent to {schedule.channel}: {reply.headline}")
         return Outcome(schedule.id, due.period, schedule.channel, reply.headline)
 

@@ -135,6 +135,16 @@ def test_a_failed_send_is_released_and_sent_once_on_the_next_poll(db, outbox):
         assert [e.action for e in read_log(session)].count("reminder.failed") == 1
 
 
+def test_after_a_failed_send_the_clock_waits_a_minute_then_doubles_the_wait(db, outbox):
+    add(db)
+    clock = runner(db, outbox)
+    outbox.failures = 2
+    tries = [AUG_1_9AM_NY + timedelta(seconds=seconds) for seconds in (0, 30, 60, 90, 150, 180)]
+    attempted = [bool(clock.run_due(moment)) for moment in tries]
+    assert attempted == [True, False, True, False, False, True]
+    assert len(outbox.messages) == 1
+
+
 def test_two_clocks_at_once_send_one_reminder(db, outbox):
     add(db)
     add(db, "weekly", 5, "09:00")  # Saturday 2015-08-01 too
