@@ -180,7 +180,7 @@ def active_schedules(session: Session) -> list[Schedule]:
 
 
 def get_schedule(session: Session, schedule_id: int) -> Schedule:
-    row = session.get(ReminderSchedule, schedule_id)
+    row = session.get(ReminderSchedule, schedule_id) if 0 < schedule_id < 2**63 else None
     if row is None:
         raise UnknownSchedule(f"no reminder schedule with ID {schedule_id}")
     return Schedule.from_row(row)

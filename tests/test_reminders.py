@@ -102,9 +102,10 @@ def test_removing_twice_says_who_removed_it_first(db):
         reminders.remove_schedule(session, added.id, actor="U_OTHER", now=utc(2015, 7, 17))
 
 
-def test_removing_an_unknown_schedule_names_its_id(db):
-    with pytest.raises(UnknownSchedule, match="no reminder schedule with ID 42"), db.write() as session:
-        reminders.remove_schedule(session, 42, actor="U_BOSS", now=utc(2015, 7, 16))
+@pytest.mark.parametrize("schedule_id", [42, 0, 10**20])
+def test_removing_an_unknown_schedule_names_its_id(db, schedule_id):
+    with pytest.raises(UnknownSchedule, match=f"no reminder schedule with ID {schedule_id}"), db.write() as session:
+        reminders.remove_schedule(session, schedule_id, actor="U_BOSS", now=utc(2015, 7, 16))
 
 
 # ---- due times ----------------------------------------------------------------------------------
