@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.cli_clock import parse_now
 from bot.clock import POLL_JOB, Clock, ReminderRunner, trigger_for
 from bot.context import AppContext
 from commands.payout_views import START
@@ -395,3 +396,10 @@ def test_clock_once_with_a_slack_token_posts_one_message_with_the_create_payment
     assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons] == [
         ("Create payments…", START, "2015-07-01..2015-07-31")]
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "text", ["2015-08-01T09:00", "2015-08-01 09:00:00", "2015-08-01T13:00Z", "2015-08-01T15:00+02:00"]
+)
+def test_now_without_an_offset_is_read_in_the_organisations_zone_and_with_one_as_given(text):
+    assert parse_now(text, NEW_YORK) == AUG_1_9AM_NY
