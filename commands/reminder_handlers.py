@@ -59,9 +59,3 @@ def reminder_for(request: Request, schedule: Schedule, due: DueTime) -> Reply:
         summary = reminders.due_summary(session, period)
     return views.reminder(schedule, due, summary, request.settings.timezone)
 
-
-def handle_action(action: str, value: str, request: Request) -> list[Reply]:
-    """Buttons that no other handler knew. A reminder's own button starts the /payout flow, so
-    whatever arrives here is a button this version does not have (an old message, say)."""
-    return [Reply.error(f"That button ({action}) is no longer supported; type the command instead.",
-                        "/payout help")]
