@@ -56,9 +56,11 @@ def _cmd_socket(args: argparse.Namespace, ctx: AppContext) -> int:
 
     from bot.slack.app import build_app
     from bot.slack.client import retry_handlers
+    from bot.slack.work import favour_acks
 
     slack = _slack_settings(socket_mode=True)
     _logging()
+    favour_acks()
     app = build_app(slack, ctx.db, ctx.settings)
     connector = WebClient(base_url=slack.api_url, retry_handlers=retry_handlers())
     SocketModeHandler(app, slack.app_token, web_client=connector).start()

@@ -60,7 +60,7 @@ def make_app(double: SlackApiDouble, settings) -> Iterator:
 
     yield make
     for runtime in runtimes:
-        runtime.work.shutdown()
+        runtime.shutdown()
     for call in double.calls():
         check_call(call)
 
@@ -332,6 +332,21 @@ def test_create_payments_button_opens_the_modal(app, double) -> None:
 
     [opened] = double.wait_for("views.open")
     assert opened.args["trigger_id"].endswith("test-trigger")
+
+
+def test_the_form_opens_while_slow_reports_occupy_their_queue(app, double, monkeypatch) -> None:
+    release = threading.Event()
+    real_report = ledger_handlers.report
+    monkeypatch.setattr(ledger_handlers, "report", lambda *args: release.wait(10) and real_report(*args))
+    for _ in range(3):
+        send_command(app, double, "2015-06")
+
+    click(app, double, START, "2015-06-01..2015-06-30", user="U_REQ", channel="C_FIN")
+
+    try:
+        double.wait_for("views.open", timeout=2)
+    finally:
+        release.set()
 
 
 def test_a_rate_limited_post_is_retried_after_retry_after(app, double) -> None:

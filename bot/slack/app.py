@@ -17,7 +17,7 @@ from bot.slack.work import DEFAULT_WORKERS, WorkQueue
 from domain.db import Database
 from domain.settings import Settings
 
-ACK_THREADS = 32  # Bolt's own pool only runs acks, which are quick; the work queue does the rest
+ACK_THREADS = 32  # Bolt's own pool only runs acks, which are quick; the work queues do the rest
 
 
 def create_runtime(slack: SlackSettings, db: Database, settings: Settings, *, client: WebClient | None = None,
@@ -27,7 +27,8 @@ def create_runtime(slack: SlackSettings, db: Database, settings: Settings, *, cl
         slack=slack, db=db, settings=settings, client=client,
         directory=ApproverDirectory(client, slack.approvers),
         router=ReplyRouter(client, slack, db),
-        work=WorkQueue(workers),
+        reports=WorkQueue(workers, "slack-reports"),
+        interactions=WorkQueue(workers, "slack-interactions"),
     )
 
 

@@ -1,7 +1,7 @@
 """Every button the replies carry (CSV, PDF, Create payments…, Submit, Approve, Reject, …).
 
 One generic listener: the action_id names the Reply's action and the value is the Button's value.
-The click is acknowledged at once; the work happens in the work queue.
+The click is acknowledged at once; the work happens in a work queue (the ledger's files in the reports one).
 """
 
 from __future__ import annotations
@@ -35,4 +35,5 @@ def register(app: App, runtime: SlackRuntime) -> None:
         name = action_of(action["action_id"])
         value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         origin = click_origin(body)
-        runtime.later(f"button {name} {value[:80]}", origin, lambda request: chat.run_action(name, value, request))
+        runtime.later(f"button {name} {value[:80]}", origin, lambda request: chat.run_action(name, value, request),
+                      report=name in chat.LEDGER_ACTIONS)

@@ -36,4 +36,4 @@ def register(app: App, runtime: SlackRuntime) -> None:
             log.exception("form %s failed for %s", action, origin.user)
             replies = [Reply.error(UNEXPECTED)]
         ack()
-        runtime.work.submit(f"form {action}", lambda: runtime.router.deliver(replies, origin))
+        runtime.interactions.submit(f"form {action}", lambda: runtime.router.deliver(replies, origin))

@@ -1,4 +1,4 @@
-"""What every listener shares: settings, the database, the Slack client, approvers and the work queue."""
+"""What every listener shares: settings, the database, the Slack client, approvers and the work queues."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ class SlackRuntime:
     client: WebClient
     directory: ApproverDirectory
     router: ReplyRouter
-    work: WorkQueue
+    reports: WorkQueue  # ledger reports and their files: slow, CPU-bound
+    interactions: WorkQueue  # everything else, so a form opens while reports run (a trigger_id lasts 3 s)
 
     def request(self, origin: Origin, *, refresh_approvers: bool = True) -> Request:
         return Request(db=self.db, settings=self.settings, actor=origin.user, channel=origin.channel,
@@ -44,5 +45,11 @@ class SlackRuntime:
             replies = [Reply.error(UNEXPECTED)]
         self.router.deliver(replies, origin)
 
-    def later(self, what: str, origin: Origin, produce) -> None:  # type: ignore[no-untyped-def]
-        self.work.submit(what, lambda: self.answer(what, origin, produce))
+    def later(self, what: str, origin: Origin, produce, *, report: bool) -> None:  # type: ignore[no-untyped-def]
+        queue = self.reports if report else self.interactions
+        queue.submit(what, lambda: self.answer(what, origin, produce))
+
+    def shutdown(self) -> None:
+        """Finish what was acknowledged before stopping."""
+        self.reports.shutdown()
+        self.interactions.shutdown()

@@ -7,6 +7,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from bot.slack.work import favour_acks
 from bot.slack.wsgi import WsgiApp
 
 THREADS = 16
@@ -25,6 +26,7 @@ class _Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> WsgiApp:
+        favour_acks()
         return self._factory()
 
 

@@ -1,4 +1,4 @@
-"""`/ledger` and `/payout`: acknowledged at once, answered from the work queue."""
+"""`/ledger` and `/payout`: acknowledged at once, answered from a work queue (`/ledger` from the reports one)."""
 
 from __future__ import annotations
 
@@ -27,4 +27,5 @@ def register(app: App, runtime: SlackRuntime) -> None:
         text = str(body.get("text") or "").strip()
         origin = Origin(user=body["user_id"], channel=channel, response_url=body.get("response_url"),
                         trigger_id=body.get("trigger_id"))
-        runtime.later(f"/{name} {text}", origin, lambda request: chat.run_command(name, text, request))
+        runtime.later(f"/{name} {text}", origin, lambda request: chat.run_command(name, text, request),
+                      report=name == "ledger")
