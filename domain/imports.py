@@ -2,9 +2,11 @@
 
 Rows are read and written a chunk at a time inside one write transaction, so a million-row file
 is never held in memory and any bad row rolls the whole file back. Entries go in with
-INSERT ... ON CONFLICT DO NOTHING on the (partner, kind, reference) key; a chunk where fewer rows
-went in than were sent is then compared with what the database holds, so a re-import changes
-nothing and a reused reference with new values is an error naming its row.
+INSERT ... ON CONFLICT DO NOTHING on the (partner, kind, reference) key, RETURNING the rows that went
+in (an executemany's row count is -1 on psycopg); a chunk where fewer rows went in than were sent
+is then compared with what the database holds, so a re-import changes nothing and a reused
+reference with new values is an error naming its row. Chunks keep going in after a bad row, inside
+the transaction that the refusal rolls back, so every problem of the file is found in one pass.
 """
 
 from __future__ import annotations
@@ -58,9 +60,10 @@ class ImportRefused(Exception):
             self.problems.append(problem)
 
     def __str__(self) -> str:
-        shown = "\n".join(f"  {problem}" for problem in self.problems)
-        more = f"\n  … and {self.count - len(self.problems)} more" if self.count > len(self.problems) else ""
-        return f"{self.source}: {self.count} bad row(s), nothing was imported\n{shown}{more}"
+        """One line, as the command line's contract asks of a reason; `problems` holds the list."""
+        shown = "; ".join(str(problem) for problem in self.problems)
+        more = f"; … and {self.count - len(self.problems)} more" if self.count > len(self.problems) else ""
+        return f"{self.source}: {self.count} problem(s), nothing was imported: {shown}{more}"
 
 
 @dataclass(frozen=True)
@@ -110,15 +113,25 @@ def _open_file(path: Path) -> TextIO:
 
 @dataclass(frozen=True)
 class _PartnerRow:
+    """A partner as the file gives it; None is a cell left empty or a column the file does not have."""
+
     code: str
     name: str
     email: str | None
     payout_email: str | None
-    currency: str
-    status: str
+    currency: str | None
+    status: str | None
+
+    def new_partner(self, default_currency: str) -> dict[str, str | None]:
+        """A new partner's values: DEFAULT_CURRENCY and `active` unless the file says otherwise."""
+        return {**self.__dict__, "currency": self.currency or default_currency, "status": self.status or "active"}
+
+    def given(self) -> dict[str, str]:
+        """The values an update may change: an upsert never wipes what the file leaves out."""
+        return {key: value for key, value in self.__dict__.items() if value is not None}
 
 
-def _parse_partner(line: int, row: dict[str, str], default_currency: str, refused: ImportRefused) -> _PartnerRow | None:
+def _parse_partner(line: int, row: dict[str, str], refused: ImportRefused) -> _PartnerRow | None:
     problems_before = refused.count
     code, name = row.get("code", ""), row.get("name", "")
     if not code:
@@ -135,14 +148,14 @@ def _parse_partner(line: int, row: dict[str, str], default_currency: str, refuse
         if value is not None and not _EMAIL.match(value):
             refused.add(RowProblem(line, column, f"'{value}' is not an e-mail address"))
         emails[column] = value
-    currency = default_currency
+    currency = None
     if row.get("currency"):
         try:
             currency = normalize_currency(row["currency"])
         except MoneyError as exc:
             refused.add(RowProblem(line, "currency", str(exc)))
-    status = (row.get("status") or "active").lower()
-    if status not in PARTNER_STATUSES:
+    status = row.get("status", "").lower() or None
+    if status is not None and status not in PARTNER_STATUSES:
         refused.add(RowProblem(line, "status", f"'{status}' is not one of {', '.join(PARTNER_STATUSES)}"))
     if refused.count > problems_before:
         return None
@@ -157,7 +170,7 @@ def import_partners(
     seen: dict[str, int] = {}
     parsed: list[tuple[int, _PartnerRow]] = []
     for line, row in _open_rows(handle, source, ("code", "name")):
-        item = _parse_partner(line, row, default_currency, refused)
+        item = _parse_partner(line, row, refused)
         if item is None:
             continue
         if item.code in seen:
@@ -177,10 +190,10 @@ def import_partners(
     for line, item in parsed:
         partner = existing.get(item.code)
         if partner is None:
-            session.add(Partner(**item.__dict__, balance=0, created_at=moment))
+            session.add(Partner(**item.new_partner(default_currency), balance=0, created_at=moment))
             added += 1
             continue
-        changes = {key: value for key, value in item.__dict__.items() if getattr(partner, key) != value}
+        changes = {key: value for key, value in item.given().items() if getattr(partner, key) != value}
         if "currency" in changes and session.scalar(select(Entry.id).where(Entry.partner_id == partner.id).limit(1)):
             refused.add(RowProblem(line, "currency", f"'{item.code}' has entries in {partner.currency}; its currency cannot change"))
             continue
@@ -251,7 +264,11 @@ def _parse_entry(
 
 def _insert_ignoring_duplicates(session: Session):  # type: ignore[no-untyped-def]
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    return dialect.insert(Entry).on_conflict_do_nothing(index_elements=["partner_id", "kind", "reference"])
+    return (
+        dialect.insert(Entry)
+        .on_conflict_do_nothing(index_elements=["partner_id", "kind", "reference"])
+        .returning(Entry.id)
+    )
 
 
 def _stored_values(session: Session, chunk: list[_EntryRow]) -> dict[tuple[int, str, str], tuple[int, date, str]]:
@@ -302,8 +319,7 @@ def import_entries(
 
     def flush() -> None:
         nonlocal added
-        if refused.count or not chunk:
-            chunk.clear()
+        if not chunk:
             return
         payload = [
             {
@@ -313,7 +329,7 @@ def import_entries(
             }
             for r in chunk
         ]
-        inserted = connection.execute(statement, payload).rowcount
+        inserted = len(connection.execute(statement, payload).all())
         added += inserted
         if inserted != len(chunk):
             _check_against_stored(session, chunk, refused)

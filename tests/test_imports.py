@@ -1,0 +1,326 @@
+"""CSV imports (SPEC §5): all or nothing, idempotent by reference, every bad row named."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import cli
+from domain import imports
+from domain.imports import ImportRefused, RowProblem
+from domain.models import AuditEvent, Entry, Partner
+from tests.factories import add_partner
+
+HEADER = "date,partner_code,kind,amount,reference,description"
+GOOD_ROWS = (
+    "2015-06-01,ANN,commission,120.50,ORD-1,Annual plan",
+    "2015-06-02,YUKI,commission,1500,ORD-2,",
+    "2015-06-03,KAL,commission,1.250,ORD-3,",
+)
+
+
+def _partners(db) -> None:
+    with db.write() as s:
+        add_partner(s, "ANN", "Ann")
+        add_partner(s, "YUKI", "Yuki", currency="JPY")
+        add_partner(s, "KAL", "Kal", currency="KWD")
+
+
+def import_entries(db, text: str) -> imports.ImportResult:
+    with db.write() as s:
+        return imports.import_entries(s, io.StringIO(text), source="entries.csv", actor="cli:test")
+
+
+def import_partners(db, text: str) -> imports.ImportResult:
+    with db.write() as s:
+        return imports.import_partners(s, io.StringIO(text), source="partners.csv", actor="cli:test",
+                                       default_currency="USD")
+
+
+def refusal(db, text: str, *, partners: bool = False) -> ImportRefused:
+    with pytest.raises(ImportRefused) as caught:
+        (import_partners if partners else import_entries)(db, text)
+    return caught.value
+
+
+def stored_entries(db) -> list[tuple]:
+    with db.read() as s:
+        return s.execute(
+            select(Entry.reference, Entry.kind, Entry.amount, Entry.effective_date, Entry.description).order_by(Entry.id)
+        ).all()
+
+
+def balances(db) -> dict[str, int]:
+    with db.read() as s:
+        return dict(s.execute(select(Partner.code, Partner.balance)).all())
+
+
+def import_events(db) -> int:
+    with db.read() as s:
+        return s.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action.like("import.%")))
+
+
+def csv_text(*rows: str, header: str = HEADER) -> str:
+    return "\n".join((header, *rows)) + "\n"
+
+
+# ---- good files ------------------------------------------------------------------------------
+
+
+def test_a_good_file_adds_every_entry_in_minor_units_of_each_currency(db):
+    _partners(db)
+    result = import_entries(db, csv_text(*GOOD_ROWS))
+    assert (result.rows, result.added, result.unchanged) == (3, 3, 0)
+    assert balances(db) == {"ANN": 12_050, "YUKI": 1_500, "KAL": 1_250}
+
+
+def test_reimporting_the_same_file_changes_nothing(db):
+    _partners(db)
+    import_entries(db, csv_text(*GOOD_ROWS))
+    before = (stored_entries(db), balances(db))
+    result = import_entries(db, csv_text(*GOOD_ROWS))
+    assert (result.added, result.unchanged) == (0, 3)
+    assert (stored_entries(db), balances(db)) == before
+
+
+def test_a_byte_order_mark_columns_in_any_order_and_extra_columns_are_fine(db, tmp_path):
+    _partners(db)
+    path = tmp_path / "entries.csv"
+    path.write_bytes(
+        "\ufeffReference,note,Amount,Kind,Partner_Code,Date\nORD-9,from the shop,99.90,commission,ANN,2015-06-05\n"
+        .encode("utf-8")
+    )
+    with db.write() as s:
+        result = imports.import_entries_file(s, path, actor="cli:test")
+    assert result.added == 1
+    assert stored_entries(db) == [("ORD-9", "commission", 9_990, date(2015, 6, 5), "")]
+
+
+def test_the_same_reference_is_fine_for_another_kind_or_another_partner(db):
+    _partners(db)
+    result = import_entries(db, csv_text(
+        "2015-06-01,ANN,commission,10.00,ORD-1,", "2015-06-20,ANN,clawback,10.00,ORD-1,",
+        "2015-06-01,YUKI,commission,10,ORD-1,",
+    ))
+    assert result.added == 3
+
+
+def test_every_import_is_written_to_the_audit_log(db):
+    _partners(db)
+    import_entries(db, csv_text(*GOOD_ROWS))
+    with db.read() as s:
+        event = s.scalar(select(AuditEvent).where(AuditEvent.action == "import.entries"))
+    assert (event.actor, event.subject) == ("cli:test", "entries.csv")
+
+
+# ---- bad rows --------------------------------------------------------------------------------
+
+
+BAD_ROWS = [
+    pytest.param("2015-02-30,ANN,commission,1.00,R-1,", "date", "not a real date", id="impossible date"),
+    pytest.param("06/24/2015,ANN,commission,1.00,R-1,", "date", "not a date", id="date in another format"),
+    pytest.param(",ANN,commission,1.00,R-1,", "date", "required", id="empty date"),
+    pytest.param("2015-06-24,ANN,commission,-5.00,R-1,", "amount", "negative", id="negative amount"),
+    pytest.param("2015-06-24,ANN,commission,0.00,R-1,", "amount", "more than zero", id="zero amount"),
+    pytest.param("2015-06-24,ANN,commission,1.005,R-1,", "amount", "more decimals than USD allows (2)",
+                 id="over-precise USD"),
+    pytest.param("2015-06-24,YUKI,commission,1.5,R-1,", "amount", "more decimals than JPY allows (0)",
+                 id="over-precise JPY"),
+    pytest.param("2015-06-24,KAL,commission,1.0005,R-1,", "amount", "more decimals than KWD allows (3)",
+                 id="over-precise KWD"),
+    pytest.param("2015-06-24,ANN,commission,ten,R-1,", "amount", "'ten' is not a number", id="non-numeric amount"),
+    pytest.param("2015-06-24,ANN,commission,1e3,R-1,", "amount", "not a number", id="exponent notation"),
+    pytest.param("2015-06-24,ANN,commission,,R-1,", "amount", "empty", id="empty amount"),
+    pytest.param("2015-06-24,NOBODY,commission,1.00,R-1,", "partner_code", "no partner with code 'NOBODY'",
+                 id="unknown partner"),
+    pytest.param("2015-06-24,,commission,1.00,R-1,", "partner_code", "required", id="empty partner"),
+    pytest.param("2015-06-24,ANN,bonus,1.00,R-1,", "kind", "'bonus' is not one of commission, clawback, payment",
+                 id="unknown kind"),
+    pytest.param("2015-06-24,ANN,commission,1.00,,", "reference", "required", id="empty reference"),
+]
+
+
+@pytest.mark.parametrize(("row", "column", "reason"), BAD_ROWS)
+def test_a_bad_row_refuses_the_whole_file_naming_row_column_and_reason(db, row, column, reason):
+    _partners(db)
+    refused = refusal(db, csv_text(GOOD_ROWS[0], row, GOOD_ROWS[1]))
+    assert refused.count == 1
+    [problem] = refused.problems
+    assert (problem.row, problem.column) == (3, column)
+    assert reason in problem.reason
+    assert f"row 3, column {column}: " in str(refused)
+    assert stored_entries(db) == [] and set(balances(db).values()) == {0} and import_events(db) == 0
+
+
+@pytest.mark.parametrize("missing", ["date", "partner_code", "kind", "amount", "reference"])
+def test_a_file_missing_a_required_column_is_refused_naming_the_column(db, missing):
+    _partners(db)
+    columns = [name for name in HEADER.split(",") if name != missing]
+    refused = refusal(db, ",".join(columns) + "\n" + ",".join("x" for _ in columns) + "\n")
+    assert refused.problems == [RowProblem(1, "(header)", f"missing column(s): {missing}")]
+    assert stored_entries(db) == []
+
+
+def test_the_description_column_may_be_left_out(db):
+    _partners(db)
+    result = import_entries(db, "date,partner_code,kind,amount,reference\n2015-06-01,ANN,commission,1.00,R-1\n")
+    assert result.added == 1
+
+
+def test_an_empty_file_is_refused(db):
+    assert refusal(db, "").problems == [RowProblem(1, "(header)", "the file is empty")]
+
+
+def test_a_reused_reference_with_new_values_in_the_same_file_is_refused(db):
+    _partners(db)
+    refused = refusal(db, csv_text("2015-06-01,ANN,commission,10.00,ORD-1,", "2015-06-01,ANN,commission,12.00,ORD-1,"))
+    assert [(p.row, p.column) for p in refused.problems] == [(3, "reference")]
+    assert "'ORD-1' is already recorded for this partner and kind with other values" in refused.problems[0].reason
+    assert stored_entries(db) == []
+
+
+def test_a_reused_reference_with_new_values_against_the_stored_entry_is_refused(db):
+    _partners(db)
+    import_entries(db, csv_text(*GOOD_ROWS))
+    before = stored_entries(db)
+    for changed in ("2015-06-01,ANN,commission,120.51,ORD-1,Annual plan",
+                    "2015-06-09,ANN,commission,120.50,ORD-1,Annual plan",
+                    "2015-06-01,ANN,commission,120.50,ORD-1,Monthly plan"):
+        refused = refusal(db, csv_text("2015-06-07,ANN,commission,5.00,ORD-7,", changed))
+        assert [(p.row, p.column) for p in refused.problems] == [(3, "reference")]
+    assert stored_entries(db) == before
+
+
+def test_a_repeated_identical_row_is_recorded_once(db):
+    _partners(db)
+    result = import_entries(db, csv_text(GOOD_ROWS[0], GOOD_ROWS[0]))
+    assert (result.rows, result.added, result.unchanged) == (2, 1, 1)
+    assert balances(db)["ANN"] == 12_050
+
+
+def test_every_problem_is_counted_even_after_the_first(db):
+    _partners(db)
+    import_entries(db, csv_text(*GOOD_ROWS))
+    refused = refusal(db, csv_text("2015-02-30,ANN,commission,1.00,R-1,", "2015-06-01,ANN,commission,99.00,ORD-1,Annual plan"))
+    assert [(p.row, p.column) for p in refused.problems] == [(2, "date"), (3, "reference")]
+
+
+def test_only_the_first_20_problems_are_listed_with_a_count_of_all(db):
+    _partners(db)
+    refused = refusal(db, csv_text(*(f"2015-06-01,ANN,commission,oops,R-{n}," for n in range(30))))
+    assert refused.count == 30
+    assert [p.row for p in refused.problems] == list(range(2, 22))
+    assert "30 problem(s)" in str(refused) and "and 10 more" in str(refused)
+
+
+def test_problems_across_chunks_are_all_found_and_nothing_is_written(db, monkeypatch):
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    _partners(db)
+    import_entries(db, csv_text(*GOOD_ROWS))
+    rows = [f"2015-06-10,ANN,commission,1.00,NEW-{n}," for n in range(5)]
+    rows.insert(3, "2015-06-01,ANN,commission,1.00,ORD-1,")
+    rows.append("2015-06-10,ANN,commission,2.00,NEW-0,")
+    refused = refusal(db, csv_text(*rows))
+    assert [(p.row, p.column) for p in refused.problems] == [(5, "reference"), (8, "reference")]
+    assert len(stored_entries(db)) == 3 and balances(db)["ANN"] == 12_050
+
+
+def test_reimporting_across_chunks_changes_nothing(db, monkeypatch):
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    _partners(db)
+    rows = [f"2015-06-{day:02d},ANN,commission,{day}.25,R-{day}," for day in range(1, 8)]
+    assert import_entries(db, csv_text(*rows)).added == 7
+    assert import_entries(db, csv_text(*rows)).added == 0
+    assert balances(db)["ANN"] == sum(day * 100 + 25 for day in range(1, 8))
+
+
+# ---- partners --------------------------------------------------------------------------------
+
+
+def test_partners_are_created_then_updated_by_code(db):
+    import_partners(db, "code,name,email,currency\nANN,Ann,ann@example.com,EUR\nBOB,Bob,,\n")
+    result = import_partners(db, "name,code\nAnn Lee,ANN\nBob,BOB\n")
+    assert (result.added, result.updated, result.unchanged) == (0, 1, 1)
+    with db.read() as s:
+        partners = {p.code: (p.name, p.currency) for p in s.scalars(select(Partner))}
+    assert partners == {"ANN": ("Ann Lee", "EUR"), "BOB": ("Bob", "USD")}
+
+
+def test_a_partner_update_leaves_values_the_file_does_not_give_unchanged(db):
+    import_partners(db, "code,name,email,payout_email,currency,status\n"
+                        "ANN,Ann,ann@example.com,pay@example.com,EUR,inactive\n")
+    import_partners(db, "code,name,currency,status\nANN,Ann Lee,,\n")
+    with db.read() as s:
+        ann = s.scalar(select(Partner).where(Partner.code == "ANN"))
+    assert (ann.name, ann.email, ann.payout_email, ann.currency, ann.status) == (
+        "Ann Lee", "ann@example.com", "pay@example.com", "EUR", "inactive")
+
+
+def test_a_partner_currency_cannot_change_once_it_has_entries(db):
+    _partners(db)
+    import_entries(db, csv_text(GOOD_ROWS[0]))
+    refused = refusal(db, "code,name,currency\nANN,Ann,EUR\n", partners=True)
+    assert [(p.row, p.column) for p in refused.problems] == [(2, "currency")]
+    assert "has entries in USD" in refused.problems[0].reason
+
+
+BAD_PARTNER_ROWS = [
+    pytest.param("NEW,,,USD,", "name", "required", id="missing name"),
+    pytest.param(",New,,USD,", "code", "required", id="missing code"),
+    pytest.param("NE W,New,,USD,", "code", "no spaces", id="code with a space"),
+    pytest.param("NEW,New,not-an-address,USD,", "email", "is not an e-mail address", id="bad email"),
+    pytest.param("NEW,New,,DOLLARS,", "currency", "not a currency code", id="bad currency"),
+    pytest.param("NEW,New,,USD,sleeping", "status", "not one of active, inactive", id="bad status"),
+    pytest.param("ANN,Ann again,,USD,", "code", "appears again (first on row 2)", id="code twice in the file"),
+]
+
+
+@pytest.mark.parametrize(("row", "column", "reason"), BAD_PARTNER_ROWS)
+def test_a_bad_partner_row_refuses_the_whole_file(db, row, column, reason):
+    refused = refusal(db, f"code,name,email,currency,status\nANN,Ann,,USD,\n{row}\n", partners=True)
+    [problem] = refused.problems
+    assert (problem.row, problem.column) == (3, column) and reason in problem.reason
+    assert balances(db) == {}
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+
+def _cli(database_url: str, *args: str) -> int:
+    return cli.main(["--database", database_url, *args])
+
+
+def test_cli_imports_partners_and_entries_and_reports_counts(sqlite_db, tmp_path: Path, capsys):
+    (tmp_path / "partners.csv").write_text("code,name,currency\nANN,Ann,USD\nYUKI,Yuki,JPY\nKAL,Kal,KWD\n")
+    (tmp_path / "entries.csv").write_text(csv_text(*GOOD_ROWS))
+    assert _cli(sqlite_db.url, "import", "partners", str(tmp_path / "partners.csv")) == 0
+    assert _cli(sqlite_db.url, "import", "entries", str(tmp_path / "entries.csv")) == 0
+    assert _cli(sqlite_db.url, "import", "entries", str(tmp_path / "entries.csv")) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "partners.csv: 3 partner(s): 3 added, 0 updated, 0 unchanged",
+        "entries.csv: 3 entries: 3 added, 0 already recorded",
+        "entries.csv: 3 entries: 0 added, 3 already recorded",
+    ]
+
+
+def test_cli_refuses_a_bad_file_with_exit_2_and_a_one_line_reason(sqlite_db, tmp_path: Path, capsys):
+    _partners(sqlite_db)
+    (tmp_path / "entries.csv").write_text(csv_text(GOOD_ROWS[0], "2015-06-24,ANN,commission,1.005,R-1,"))
+    assert _cli(sqlite_db.url, "import", "entries", str(tmp_path / "entries.csv")) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.splitlines()
+    assert line.startswith("payouts: entries.csv: 1 problem(s), nothing was imported")
+    assert "row 3, column amount: '1.005' has more decimals than USD allows (2)" in line
+    assert stored_entries(sqlite_db) == []
+
+
+def test_cli_refuses_a_file_that_does_not_exist_with_exit_2(sqlite_db, tmp_path: Path, capsys):
+    assert _cli(sqlite_db.url, "import", "entries", str(tmp_path / "missing.csv")) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == f"payouts: no such file: {tmp_path / 'missing.csv'}"
