@@ -17,11 +17,8 @@ from sqlalchemy.orm import Session
 from bot.context import AppContext, UsageProblem
 from commands.ledger_files import ledger_json, partner_ledger_json, write_ledger_csv
 from commands.ledger_text import partner_ledger_table, report_table
-from domain import imports
-from domain.batches import BatchError
 from domain.dates import DateError, DateRange, parse_range
 from domain.db import SchemaError
-from domain.demo import load_demo
 from domain.ledger import UnknownPartner, ledger_report, partner_ledger
 
 Handler = Callable[[argparse.Namespace, AppContext], int]
@@ -55,19 +52,29 @@ def _cmd_import(args: argparse.Namespace, ctx: AppContext) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UsageProblem(f"no such file: {path}")
-    progress = _stderr_progress(path.name) if sys.stderr.isatty() else None
-    with ctx.db.write() as session:
-        if args.what == "partners":
-            result = imports.import_partners_file(
-                session, path, actor=ctx.actor, default_currency=ctx.settings.default_currency
-            )
-            print(f"{path.name}: {result.rows} partner(s): {result.added} added, "
-                  f"{result.updated} updated, {result.unchanged} unchanged")
-        else:
-            result = imports.import_entries_file(session, path, actor=ctx.actor, progress=progress)
-            print(f"{path.name}: {result.rows} entr{'y' if result.rows == 1 else 'ies'}: "
-                  f"{result.added} added, {result.unchanged} already recorded")
+    _import_file(args.what, path, ctx)
     return 0
+
+
+def _import_file(what: str, path: Path, ctx: AppContext) -> None:
+    """All or nothing; a refused file is bad input (exit 2) naming its rows."""
+    from domain import imports  # loaded here: its PostgreSQL dialect pulls in asyncio, which a report never needs
+
+    progress = _stderr_progress(path.name) if sys.stderr.isatty() else None
+    try:
+        with ctx.db.write() as session:
+            if what == "partners":
+                result = imports.import_partners_file(
+                    session, path, actor=ctx.actor, default_currency=ctx.settings.default_currency
+                )
+                print(f"{path.name}: {result.rows} partner(s): {result.added} added, "
+                      f"{result.updated} updated, {result.unchanged} unchanged")
+            else:
+                result = imports.import_entries_file(session, path, actor=ctx.actor, progress=progress)
+                print(f"{path.name}: {result.rows} entr{'y' if result.rows == 1 else 'ies'}: "
+                      f"{result.added} added, {result.unchanged} already recorded")
+    except imports.ImportRefused as exc:
+        raise UsageProblem(str(exc)) from None
 
 
 def _stderr_progress(name: str) -> Callable[[int], None]:
@@ -121,6 +128,7 @@ def _cmd_ledger(args: argparse.Namespace, ctx: AppContext) -> int:
 
 def _cmd_demo(args: argparse.Namespace, ctx: AppContext) -> int:
     from domain import migrations_runner
+    from domain.demo import load_demo
 
     migrations_runner.upgrade(ctx.db.engine)
     with ctx.db.write() as session:
@@ -184,10 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "needs_schema", True):
             ctx.db.check_schema()
         return args.handler(args, ctx)
-    except (UsageProblem, DateError, UnknownPartner, BatchError, ValueError) as exc:
-        print(f"payouts: {exc}", file=sys.stderr)
-        return 2
-    except imports.ImportRefused as exc:
+    except (UsageProblem, DateError, UnknownPartner, ValueError) as exc:
         print(f"payouts: {exc}", file=sys.stderr)
         return 2
     except SchemaError as exc:

@@ -1,22 +1,30 @@
-"""`payouts pay`, `payouts batch …` and `payouts audit`: batches from the terminal (SPEC §5)."""
+"""`payouts pay`, `payouts batch …` and `payouts audit`: batches from the terminal (SPEC §5).
+
+The domain and view modules load inside the handlers, so that registering these commands costs a
+ledger report nothing at start-up. An unknown --method is refused by the domain's own check.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING
 
 from bot.context import AppContext
-from commands.batch_views import batch_json, batch_list_text, batch_text, plan_json, plan_text
-from domain import audit, batches
 from domain.dates import parse_date, parse_range
+
+if TYPE_CHECKING:
+    from domain.batches import BatchOptions
 
 
 def _print_json(body: object) -> None:
     print(json.dumps(body, ensure_ascii=False, indent=2))
 
 
-def _options(args: argparse.Namespace, ctx: AppContext) -> batches.BatchOptions:
+def _options(args: argparse.Namespace, ctx: AppContext) -> BatchOptions:
+    from domain import batches
+
     settings = ctx.settings
     return batches.BatchOptions(
         period=parse_range(args.range, settings.today()),
@@ -30,6 +38,9 @@ def _options(args: argparse.Namespace, ctx: AppContext) -> batches.BatchOptions:
 
 
 def _cmd_pay(args: argparse.Namespace, ctx: AppContext) -> int:
+    from commands.batch_views import batch_json, batch_text, plan_json, plan_text
+    from domain import batches
+
     options = _options(args, ctx)
     if not args.yes:
         with ctx.db.read() as session:
@@ -48,6 +59,9 @@ def _cmd_pay(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 def _cmd_batch_list(args: argparse.Namespace, ctx: AppContext) -> int:
+    from commands.batch_views import batch_json, batch_list_text
+    from domain import batches
+
     with ctx.db.read() as session:
         found = batches.list_batches(session, limit=args.limit)
         if args.format == "json":
@@ -58,6 +72,9 @@ def _cmd_batch_list(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 def _cmd_batch_show(args: argparse.Namespace, ctx: AppContext) -> int:
+    from commands.batch_views import batch_json, batch_text
+    from domain import batches
+
     with ctx.db.read() as session:
         batch = batches.get_batch(session, args.id)
         _print_json(batch_json(batch)) if args.format == "json" else print(batch_text(batch))
@@ -65,6 +82,8 @@ def _cmd_batch_show(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 def _cmd_batch_void(args: argparse.Namespace, ctx: AppContext) -> int:
+    from domain import batches
+
     with ctx.db.write() as session:
         batch = batches.void_batch(session, args.id, actor=ctx.actor, reason=args.reason, now=ctx.settings.now())
         print(f"{batch.batch_id} voided: reversing entries recorded, the original payments stay in the ledger.")
@@ -72,6 +91,8 @@ def _cmd_batch_void(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace, ctx: AppContext) -> int:
+    from domain import audit
+
     since = None
     if args.since:
         since = datetime.combine(parse_date(args.since), time.min, tzinfo=UTC)
@@ -92,7 +113,8 @@ def _cmd_audit(args: argparse.Namespace, ctx: AppContext) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     pay = sub.add_parser("pay", help="preview a batch paying every partner on the report; --yes posts it")
     pay.add_argument("range")
-    pay.add_argument("--method", required=True, choices=batches.METHODS)
+    pay.add_argument("--method", required=True, metavar="METHOD",
+                     help="commission, beginning-plus-commission or ending-balance")
     pay.add_argument("--type", help="payment type (default: the first configured, Check)")
     pay.add_argument("--batch-id", help="default Batch-YYYYMMDD from the payment date")
     pay.add_argument("--date", help="payment date YYYY-MM-DD (default today)")

@@ -6,10 +6,13 @@ import argparse
 import os
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from bot.clock import Clock, ReminderRunner, Send, print_sender, slack_sender, utcnow
 from bot.context import AppContext, UsageProblem
 from domain.dates import zone
+
+if TYPE_CHECKING:
+    from bot.clock import Send
 
 
 def parse_now(text: str, timezone: str) -> datetime:
@@ -27,10 +30,14 @@ def parse_now(text: str, timezone: str) -> datetime:
 
 
 def _sender() -> Send:
+    from bot.clock import print_sender, slack_sender
+
     return slack_sender() if os.environ.get("SLACK_BOT_TOKEN", "").strip() else print_sender()
 
 
 def _cmd_clock(args: argparse.Namespace, ctx: AppContext) -> int:
+    from bot.clock import Clock, ReminderRunner, utcnow  # with Jinja2 and APScheduler: only for the clock
+
     if args.now and not args.once:
         raise UsageProblem("--now needs --once: the running clock always uses the real time")
     if args.poll_seconds <= 0:

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from bot.context import AppContext, UsageProblem
 from commands.payout_files import FORMATS, file_name, payout_files
-from domain import batches
 from domain.dates import DateRange
 from domain.ledger import find_partner, ledger_report, partners_by_ids
 from domain.money import normalize_currency
@@ -27,6 +26,8 @@ def write_ledger_pdf(session: Session, ctx: AppContext, period: DateRange, path:
 
 
 def _cmd_export(args: argparse.Namespace, ctx: AppContext) -> int:
+    from domain import batches  # loaded by the commands that need it, not by every start-up
+
     currency = normalize_currency(args.currency) if args.currency else None
     with ctx.db.read() as session:
         batch = batches.get_batch(session, args.id)
@@ -47,6 +48,7 @@ def _cmd_export(args: argparse.Namespace, ctx: AppContext) -> int:
 
 def _cmd_print(args: argparse.Namespace, ctx: AppContext) -> int:
     from commands.printing import batch_ledgers_pdf  # reportlab and its fonts load only when printing
+    from domain import batches
 
     output = args.output or f"{args.id}-ledgers.pdf"
     with ctx.db.read() as session:

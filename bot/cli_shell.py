@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 
 from bot.context import AppContext
-from bot.shell import DEFAULT_FILES_DIR, FILES_DIR_ENV, run_shell
 
 
 def _cmd_shell(args: argparse.Namespace, ctx: AppContext) -> int:
+    from bot.shell import run_shell  # the chat grammar and Jinja2 load only when the shell runs
+
     return run_shell(ctx, files_dir=args.files_dir)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     shell = sub.add_parser("shell", help="the chat commands in the terminal; reads one command a line")
     shell.add_argument("--files-dir", metavar="DIR",
-                       help=f"where attached files are written (default: {FILES_DIR_ENV}, else ./{DEFAULT_FILES_DIR})")
+                       help="where attached files are written (default: PAYOUTS_FILES_DIR, else ./payouts-files)")
     shell.set_defaults(handler=_cmd_shell)

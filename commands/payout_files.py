@@ -10,11 +10,14 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from commands.csv_safety import safe_text, writer
-from domain.batches import PlannedLine
 from domain.models import Batch, Partner
 from domain.money import format_plain
+
+if TYPE_CHECKING:
+    from domain.batches import PlannedLine
 
 FORMATS = ("paypal", "wise", "csv")
 WISE_HEADER = (
