@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from domain import audit
 from domain.dates import DateRange
@@ -365,15 +365,38 @@ def batch_options(batch: Batch) -> BatchOptions:
     )
 
 
-def frozen_lines(batch: Batch) -> tuple[list[PlannedLine], list[PlannedLine]]:
-    planned = [
-        PlannedLine(
-            line.partner_id, line.partner.code, line.partner.name, line.currency, line.amount,
-            line.beginning_balance, line.commissions, line.clawbacks, line.payments, line.ending_balance,
-            line.skip_reason,
+def _line_records(session: Session, batch: Batch) -> Iterable[tuple]:
+    """A batch's lines as plain rows in the fields of PlannedLine, in the order they were frozen."""
+    return session.execute(
+        select(
+            BatchLine.partner_id, Partner.code, Partner.name, BatchLine.currency, BatchLine.amount,
+            BatchLine.beginning_balance, BatchLine.commissions, BatchLine.clawbacks, BatchLine.payments,
+            BatchLine.ending_balance, BatchLine.skip_reason,
         )
-        for line in batch.lines
-    ]
+        .join(Partner, Partner.id == BatchLine.partner_id)
+        .where(BatchLine.batch_pk == batch.id)
+        .order_by(BatchLine.id)
+    )
+
+
+def frozen_lines(batch: Batch) -> tuple[list[PlannedLine], list[PlannedLine]]:
+    """The paid and the skipped lines as they were frozen at the request.
+
+    Read as plain rows while the batch is in a session: approval and every view of a batch call
+    this, and building 10,000 BatchLine objects with their partners took most of a second.
+    """
+    session = object_session(batch)
+    if session is not None:
+        planned = [PlannedLine(*record) for record in _line_records(session, batch)]
+    else:
+        planned = [
+            PlannedLine(
+                line.partner_id, line.partner.code, line.partner.name, line.currency, line.amount,
+                line.beginning_balance, line.commissions, line.clawbacks, line.payments, line.ending_balance,
+                line.skip_reason,
+            )
+            for line in batch.lines
+        ]
     return [p for p in planned if p.skip_reason is None], [p for p in planned if p.skip_reason is not None]
 
 
@@ -422,7 +445,8 @@ def _claim(session: Session, batch: Batch, source: str, target: str, **values: o
 
 
 def _insert_payment_chunk(session: Session, rows: list[dict]) -> None:
-    session.execute(insert(Entry), rows)
+    """One executemany on the session's connection: the ORM's bulk path adds nothing for plain rows."""
+    session.connection().execute(insert(Entry.__table__), rows)
 
 
 def approve_batch(
