@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from domain.models import Batch, Entry
 from tests.factories import add_entry, add_partner
 from tests.slack_double import SlackApiDouble, running_double
 from tests.slack_signing import block_action_body, command_body, dispatch, sign, view_submission_body
-from tests.test_slack_payloads import check_call
+from tests.test_slack_payloads import check_blocks, check_call
 
 SECRET = "app-signing-secret"
 APPROVAL_CHANNEL = "C_APPROVE"
@@ -187,7 +188,10 @@ def test_a_channel_outside_ledger_channels_is_refused_and_nothing_is_computed(ma
     response = send_command(app, double, "2015-06", channel_id="C_RANDOM")
 
     assert response.status == 200
-    assert response.body and "<#C_FIN>" in response.body and '"ephemeral"' in response.body
+    answer = json.loads(response.body)
+    assert answer["response_type"] == "ephemeral"
+    assert "<#C_FIN>" in answer["text"]
+    check_blocks(answer["blocks"])
     time.sleep(0.3)
     assert double.calls("chat.postMessage") == [] and double.calls("response_url") == []
 

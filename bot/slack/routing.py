@@ -38,7 +38,13 @@ class Origin:
     message_ts: str | None = None  # the (non-ephemeral) message whose button was pressed
 
 
+class NotAllowedHere(RuntimeError):
+    """A reply would carry ledger data to a channel outside LEDGER_CHANNELS."""
+
+
 def _error_code(error: Exception) -> str:
+    if isinstance(error, NotAllowedHere):
+        return str(error)
     if isinstance(error, SlackApiError):
         return str(error.response.get("error") or error.response.status_code)
     return type(error).__name__
@@ -57,7 +63,8 @@ class ReplyRouter:
                 self._deliver(reply, origin)
             except Exception as error:
                 log.error("could not deliver %r (target %s) for %s in %s: %s", reply.headline, reply.target.value,
-                          origin.user, origin.channel, _error_code(error), exc_info=not isinstance(error, SlackApiError))
+                          origin.user, origin.channel, _error_code(error),
+                          exc_info=not isinstance(error, (SlackApiError, NotAllowedHere)))
                 self._tell_failure(reply, origin, error)
 
     def _deliver(self, reply: Reply, origin: Origin) -> None:
@@ -82,6 +89,7 @@ class ReplyRouter:
 
     def _post(self, channel: str, reply: Reply, origin: Origin) -> str | None:
         """chat.postMessage; a channel the bot is not in still gets the answer through the response_url."""
+        self._check_allowed(channel)
         try:
             return delivery.post_reply(self.client, channel, reply)
         except SlackApiError as error:
@@ -95,16 +103,14 @@ class ReplyRouter:
             delivery.respond(origin.response_url, reply)
         else:
             delivery.post_ephemeral(self.client, self._require_channel(origin), origin.user, reply)
-        if reply.files:
-            delivery.upload_files(self.client, self._require_channel(origin), reply.files)
+        self._upload_to_origin(reply, origin)
 
     def _replace(self, reply: Reply, origin: Origin) -> None:
         if origin.message_ts and origin.channel:
             delivery.update_message(self.client, origin.channel, origin.message_ts, reply)
         elif origin.response_url:
             delivery.respond(origin.response_url, reply, replace_original=True)
-            if reply.files:
-                delivery.upload_files(self.client, self._require_channel(origin), reply.files)
+            self._upload_to_origin(reply, origin)
         else:
             self._post(self._require_channel(origin), reply, origin)
 
@@ -113,11 +119,23 @@ class ReplyRouter:
         if not channel:
             log.warning("PAYOUT_APPROVAL_CHANNEL is not set; the approval request goes to %s", origin.channel)
             channel = self._require_channel(origin)
+        self._check_allowed(channel)
         ts = delivery.post_reply(self.client, channel, reply)
         batch_id = next((button.value for button in reply.buttons if button.action == APPROVE), None)
         if ts and batch_id:
             with self.db.write() as session:
                 remember_announcement(session, batch_id, channel, ts)
+
+    def _upload_to_origin(self, reply: Reply, origin: Origin) -> None:
+        """Files cannot be ephemeral: they are shared in the channel the request came from."""
+        if reply.files:
+            channel = self._require_channel(origin)
+            self._check_allowed(channel)
+            delivery.upload_files(self.client, channel, reply.files)
+
+    def _check_allowed(self, channel: str) -> None:
+        if not self.slack.may_post_to(channel):
+            raise NotAllowedHere(f"{channel} is not in LEDGER_CHANNELS")
 
     def _open_form(self, reply: Reply, origin: Origin) -> None:
         assert reply.form is not None
@@ -127,7 +145,7 @@ class ReplyRouter:
         self.client.views_open(trigger_id=origin.trigger_id, view=view)
 
     def _tell_failure(self, reply: Reply, origin: Origin, error: Exception) -> None:
-        note = Reply.error(f"Slack did not take “{reply.headline[:120]}” ({_error_code(error)}). "
+        note = Reply.error(f"“{reply.headline[:120]}” could not be delivered ({_error_code(error)}). "
                            "Whatever the command recorded stands; it was not repeated.")
         try:
             if origin.response_url:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
@@ -17,6 +18,8 @@ from domain.db import Database
 from domain.settings import Settings
 
 log = logging.getLogger(__name__)
+
+Produce = Callable[[Request], list[Reply]]
 
 UNEXPECTED = "That did not work because of an unexpected error; it has been logged for the team that runs the app."
 
@@ -36,16 +39,16 @@ class SlackRuntime:
         return Request(db=self.db, settings=self.settings, actor=origin.user, channel=origin.channel,
                        approvers=self.directory.approvers(refresh=refresh_approvers))
 
-    def answer(self, what: str, origin: Origin, produce) -> None:  # type: ignore[no-untyped-def]
+    def answer(self, what: str, origin: Origin, produce: Produce) -> None:
         """Run a command in the background and deliver what it says; a crash becomes a short note."""
         try:
-            replies: list[Reply] = produce(self.request(origin))
+            replies = produce(self.request(origin))
         except Exception:
             log.exception("%s failed for %s in %s", what, origin.user, origin.channel)
             replies = [Reply.error(UNEXPECTED)]
         self.router.deliver(replies, origin)
 
-    def later(self, what: str, origin: Origin, produce, *, report: bool) -> None:  # type: ignore[no-untyped-def]
+    def later(self, what: str, origin: Origin, produce: Produce, *, report: bool) -> None:
         queue = self.reports if report else self.interactions
         queue.submit(what, lambda: self.answer(what, origin, produce))
 

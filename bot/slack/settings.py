@@ -53,3 +53,7 @@ class SlackSettings:
 
     def ledger_allowed_in(self, channel: str | None) -> bool:
         return not self.ledger_channels or channel in self.ledger_channels
+
+    def may_post_to(self, channel: str) -> bool:
+        """Replies carry ledger data: only the allow-list and the approval channel may receive them."""
+        return self.ledger_allowed_in(channel) or channel == self.approval_channel
