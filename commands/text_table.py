@@ -7,6 +7,9 @@ from collections.abc import Sequence
 
 
 def display_width(text: str) -> int:
+    """Columns on a terminal; ASCII text (most cells of a 10,000-line table) is one column a character."""
+    if text.isascii():
+        return len(text)
     return sum(
         0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text
     )
