@@ -173,3 +173,14 @@ def test_errors_for_unknown_fields_are_shown_under_the_first_input() -> None:
     view = render_modal(FORM, ModalOrigin("", None))
 
     assert errors_for_view({"range": "bad", "nope": "also bad"}, view) == {"range": "bad; also bad"}
+
+
+def test_escaping_cannot_push_a_text_over_slacks_limits() -> None:
+    reply = Reply("&" * 2990, figures=[Figure("<" * 300, "&" * 1900)], sections=[Section(">" * 2990)], is_error=True)
+
+    blocks = render_message(reply)["blocks"]
+
+    check_blocks(blocks)
+    assert len(blocks[0]["text"]["text"]) <= 3000
+    assert len(blocks[1]["fields"][0]["text"]) <= 2000
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks[2:])

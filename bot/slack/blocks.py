@@ -84,9 +84,10 @@ def table_chunks(table: Table) -> list[str]:
     return code_chunks(escape_mrkdwn(text))
 
 
-def figure_groups(reply: Reply) -> list[list[tuple[str, str]]]:
-    pairs = [(clip(f.label, 200), clip(f.value, MAX_FIELD_TEXT - 250)) for f in reply.figures]
-    return [pairs[i:i + MAX_FIELDS] for i in range(0, len(pairs), MAX_FIELDS)]
+def figure_groups(reply: Reply) -> list[list[str]]:
+    """Fields' mrkdwn ("*label*\nvalue"), escaped and then clipped, so escaping cannot overflow them."""
+    texts = [clip(f"*{escape_mrkdwn(f.label)}*\n{escape_mrkdwn(f.value)}", MAX_FIELD_TEXT) for f in reply.figures]
+    return [texts[i:i + MAX_FIELDS] for i in range(0, len(texts), MAX_FIELDS)]
 
 
 def button_parts(buttons: list[Button]) -> list[ButtonParts]:
@@ -134,13 +135,13 @@ def fallback_text(reply: Reply) -> str:
 def render_blocks(reply: Reply, *, with_buttons: bool = True) -> list[dict[str, Any]]:
     blocks = render_json(
         "message.j2",
-        headline=clip(reply.headline, MAX_HEADER) if not reply.is_error else clip(reply.headline, 2900),
-        is_error=reply.is_error,
+        headline=clip(reply.headline, MAX_HEADER),
+        error_text=clip(":warning: " + escape_mrkdwn(reply.headline), MAX_SECTION_TEXT) if reply.is_error else "",
         figure_groups=figure_groups(reply),
         table_chunks=table_chunks(reply.table) if reply.table and reply.table.rows else [],
-        caption=clip(reply.table.caption, MAX_SECTION_TEXT - 100) if reply.table else "",
+        caption=clip(escape_mrkdwn(reply.table.caption), MAX_SECTION_TEXT) if reply.table else "",
         section_texts=[text for section in reply.sections for text in section_texts(section)],
-        files=[attachment.filename for attachment in reply.files],
+        files=clip(escape_mrkdwn(", ".join(attachment.filename for attachment in reply.files)), MAX_SECTION_TEXT - 20),
         buttons=button_parts(reply.buttons) if with_buttons else [],
     )
     return fit_blocks(blocks)

@@ -1,7 +1,8 @@
 """The Jinja2 environment for Block Kit templates (templates/slack/*.j2).
 
-Templates write JSON; every value goes in through `tojson`, and every user-supplied string that
-lands in mrkdwn goes through `mrkdwn` first, so a partner called "Ann <&> Co" cannot inject markup.
+Templates write JSON and every value goes in through `tojson`. Text bound for mrkdwn is escaped
+with `escape_mrkdwn` before it reaches a template (then clipped to Slack's limits), so a partner
+called "Ann <&> Co" cannot inject markup or mentions.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["mrkdwn"] = escape_mrkdwn
     env.filters["channel_link"] = channel_link
     return env
 
