@@ -336,6 +336,7 @@ def test_create_payments_button_opens_the_modal(app, double) -> None:
 
     [opened] = double.wait_for("views.open")
     assert opened.args["trigger_id"].endswith("test-trigger")
+    assert opened.arg("view")["callback_id"] == "payout.request"
 
 
 def test_the_form_opens_while_slow_reports_occupy_their_queue(app, double, monkeypatch) -> None:
