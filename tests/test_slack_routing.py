@@ -93,3 +93,15 @@ def test_a_form_without_a_trigger_is_explained(router, double) -> None:
 
     assert double.calls("views.open") == []
     assert "could not be delivered" in double.calls("chat.postEphemeral")[0].args["text"]
+
+
+def test_files_refused_by_a_channel_are_reported_without_resending_the_message(router, double) -> None:
+    double.error_next("chat.postMessage", "not_in_channel")
+    double.error_next("files.completeUploadExternal", "not_in_channel")
+    reply = Reply("Ledger", files=[Attachment("x.csv", b"a\n", "text/csv")])
+
+    router.deliver([reply], Origin("U1", "C_FIN", response_url=double.response_url()))
+
+    answers = double.calls("response_url")
+    assert [a.args["response_type"] for a in answers] == ["in_channel", "ephemeral"]
+    assert "not_in_channel" in answers[1].args["text"]

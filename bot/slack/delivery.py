@@ -27,12 +27,16 @@ def upload_files(client: WebClient, channel: str, files: list[Attachment]) -> No
     )
 
 
+def post_message(client: WebClient, channel: str, reply: Reply) -> str | None:
+    """chat.postMessage without the files; the message's ts, if there was anything to post."""
+    if not _has_message(reply):
+        return None
+    return client.chat_postMessage(channel=channel, **render_message(reply)).get("ts")
+
+
 def post_reply(client: WebClient, channel: str, reply: Reply) -> str | None:
     """Post the reply to `channel` (chat.postMessage), then its files; the message's ts, if one was posted."""
-    ts = None
-    if _has_message(reply):
-        response = client.chat_postMessage(channel=channel, **render_message(reply))
-        ts = response.get("ts")
+    ts = post_message(client, channel, reply)
     upload_files(client, channel, reply.files)
     return ts
 

@@ -87,16 +87,17 @@ class ReplyRouter:
             raise ValueError("the reply has no channel to go to")
         return origin.channel
 
-    def _post(self, channel: str, reply: Reply, origin: Origin) -> str | None:
-        """chat.postMessage; a channel the bot is not in still gets the answer through the response_url."""
+    def _post(self, channel: str, reply: Reply, origin: Origin) -> None:
+        """chat.postMessage, then the files; a channel the bot is not in still gets the message through
+        the response_url (files cannot go that way, so their failure is reported)."""
         self._check_allowed(channel)
         try:
-            return delivery.post_reply(self.client, channel, reply)
+            delivery.post_message(self.client, channel, reply)
         except SlackApiError as error:
             if channel != origin.channel or not origin.response_url or _error_code(error) not in UNREACHABLE_CHANNEL_ERRORS:
                 raise
             delivery.respond(origin.response_url, reply, response_type="in_channel")
-            return None
+        delivery.upload_files(self.client, channel, reply.files)
 
     def _privately(self, reply: Reply, origin: Origin) -> None:
         if origin.response_url:
