@@ -93,3 +93,20 @@ def test_an_unsigned_request_is_refused(served: str) -> None:
     status, _ = post(served + "/slack/events", body, {"Content-Type": "application/x-www-form-urlencoded"})
 
     assert status == 401
+
+
+def test_socket_mode_connects_through_slack_api_url_with_the_app_token(double: SlackApiDouble, sqlite_db) -> None:
+    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test",
+           "SLACK_API_URL": double.base_url, "DATABASE_URL": sqlite_db.url}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main())", "socket"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        [opened] = double.wait_for("apps.connections.open", timeout=30)[:1]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    assert opened.headers["authorization"] == "Bearer xapp-test"
+    assert double.calls("auth.test")[0].headers["authorization"] == "Bearer xoxb-test"
