@@ -183,7 +183,8 @@ def test_a_malformed_command_gets_the_usage_message(app, double) -> None:
 
 def test_a_channel_outside_ledger_channels_is_refused_and_nothing_is_computed(make_app, double, ledger, monkeypatch) -> None:
     app = make_app(ledger, ledger_channels=("C_FIN",))
-    monkeypatch.setattr(ledger_handlers, "report", lambda *a: pytest.fail("the report ran"))
+    reports = []
+    monkeypatch.setattr(ledger_handlers, "report", lambda *args: reports.append(args) or [])
 
     response = send_command(app, double, "2015-06", channel_id="C_RANDOM")
 
@@ -193,6 +194,7 @@ def test_a_channel_outside_ledger_channels_is_refused_and_nothing_is_computed(ma
     assert "<#C_FIN>" in answer["text"]
     check_blocks(answer["blocks"])
     time.sleep(0.3)
+    assert reports == []
     assert double.calls("chat.postMessage") == [] and double.calls("response_url") == []
 
 
@@ -207,6 +209,19 @@ def test_payout_without_options_opens_the_modal_prefilled(app, double) -> None:
     assert view["callback_id"] == "payout.request"
     assert {b["block_id"] for b in view["blocks"]} >= {"range", "method", "type", "batch", "date"}
     assert '"C_FIN"' in view["private_metadata"]
+
+
+def test_payout_with_every_option_previews_privately_with_a_submit_button(app, double, ledger) -> None:
+    send_command(app, double, "2015-06 method=ending-balance type=Check batch=B-JUNE date=2015-07-01 min=0",
+                 command="/payout")
+
+    [preview] = double.wait_for("response_url")
+    assert preview.args["response_type"] == "ephemeral"
+    assert "Preview of B-JUNE" in preview.args["text"]
+    [actions] = [b for b in preview.arg("blocks") if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions["elements"]] == [SUBMIT]
+    with ledger.read() as s:
+        assert s.scalar(select(func.count(Batch.id))) == 0
 
 
 def form_values(**overrides) -> dict:
