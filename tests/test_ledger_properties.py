@@ -24,7 +24,7 @@ SPAN_DAYS = 3 * 365
 CURRENCIES = ("USD", "EUR", "JPY", "KWD")
 
 database_examples = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 _example_numbers = count(1)
 
@@ -162,7 +162,7 @@ def test_totals_are_per_currency_and_never_mix_currencies(db, ledger, period):
         assert total.partners == sum(1 for row in report.rows if row.currency == currency)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ledger=ledgers, period=ranges())
 def test_fast_report_equals_the_plain_aggregate_over_every_entry(db, ledger, period):
     currencies, generated = ledger
