@@ -25,6 +25,7 @@ _SYMBOLS: dict[str, str] = {
 
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+)(\.(\d*))?$|^[+-]?\.(\d+)$")
+_GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}([,_]\d{3})+(\.\d*)?$")
 
 
 class MoneyError(ValueError):
@@ -46,9 +47,14 @@ def exponent(currency: str) -> int:
 
 def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> int:
     """Turn '1,234.50' into minor units, refusing over-precise, non-numeric or negative input."""
-    raw = (text or "").strip().replace(",", "").replace("_", "")
+    raw = (text or "").strip()
     if not raw:
         raise MoneyError("amount is empty")
+    if "," in raw or "_" in raw:
+        # Separators only between groups of three digits: '1,50' is a decimal comma, not 150.
+        if not _GROUPED_NUMBER.match(raw):
+            raise MoneyError(f"'{text}' is not a number (write 1234.50 or 1,234.50)")
+        raw = raw.replace(",", "").replace("_", "")
     if not _PLAIN_NUMBER.match(raw):
         raise MoneyError(f"'{text}' is not a number")
     try:

@@ -100,6 +100,12 @@ def test_a_byte_order_mark_columns_in_any_order_and_extra_columns_are_fine(db, t
     assert stored_entries(db) == [("ORD-9", "commission", 9_990, date(2015, 6, 5), "")]
 
 
+def test_thousands_separators_between_groups_of_three_digits_are_fine(db):
+    _partners(db)
+    import_entries(db, csv_text('2015-06-01,ANN,commission,"1,234.50",ORD-1,', '2015-06-01,YUKI,commission,"1,500",ORD-2,'))
+    assert balances(db) == {"ANN": 123_450, "YUKI": 1_500, "KAL": 0}
+
+
 def test_the_same_reference_is_fine_for_another_kind_or_another_partner(db):
     _partners(db)
     result = import_entries(db, csv_text(
@@ -135,6 +141,9 @@ BAD_ROWS = [
     pytest.param("2015-06-24,ANN,commission,ten,R-1,", "amount", "'ten' is not a number", id="non-numeric amount"),
     pytest.param("2015-06-24,ANN,commission,1e3,R-1,", "amount", "not a number", id="exponent notation"),
     pytest.param("2015-06-24,ANN,commission,,R-1,", "amount", "empty", id="empty amount"),
+    pytest.param('2015-06-24,ANN,commission,"1,50",R-1,', "amount", "'1,50' is not a number", id="decimal comma"),
+    pytest.param('2015-06-24,YUKI,commission,"15,00",R-1,', "amount", "'15,00' is not a number",
+                 id="decimal comma in JPY"),
     pytest.param("2015-06-24,NOBODY,commission,1.00,R-1,", "partner_code", "no partner with code 'NOBODY'",
                  id="unknown partner"),
     pytest.param("2015-06-24,,commission,1.00,R-1,", "partner_code", "required", id="empty partner"),
