@@ -149,19 +149,16 @@ def hledger_figures(journal: Path, period: DateRange, codes: dict[str, str]) -> 
     before = hledger_balances(journal, "^partner:", "-e", period.start.isoformat())
     ending = hledger_balances(journal, "^partner:", "-H", "-b", period.start.isoformat(), "-e", after_end)
     within = hledger_balances(journal, "^(commission|clawback|payment):", "-b", period.start.isoformat(), "-e", after_end)
-    figures = {}
-    for code, currency in codes.items():
-        def amount(balances: dict[str, str], account: str, currency: str = currency) -> int:
-            return minor_units(balances.get(account, "0"), currency)
-
-        figures[code] = (
-            amount(before, f"partner:{code}"),
-            -amount(within, f"commission:{code}"),
-            amount(within, f"clawback:{code}"),
-            amount(within, f"payment:{code}"),
-            amount(ending, f"partner:{code}"),
+    return {
+        code: (
+            minor_units(before.get(f"partner:{code}", "0"), currency),
+            -minor_units(within.get(f"commission:{code}", "0"), currency),
+            minor_units(within.get(f"clawback:{code}", "0"), currency),
+            minor_units(within.get(f"payment:{code}", "0"), currency),
+            minor_units(ending.get(f"partner:{code}", "0"), currency),
         )
-    return figures
+        for code, currency in codes.items()
+    }
 
 
 def report_figures(db, period: DateRange) -> dict[str, tuple[int, ...]]:
