@@ -196,6 +196,7 @@ def postgres_dataset(admin_url: str, shape: Shape) -> str:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if exists:
             return plain.set(database=name).render_as_string(hide_password=False)
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}_building"')
         admin.execute(f'CREATE DATABASE "{name}_building"')
     building = plain.set(database=f"{name}_building").render_as_string(hide_password=False)
     progress(f"building PostgreSQL database {name}: {shape.partners:,} partners, {shape.entries:,} entries …")
