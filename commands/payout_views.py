@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from commands.batch_views import conflicts_text
 from commands.ranking import largest_per_currency
@@ -84,7 +85,8 @@ def _summary_figures(options: BatchOptions, batch_id: str) -> list[Figure]:
 
 def preview_reply(plan: Plan) -> Reply:
     sections = skipped_section(plan.skipped)
-    buttons = [Button("Submit for approval", SUBMIT, encode_options(plan.options), Style.PRIMARY)]
+    pinned = replace(plan.options, batch_id=plan.batch_id)  # a second click finds the ID taken: one batch per preview
+    buttons = [Button("Submit for approval", SUBMIT, encode_options(pinned), Style.PRIMARY)]
     if plan.conflicts and not plan.options.allow_overlap:
         sections.insert(0, Section(conflicts_text(plan.conflicts) + ". Submitting is refused unless the overlap is "
                                    "allowed (overlap=allow).", title="Already paid"))

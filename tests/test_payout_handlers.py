@@ -13,7 +13,7 @@ from commands.payout_views import APPROVE, REJECT, START, SUBMIT, encode_options
 from commands.reply import FormErrors, Target
 from domain.batches import BatchOptions
 from domain.dates import DateRange
-from domain.models import Entry
+from domain.models import Batch, Entry
 from tests.factories import add_entry, add_partner
 
 JUNE = DateRange(date(2015, 6, 1), date(2015, 6, 30))
@@ -145,3 +145,13 @@ def test_voiding_from_chat_needs_an_approver(ledger, settings):
     assert refused.is_error
     [done] = payout_handlers.void(req(ledger, settings, actor="U_BOSS"), batch_id, "typo")
     assert "voided by U_BOSS" in done.headline
+
+
+def test_submitting_the_same_preview_twice_creates_one_batch(ledger, settings):
+    [preview] = payout_handlers.preview(req(ledger, settings), june_options())
+    submit = preview.buttons[0]
+    payout_handlers.handle_action(submit.action, submit.value, req(ledger, settings))
+    [again] = payout_handlers.handle_action(submit.action, submit.value, req(ledger, settings))
+    assert again.is_error and "Batch-20150701" in again.headline and "already taken" in again.headline
+    with ledger.read() as s:
+        assert s.scalar(select(func.count()).select_from(Batch)) == 1
