@@ -224,9 +224,12 @@ def slack_sender() -> Send:
     from bot.slack.delivery import post_reply
     from bot.slack.settings import SlackSettings
 
-    client = web_client(SlackSettings.from_env())
+    settings = SlackSettings.from_env()
+    client = web_client(settings)
 
     def send(channel: str, reply: Reply) -> None:
+        if not settings.may_post_to(channel):
+            raise PermissionError(f"channel {channel} is not in LEDGER_CHANNELS; a reminder carries ledger totals")
         post_reply(client, channel, reply)
 
     return send

@@ -403,3 +403,13 @@ def test_clock_once_with_a_slack_token_posts_one_message_with_the_create_payment
 )
 def test_now_without_an_offset_is_read_in_the_organisations_zone_and_with_one_as_given(text):
     assert parse_now(text, NEW_YORK) == AUG_1_9AM_NY
+
+
+def test_a_reminder_is_never_posted_to_a_channel_outside_the_ledger_allow_list(sqlite_db):
+    add(sqlite_db)
+    with SlackApiDouble() as slack:
+        env = clock_env(SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.base_url, LEDGER_CHANNELS="C_LEDGER")
+        done = subprocess.run(clock_command(sqlite_db.url, "--once", "--now", "2015-08-01T09:00"), env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert slack.calls("chat.postMessage") == []
+    assert done.returncode == 1 and "LEDGER_CHANNELS" in done.stderr
