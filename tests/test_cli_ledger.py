@@ -219,3 +219,10 @@ def test_database_url_comes_from_the_environment_when_not_given(sqlite_db, tmp_p
     )
     assert finished.returncode == 0, finished.stderr
     assert [row["partner_code"] for row in json.loads(finished.stdout)["rows"]] == ["ANN", "KAL", "YUKI"]
+
+
+def test_an_unreachable_database_server_fails_with_exit_1_and_a_message_not_a_traceback(capsys):
+    assert cli.main(["--database", "postgresql://payouts@127.0.0.1:1/payouts", "ledger", "2015-06"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("payouts: ") and "127.0.0.1" in captured.err
+    assert "Traceback" not in captured.err and captured.out == ""
