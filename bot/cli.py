@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.context import AppContext, UsageProblem
@@ -43,6 +44,7 @@ class _Parser(argparse.ArgumentParser):
 def _cmd_init(args: argparse.Namespace, ctx: AppContext) -> int:
     from domain import migrations_runner
 
+    ctx.db.create_location()
     migrations_runner.upgrade(ctx.db.engine)
     print(f"Database ready: {ctx.db.display_url}")
     return 0
@@ -128,14 +130,21 @@ def _cmd_ledger(args: argparse.Namespace, ctx: AppContext) -> int:
 
 def _cmd_demo(args: argparse.Namespace, ctx: AppContext) -> int:
     from domain import migrations_runner
-    from domain.demo import load_demo
+    from domain.demo import load_demo, partner_count
 
+    ctx.db.create_location()
     migrations_runner.upgrade(ctx.db.engine)
     with ctx.db.write() as session:
-        partners, entries = load_demo(
-            session, partners=args.partners, seed=args.seed, today=ctx.settings.today(), actor=ctx.actor
-        )
-    print(f"Loaded {partners} demo partners and {entries} ledger entries into {ctx.db.display_url}.")
+        existing = partner_count(session)
+        if not existing:
+            partners, entries = load_demo(
+                session, partners=args.partners, seed=args.seed, today=ctx.settings.today(), actor=ctx.actor
+            )
+    if existing:
+        print(f"{ctx.db.display_url} already holds {existing} partner(s); the demo data is loaded only into "
+              "an empty database.")
+    else:
+        print(f"Loaded {partners} demo partners and {entries} ledger entries into {ctx.db.display_url}.")
     if args.no_shell:
         print("Try: payouts ledger last-month")
         return 0
@@ -185,6 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _first_line(error: BaseException | None) -> str:
+    """Drivers explain over several lines; the reason on stderr is one."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -197,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except SchemaError as exc:
         print(f"payouts: {exc}", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:
+        print(f"payouts: database error: {_first_line(exc.orig)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 1

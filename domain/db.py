@@ -64,10 +64,11 @@ class Database:
         self.url = resolve_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self.sqlite_file: Path | None = None
         if self.is_sqlite:
             database = parsed.database or ""
             if database and database != ":memory:":
-                Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+                self.sqlite_file = Path(database).expanduser().resolve()
             self.engine = create_engine(self.url, echo=echo, connect_args={"timeout": 30})
             _configure_sqlite(self.engine)
         else:
@@ -87,8 +88,20 @@ class Database:
         with self._writer() as session, session.begin():
             yield session
 
+    def create_location(self) -> None:
+        """Make the SQLite file's folder; only commands that create a database call this."""
+        if self.sqlite_file is not None:
+            self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+
     def check_schema(self) -> None:
-        """Refuse to run against a database that `payouts init` has not brought up to date."""
+        """Refuse to run against a database that `payouts init` has not brought up to date.
+
+        A missing SQLite file is reported without connecting, since connecting would create it:
+        a mistyped path must not leave an empty database behind.
+        """
+        if self.sqlite_file is not None and not self.sqlite_file.exists():
+            raise SchemaError(f"there is no database at {self.sqlite_file}: run `payouts init` to create it "
+                              "(or check --database and DATABASE_URL)")
         with self.engine.connect() as connection:
             if not inspect(connection).has_table("alembic_version"):
                 raise SchemaError(

@@ -33,19 +33,25 @@ def _email(name: str, country: str, index: int) -> str:
     return f"{local or 'partner'}{index}@example.{country if country != 'us' else 'com'}"
 
 
+def partner_count(session: Session) -> int:
+    return session.scalar(select(func.count(Partner.id))) or 0
+
+
 def load_demo(session: Session, *, partners: int, seed: int, today: date, actor: str) -> tuple[int, int]:
-    """Add `partners` partners with 18 months of commissions, clawbacks and monthly payments."""
+    """Add `partners` partners with 18 months of commissions, clawbacks and monthly payments.
+
+    Meant for an empty database: the partner codes start at P00001.
+    """
     rng = random.Random(seed)
     first_month = today.year * 12 + today.month - 1 - 17
     start = date(first_month // 12, first_month % 12 + 1, 1)
     recorded = audit.utcnow()
-    offset = session.scalar(select(func.count(Partner.id))) or 0
     new_partners = []
     for i in range(partners):
-        name, currency, country = _NAMES[(offset + i) % len(_NAMES)]
-        if offset + i >= len(_NAMES):
-            name = f"{name} {offset + i // len(_NAMES) + 1}"
-        number = offset + i + 1
+        name, currency, country = _NAMES[i % len(_NAMES)]
+        if i >= len(_NAMES):
+            name = f"{name} {i // len(_NAMES) + 1}"
+        number = i + 1
         new_partners.append(
             Partner(
                 code=f"P{number:05d}", name=name, email=_email(name, country, number),

@@ -57,6 +57,7 @@ def test_init_creates_the_schema_and_running_it_again_is_harmless(tmp_path, caps
 
 
 def test_a_database_that_was_never_initialised_fails_with_exit_1_and_says_to_run_init(tmp_path, capsys):
+    (tmp_path / "empty.db").touch()
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     assert cli.main(["--database", url, "ledger", "2015-06"]) == 1
     line = one_line_error(capsys)
@@ -221,8 +222,33 @@ def test_database_url_comes_from_the_environment_when_not_given(sqlite_db, tmp_p
     assert [row["partner_code"] for row in json.loads(finished.stdout)["rows"]] == ["ANN", "KAL", "YUKI"]
 
 
-def test_an_unreachable_database_server_fails_with_exit_1_and_a_message_not_a_traceback(capsys):
+def test_an_unreachable_database_server_fails_with_exit_1_and_a_one_line_message(capsys):
     assert cli.main(["--database", "postgresql://payouts@127.0.0.1:1/payouts", "ledger", "2015-06"]) == 1
     captured = capsys.readouterr()
-    assert captured.err.startswith("payouts: ") and "127.0.0.1" in captured.err
-    assert "Traceback" not in captured.err and captured.out == ""
+    assert captured.err.startswith("payouts: database error: ") and "127.0.0.1" in captured.err
+    assert len(captured.err.strip().splitlines()) == 1 and captured.out == ""
+
+
+def test_demo_loads_only_into_an_empty_database(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert cli.main(["--database", url, "demo", "--no-shell", "--partners", "4"]) == 0
+    assert cli.main(["--database", url, "demo", "--no-shell", "--partners", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "already holds 4 partner(s)" in out
+    assert cli.main(["--database", url, "ledger", "2015", "--all", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["rows"]) == 4
+
+
+def test_a_report_on_a_database_that_does_not_exist_creates_nothing(tmp_path, capsys):
+    missing = tmp_path / "typo" / "payouts.db"
+    assert cli.main(["--database", f"sqlite:///{missing}", "ledger", "2015-06"]) == 1
+    err = capsys.readouterr().err
+    assert "payouts init" in err and len(err.strip().splitlines()) == 1
+    assert not missing.parent.exists()
+
+
+def test_init_creates_the_database_folder(tmp_path, capsys):
+    target = tmp_path / "new" / "folder" / "payouts.db"
+    assert cli.main(["--database", f"sqlite:///{target}", "init"]) == 0
+    assert target.exists()
+
