@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 
+import templates
 from commands.reply import Field, Form, Reply, Target
 from commands.text_table import render
 
@@ -23,15 +24,7 @@ def plain(text: str) -> str:
 
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("templates", "shell"),
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["plain"] = plain
-    return env
+    return templates.environment("shell", {"plain": plain})
 
 
 def render_text(template: str, **values: Any) -> str:

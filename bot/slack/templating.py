@@ -13,6 +13,8 @@ from typing import Any
 
 import jinja2
 
+import templates
+
 
 def escape_mrkdwn(text: str) -> str:
     """Slack's three control characters; `&` first so the other escapes are not escaped again."""
@@ -26,15 +28,7 @@ def channel_link(channel_id: str) -> str:
 
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("templates", "slack"),
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["channel_link"] = channel_link
-    return env
+    return templates.environment("slack", {"channel_link": channel_link})
 
 
 def render_json(template: str, **values: Any) -> Any:
