@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from commands import payout_views as views
 from commands.batch_views import batch_list_text, totals_text
 from commands.context import Request
@@ -68,8 +70,9 @@ def approve(request: Request, batch_id: str) -> list[Reply]:
         return _after_stale(request, batch_id, stale)
     except (batches.NotAllowed, batches.AlreadyDecided, batches.OverlapRefused) as refused:
         return [Reply.error(f"{batch_id}: {refused}")]
-    notice = views.requester_notice(batch, f"Your batch {headline}", [csv])
-    replies.append(notice or Reply(headline, files=[csv]))
+    printing = [views.print_button(batch)]
+    notice = views.requester_notice(batch, f"Your batch {headline}", [csv], printing)
+    replies.append(notice or Reply(headline, files=[csv], buttons=printing))
     return replies
 
 
@@ -117,8 +120,23 @@ def status(request: Request, batch_id: str) -> list[Reply]:
             f"{batch.batch_id}: {batch.status}",
             figures=figures + views.totals_figures(lines), table=views.lines_table(lines, skipped),
             sections=views.skipped_section(skipped), private=True,
+            buttons=[views.print_button(batch)] if batch.status == batches.POSTED else [],
         )
     return [reply]
+
+
+def print_ledgers(request: Request, batch_id: str) -> list[Reply]:
+    """A posted batch's ledgers, each stamped with the amount paid, to go in the envelopes."""
+    from commands.printing import batch_ledgers_pdf  # reportlab and its fonts load only when printing
+
+    out = io.BytesIO()
+    with request.db.read() as session:
+        batch = batches.get_batch(session, batch_id)
+        if batch.status != batches.POSTED:
+            return [Reply.error(f"{batch_id} is {batch.status}; only a posted batch prints its ledgers")]
+        pages = batch_ledgers_pdf(session, batch, out, organisation=request.settings.organisation, paper="letter")
+    pdf = Attachment(f"{batch_id}-ledgers.pdf", out.getvalue(), "application/pdf", f"{batch_id} partner ledgers")
+    return [Reply(f"Printed ledgers of {batch_id}: {pages} page(s)", files=[pdf])]
 
 
 def void(request: Request, batch_id: str, reason: str) -> list[Reply]:
@@ -131,7 +149,7 @@ def void(request: Request, batch_id: str, reason: str) -> list[Reply]:
 
 
 def handle_action(action: str, value: str, request: Request) -> list[Reply]:
-    """Buttons: start the form, submit a preview, approve or reject a batch."""
+    """Buttons: start the form, submit a preview, approve or reject a batch, print its ledgers."""
     try:
         if action == views.START:
             start, _, end = value.partition("..")
@@ -142,6 +160,8 @@ def handle_action(action: str, value: str, request: Request) -> list[Reply]:
             return approve(request, value)
         if action == views.REJECT:
             return reject(request, value)
+        if action == views.PRINT:
+            return print_ledgers(request, value)
     except (BatchError, DateError) as exc:
         return [Reply.error(str(exc))]
     return [Reply.error(f"unknown action '{action}'")]

@@ -21,6 +21,7 @@ REJECT = "payout.reject"
 SUBMIT = "payout.submit"
 START = "payout.start"
 REQUEST_FORM = "payout.request"
+PRINT = "payout.print"
 METHOD_LABELS = {
     "commission": "Commission for the range",
     "beginning-plus-commission": "Beginning balance + commission",
@@ -148,7 +149,14 @@ def decided_request(batch: Batch, headline: str) -> Reply:
     )
 
 
-def requester_notice(batch: Batch, headline: str, files: list[Attachment] | None = None) -> Reply | None:
+def print_button(batch: Batch) -> Button:
+    """The partners' ledgers stamped with what this batch paid them, for the envelopes."""
+    return Button("Print ledgers (PDF)", PRINT, batch.batch_id)
+
+
+def requester_notice(batch: Batch, headline: str, files: list[Attachment] | None = None,
+                     buttons: list[Button] | None = None) -> Reply | None:
     if not batch.origin_channel:
         return None
-    return Reply(headline, files=files or [], target=Target.CHANNEL, channel=batch.origin_channel)
+    return Reply(headline, files=files or [], buttons=buttons or [], target=Target.CHANNEL,
+                 channel=batch.origin_channel)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from commands import payout_handlers
 from commands.context import Request
-from commands.payout_views import APPROVE, REJECT, START, SUBMIT, encode_options
+from commands.payout_views import APPROVE, PRINT, REJECT, START, SUBMIT, encode_options
 from commands.reply import FormErrors, Target
 from domain.batches import BatchOptions
 from domain.dates import DateRange
@@ -155,3 +157,29 @@ def test_submitting_the_same_preview_twice_creates_one_batch(ledger, settings):
     assert again.is_error and "Batch-20150701" in again.headline and "already taken" in again.headline
     with ledger.read() as s:
         assert s.scalar(select(func.count()).select_from(Batch)) == 1
+
+
+def test_the_requester_can_print_the_posted_batchs_ledgers_for_the_envelopes(ledger, settings):
+    batch_id = submitted(ledger, settings)
+    replies = payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_BOSS"))
+    [printing] = next(r for r in replies if r.target is Target.CHANNEL).buttons
+    [reply] = payout_handlers.handle_action(printing.action, printing.value, req(ledger, settings))
+    [pdf] = reply.files
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert pdf.filename == "Batch-20150701-ledgers.pdf" and pdf.mimetype == "application/pdf"
+    assert "Ann <&> Co" in text and "Batch-20150701" in text and "$100.00" in text
+
+
+def test_a_posted_batchs_status_offers_its_printed_ledgers(ledger, settings):
+    batch_id = submitted(ledger, settings)
+    [pending] = payout_handlers.status(req(ledger, settings), batch_id)
+    payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_BOSS"))
+    [posted] = payout_handlers.status(req(ledger, settings), batch_id)
+    assert pending.buttons == []
+    assert [(b.action, b.value) for b in posted.buttons] == [(PRINT, batch_id)]
+
+
+def test_a_pending_batch_does_not_print_as_if_paid(ledger, settings):
+    batch_id = submitted(ledger, settings)
+    [reply] = payout_handlers.handle_action(PRINT, batch_id, req(ledger, settings))
+    assert reply.is_error and "pending" in reply.headline and not reply.files

@@ -36,4 +36,4 @@ def register(app: App, runtime: SlackRuntime) -> None:
         value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         origin = click_origin(body)
         runtime.later(f"button {name} {value[:80]}", origin, lambda request: chat.run_action(name, value, request),
-                      report=name in chat.LEDGER_ACTIONS)
+                      report=name in chat.SLOW_ACTIONS)
