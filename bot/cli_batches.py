@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
 
 from bot.context import AppContext
-from domain.dates import parse_date, parse_range
+from domain.dates import parse_date, parse_range, zone
 
 if TYPE_CHECKING:
     from domain.batches import BatchOptions
@@ -95,7 +95,8 @@ def _cmd_audit(args: argparse.Namespace, ctx: AppContext) -> int:
 
     since = None
     if args.since:
-        since = datetime.combine(parse_date(args.since), time.min, tzinfo=UTC)
+        midnight = datetime.combine(parse_date(args.since), time.min, tzinfo=zone(ctx.settings.timezone))
+        since = midnight.astimezone(UTC)
     with ctx.db.read() as session:
         lines = audit.read_log(session, since)
     if args.format == "json":
@@ -104,7 +105,7 @@ def _cmd_audit(args: argparse.Namespace, ctx: AppContext) -> int:
         return 0
     for line in lines:
         detail = ", ".join(f"{key}={value}" for key, value in sorted(line.detail.items()))
-        print(f"{line.at:%Y-%m-%d %H:%M:%S}  {line.actor:<16}  {line.action:<16}  {line.subject}  {detail}".rstrip())
+        print(f"{line.at:%Y-%m-%d %H:%M:%S} UTC  {line.actor:<16}  {line.action:<16}  {line.subject}  {detail}".rstrip())
     if not lines:
         print("The audit log is empty" + (f" since {args.since}." if args.since else "."))
     return 0
@@ -143,6 +144,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     cli_files.register_batch_files(actions)
 
     log = sub.add_parser("audit", help="the audit log: who changed what, and when")
-    log.add_argument("--since", metavar="DATE")
+    log.add_argument("--since", metavar="DATE", help="from midnight of DATE in the organisation's TIMEZONE")
     log.add_argument("--format", choices=("table", "json"), default="table")
     log.set_defaults(handler=_cmd_audit)

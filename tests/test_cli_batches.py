@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -110,3 +111,17 @@ def test_the_audit_log_names_who_requested_posted_and_voided(capsys, database):
     assert actions == [("batch.request", "Batch-20150701"), ("batch.post", "Batch-20150701"),
                        ("batch.void", "Batch-20150701")]
     assert all(event["actor"].startswith("cli:") for event in json.loads(out))
+
+
+def test_audit_since_a_date_starts_at_midnight_in_the_organisations_time_zone(capsys, database, monkeypatch):
+    run(capsys, database, *PAY_JUNE, "--yes")
+    _, everything, _ = run(capsys, database, "audit", "--format", "json")
+    recorded = datetime.fromisoformat(json.loads(everything)[0]["at"]).replace(tzinfo=UTC)
+    # A zone and a date on which midnight there and midnight in UTC fall on either side of `recorded`.
+    if recorded.hour < 11:
+        zone_name, day, expected = "Pacific/Pago_Pago", recorded.date(), 0  # UTC-11: its midnight comes later
+    else:
+        zone_name, day, expected = "Pacific/Kiritimati", recorded.date() + timedelta(days=1), 2  # UTC+14
+    monkeypatch.setenv("TIMEZONE", zone_name)
+    status, out, _ = run(capsys, database, "audit", "--since", day.isoformat(), "--format", "json")
+    assert status == 0 and len(json.loads(out)) == expected
