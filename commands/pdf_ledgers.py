@@ -5,11 +5,15 @@ what is folded into one envelope. Every row has the same height and long text is
 column, so a partner's page count is known from its number of entries before anything is drawn:
 no second pass, and a partner's pages are drawn as soon as its ledger arrives. Ledgers come from
 an iterator (domain.ledger.iter_partner_ledgers reads them in chunks) and each is dropped once
-drawn; what stays in memory is reportlab's compressed page streams, which it writes out at the end.
+drawn. reportlab keeps every page of a Canvas in memory until it saves, so pages are drawn a part
+of PART_PAGES at a time, each part saved and copied into the output at once (commands.pdf_joining):
+memory holds one part, however many partners the report has. A page group may run across two
+parts; its numbering was fixed before its first page was drawn.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +23,7 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfgen.canvas import Canvas
 
 from commands.pdf_fonts import FontFamily, PageText, Points, family
+from commands.pdf_joining import PdfJoiner, joined_pdf
 from domain.ledger import LedgerLine, PartnerLedger
 from domain.models import CLAWBACK, COMMISSION, PAYMENT
 from domain.money import format_display
@@ -38,6 +43,10 @@ LATER_HEADER = 58.0  # organisation, partner (continued), range
 TABLE_HEAD = 20.0
 FOOTER = 30.0
 SUMMARY_ROWS = 5  # a rule, commissions, clawbacks, payments, ending balance
+# Pages drawn on one Canvas before it is saved and joined to the output. reportlab holds about 17 KB
+# a page until it saves, so this bounds memory; each part also embeds its own font subsets (about
+# 40 KB for Latin names), which is what a smaller part would cost. Measured in docs/performance.md.
+PART_PAGES = 250
 
 KIND_LABELS = {COMMISSION: "Commission", CLAWBACK: "Clawback", PAYMENT: "Payment"}
 TOTAL_LABELS = ((COMMISSION, "Commissions"), (CLAWBACK, "Clawbacks"), (PAYMENT, "Payments"))
@@ -105,12 +114,47 @@ class _Columns:
                    balance_right)
 
 
-class _LedgerPrinter:
-    """Draws partner page groups on one canvas."""
+class _Parts:
+    """The Canvas pages are drawn on; every PART_PAGES pages it is saved, joined to the output and replaced."""
 
-    def __init__(self, canvas: Canvas, size: tuple[Points, Points], organisation: str, stamp: BatchStamp | None):
-        self.canvas = canvas
-        self.width, self.height = size
+    def __init__(self, joiner: PdfJoiner, size: tuple[Points, Points], title: str, author: str) -> None:
+        self.joiner = joiner
+        self.size = size
+        self.title = title
+        self.author = author
+        self.canvas = self._new_canvas()
+
+    def _new_canvas(self) -> Canvas:
+        self.buffer = io.BytesIO()
+        self.pages = 0
+        canvas = Canvas(self.buffer, pagesize=self.size, pageCompression=1, initialFontName=family().register())
+        canvas.setTitle(self.title)
+        canvas.setAuthor(self.author)
+        return canvas
+
+    def end_page(self) -> None:
+        self.canvas.showPage()
+        self.pages += 1
+        if self.pages >= PART_PAGES:
+            self._join()
+            self.canvas = self._new_canvas()
+
+    def _join(self) -> None:
+        self.canvas.save()
+        part, self.buffer = self.buffer.getvalue(), io.BytesIO()
+        self.joiner.add(part)
+
+    def finish(self) -> None:
+        if self.pages:
+            self._join()
+
+
+class _LedgerPrinter:
+    """Draws partner page groups, part after part."""
+
+    def __init__(self, parts: _Parts, organisation: str, stamp: BatchStamp | None):
+        self.parts = parts
+        self.width, self.height = parts.size
         self.organisation = organisation
         self.stamp = stamp
         self.columns = _Columns.across(self.width)
@@ -122,7 +166,11 @@ class _LedgerPrinter:
         self.first_rows = int((first_top - table_bottom) // ROW)
         self.later_rows = int((later_top - table_bottom) // ROW)
         self.pages = 0
-        self.page = PageText(canvas)
+        self.page = PageText(self.canvas)
+
+    @property
+    def canvas(self) -> Canvas:
+        return self.parts.canvas
 
     def print_ledger(self, ledger: PartnerLedger) -> None:
         slices = paginate(len(ledger.lines), self.first_rows, self.later_rows)
@@ -145,7 +193,7 @@ class _LedgerPrinter:
 
     def _end_page(self) -> None:
         self.page.finish()
-        self.canvas.showPage()
+        self.parts.end_page()
         self.pages += 1
 
     def _text(self, x: Points, y: Points, text: str, size: Points = BODY, *, bold: bool = False,
@@ -260,13 +308,13 @@ def write_ledgers_pdf(
 ) -> int:
     """Print each partner's ledger as its own page group; return how many pages were written."""
     size = paper_size(paper)
-    canvas = Canvas(out, pagesize=size, pageCompression=1, initialFontName=family().register())
-    canvas.setTitle(f"{organisation}: partner ledgers" + (f", {stamp.batch_id}" if stamp else ""))
-    canvas.setAuthor(organisation)
-    printer = _LedgerPrinter(canvas, size, organisation, stamp)
-    for ledger in ledgers:
-        printer.print_ledger(ledger)
-    if printer.pages == 0:
-        printer.print_nothing()
-    canvas.save()
+    title = f"{organisation}: partner ledgers" + (f", {stamp.batch_id}" if stamp else "")
+    with joined_pdf(out) as joiner:
+        parts = _Parts(joiner, size, title, organisation)
+        printer = _LedgerPrinter(parts, organisation, stamp)
+        for ledger in ledgers:
+            printer.print_ledger(ledger)
+        if printer.pages == 0:
+            printer.print_nothing()
+        parts.finish()
     return printer.pages
