@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import gc
 import io
+import subprocess
+import sys
 import unicodedata
 import weakref
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import arabic_reshaper.letters
 import pytest
@@ -17,13 +20,16 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from bot.cli import main
+from commands import pdf_ledgers
 from commands.pdf_fonts import BOLD, REGULAR, PageText, family, load_font, visual_order
-from commands.pdf_ledgers import BatchStamp, PageSlice, paginate, write_ledgers_pdf
+from commands.pdf_joining import PdfJoiner, UnexpectedPdf
+from commands.pdf_ledgers import PART_PAGES, BatchStamp, PageSlice, paginate, write_ledgers_pdf
 from commands.printing import report_ledgers_pdf
 from domain.dates import DateRange
 from domain.ledger import LedgerLine, PartnerLedger, ledger_report
 from tests.factories import add_entry, add_partner
 
+REPOSITORY = Path(__file__).resolve().parents[1]
 JUNE = DateRange(date(2015, 6, 1), date(2015, 6, 30))
 NAMES = {
     "LAT": "Zoë Ångström-Nuñez",
@@ -334,3 +340,101 @@ def test_no_row_or_total_is_printed_over_the_footer(paper, stamped):
             baselines = {float(operands[5]) for operands, operator in content.operations if operator == b"Tm"}
             above_footer = sorted(y for y in baselines if y > 50)  # the footer line itself sits at the margin
             assert above_footer[0] >= 50 + 12 + 9, f"{lines} lines on {paper}: a row at y={above_footer[0]}"
+
+
+@pytest.fixture
+def small_parts(monkeypatch):
+    """Three pages a part, so a few ledgers are drawn on several canvases and joined."""
+    monkeypatch.setattr(pdf_ledgers, "PART_PAGES", 3)
+
+
+def _ledgers_over_several_parts() -> list[PartnerLedger]:
+    return [_ledger(3, code="ANN", name="Ann"), _ledger(150, code="ELE", name=NAMES["GRE"]),
+            _ledger(2, code="WAN", name=NAMES["CHI"]), _ledger(1, code="ZED", name="Zed")]
+
+
+def test_ledgers_printed_in_several_parts_are_one_valid_pdf_with_every_page_in_order(small_parts):
+    out = io.BytesIO()
+    pages = write_ledgers_pdf(_ledgers_over_several_parts(), out, organisation="Acme", paper="letter")
+    reader = PdfReader(io.BytesIO(out.getvalue()), strict=True)
+    footers = [page.extract_text().splitlines()[-1] for page in reader.pages]
+    assert pages == len(reader.pages) == 7
+    assert footers == ["Ann (ANN) Page 1 of 1", *(f"{NAMES['GRE']} (ELE) Page {n} of 4" for n in range(1, 5)),
+                       f"{NAMES['CHI']} (WAN) Page 1 of 1", "Zed (ZED) Page 1 of 1"]
+
+
+def test_each_parts_font_subsets_get_tags_of_their_own(small_parts):
+    out = io.BytesIO()
+    write_ledgers_pdf(_ledgers_over_several_parts(), out, organisation="Acme", paper="letter")
+    subsets: dict[str, set[str]] = {}
+    for page in PdfReader(io.BytesIO(out.getvalue())).pages:
+        for font in page["/Resources"]["/Font"].values():
+            tag, _, name = str(font.get_object()["/BaseFont"]).lstrip("/").partition("+")
+            subsets.setdefault(tag + name, set()).add(repr(font.indirect_reference))
+    assert len(subsets) > 3 and all(len(objects) == 1 for objects in subsets.values())
+
+
+def test_the_document_title_keeps_text_that_looks_like_a_pdf_reference(small_parts):
+    out = io.BytesIO()
+    write_ledgers_pdf(_ledgers_over_several_parts(), out, organisation="Room 12 0 R (stream)", paper="letter")
+    assert PdfReader(io.BytesIO(out.getvalue())).metadata.title == "Room 12 0 R (stream): partner ledgers"
+
+
+class _Pipe(io.RawIOBase):
+    """A write-only stream that cannot seek or tell, like a pipe or a socket."""
+
+    def __init__(self) -> None:
+        self.received = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.received += data
+        return len(data)
+
+
+def test_ledgers_print_to_a_stream_that_cannot_seek(small_parts):
+    pipe = _Pipe()
+    pages = write_ledgers_pdf(_ledgers_over_several_parts(), pipe, organisation="Acme", paper="a4")
+    assert pages == len(PdfReader(io.BytesIO(bytes(pipe.received)), strict=True).pages) == 7
+
+
+def test_a_part_that_is_not_reportlab_output_is_refused_not_copied():
+    joiner = PdfJoiner(io.BytesIO(), io.BytesIO())
+    with pytest.raises(UnexpectedPdf, match="startxref"):
+        joiner.add(b"%PDF-1.4\nnot really a PDF")
+
+
+def _print_in_a_child(partners: int, target: Path) -> float:
+    """Peak resident memory, in MB, of a fresh process printing one-page ledgers to a file.
+
+    The child reports its own high-water mark (VmHWM): the rusage of a child started from a big
+    process like pytest counts the parent's memory at the fork, which would hide any difference.
+    """
+    script = (
+        "import sys\n"
+        "from tests.test_pdf_ledgers import _ledger\n"
+        "from commands.pdf_ledgers import write_ledgers_pdf\n"
+        "ledgers = (_ledger(20, code=f'P{number:05d}', name=f'Partner {number}') for number in range(int(sys.argv[1])))\n"
+        "with open(sys.argv[2], 'wb') as out:\n"
+        "    write_ledgers_pdf(ledgers, out, organisation='Acme', paper='letter')\n"
+        "with open('/proc/self/status') as status:\n"
+        "    print(next(line.split()[1] for line in status if line.startswith('VmHWM:')))\n"
+    )
+    child = subprocess.run([sys.executable, "-c", script, str(partners), str(target)], cwd=REPOSITORY,
+                           capture_output=True, text=True, check=True)
+    return int(child.stdout.strip()) / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads a process's peak memory from /proc")
+def test_peak_memory_does_not_grow_with_the_number_of_partners(tmp_path):
+    """Four times the partners, over several parts, within a small margin of the same peak memory.
+
+    Before parts were joined, reportlab held every page to the end: the 750 extra pages here cost
+    about 8 MB.
+    """
+    few = _print_in_a_child(PART_PAGES, tmp_path / "few.pdf")
+    many = _print_in_a_child(4 * PART_PAGES, tmp_path / "many.pdf")
+    assert len(PdfReader(tmp_path / "many.pdf").pages) == 4 * PART_PAGES
+    assert many - few < 2, f"{PART_PAGES} partners peaked at {few:.1f} MB, {4 * PART_PAGES} at {many:.1f} MB"
