@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from sqlalchemy.orm import Session
@@ -9,13 +10,23 @@ from sqlalchemy.orm import Session
 from commands.pdf_ledgers import BatchStamp, write_ledgers_pdf
 from domain.batches import frozen_lines
 from domain.dates import DateRange
-from domain.ledger import LedgerReport, iter_partner_ledgers, partners_by_ids, partners_on_report
+from domain.ledger import LedgerReport, PartnerLedger, iter_partner_ledgers, partners_by_ids
 from domain.models import Batch
+
+PARTNERS_AT_ONCE = 500  # partner rows loaded per step: a long report never holds them all
+
+
+def _report_ledgers(session: Session, report: LedgerReport) -> Iterator[PartnerLedger]:
+    """The report's partners' ledgers in report order, loading the partner rows a step at a time."""
+    ids = [row.partner_id for row in report.rows]
+    for offset in range(0, len(ids), PARTNERS_AT_ONCE):
+        step = ids[offset : offset + PARTNERS_AT_ONCE]
+        found = partners_by_ids(session, step)
+        yield from iter_partner_ledgers(session, report.range, [found[partner_id] for partner_id in step])
 
 
 def report_ledgers_pdf(session: Session, report: LedgerReport, out: BinaryIO, *, organisation: str, paper: str) -> int:
-    ledgers = iter_partner_ledgers(session, report.range, partners_on_report(session, report))
-    return write_ledgers_pdf(ledgers, out, organisation=organisation, paper=paper)
+    return write_ledgers_pdf(_report_ledgers(session, report), out, organisation=organisation, paper=paper)
 
 
 def batch_ledgers_pdf(session: Session, batch: Batch, out: BinaryIO, *, organisation: str, paper: str) -> int:
