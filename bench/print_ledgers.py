@@ -1,18 +1,20 @@
-"""How long `payouts ledger RANGE --pdf FILE` takes to print 1,000 one-page partner ledgers.
+"""How long `payouts ledger RANGE --pdf FILE` takes, and how much memory, for 1,000 and 10,000 partners.
 
-Builds its own database in a temporary folder the way a user would (`payouts init`, then
-`payouts import partners` and `payouts import entries` from generated CSV files): 1,000 partners,
-one in ten with a Greek, Cyrillic, Arabic or Chinese name so the fallback fonts are exercised, each
-with a balance brought forward from May and 20 entries in June 2015 (one page each). Then it
-runs, as whole processes, alternately:
+For each number of partners it builds its own database in a temporary folder the way a user would
+(`payouts init`, then `payouts import partners` and `payouts import entries` from generated CSV
+files): one partner in ten with a Greek, Cyrillic, Arabic or Chinese name so the fallback fonts
+are exercised, each with a balance brought forward from May and 20 entries in June 2015 (one page
+each). Then it runs, as whole processes, in turn:
 
-  baseline  payouts ledger 2015-06 --format csv --output FILE   (the same report, no PDF)
-  pdf       payouts ledger 2015-06 --format csv --output FILE --pdf FILE.pdf
+  baseline     payouts ledger 2015-06 --format csv --output FILE   (the same report, no PDF)
+  pdf          payouts ledger 2015-06 --format csv --output FILE --pdf FILE.pdf
+  single part  the same, with every page drawn on one reportlab Canvas (PART_PAGES set past the
+               page count), as printing worked before pages were joined part by part
 
-and prints the median, min and max wall time of each, the difference (the cost of printing) and
+and prints the median, min and max wall time of each, the cost of printing (pdf - baseline) and
 each process's peak resident memory (its own, from wait4).
 
-    python bench/print_ledgers.py [--partners 1000] [--runs 5] [--paper letter|a4]
+    python bench/print_ledgers.py [--partners 1000 10000] [--runs 5] [--paper letter|a4]
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 PAYOUTS = str(Path(sys.executable).with_name("payouts"))
+# The `payouts` command with every page on one Canvas: what memory would be without parts.
+SINGLE_PART = ("import sys\nimport commands.pdf_ledgers\ncommands.pdf_ledgers.PART_PAGES = sys.maxsize\n"
+               "from bot.cli import main\nsys.exit(main(sys.argv[1:]))")
 JUNE = date(2015, 6, 1)
 ENTRIES_PER_PARTNER = 20
 WORLD_NAMES = ("Αλέξανδρος Παπαδόπουλος", "Дмитрий Иванов", "محمد الأحمد", "王小明", "Zoë Ångström-Nuñez")
@@ -43,11 +48,12 @@ class Run:
     last_line: str
 
 
-def payouts(database: str, *args: str) -> Run:
+def payouts(database: str, *args: str, single_part: bool = False) -> Run:
     """Run one `payouts` command to completion: its wall time, its own peak memory, its last line of output."""
+    command = [sys.executable, "-c", SINGLE_PART] if single_part else [PAYOUTS]
     with tempfile.TemporaryFile("w+") as output:
         started = time.perf_counter()
-        child = subprocess.Popen([PAYOUTS, "--database", database, *args], stdout=output)
+        child = subprocess.Popen([*command, "--database", database, *args], stdout=output)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -90,40 +96,54 @@ def build_database(folder: Path, partners: int) -> str:
     return database
 
 
-def row(label: str, runs: list[float], peak_mb: float | None) -> str:
+def row(partners: int, label: str, runs: list[float], peak_mb: float | None) -> str:
     peak = f"{peak_mb:>8.0f}" if peak_mb is not None else f"{'':>8}"
-    return (f"| {label:<44} | {statistics.median(runs):>8.2f} | {min(runs):>8.2f} | {max(runs):>8.2f} | {peak} |")
+    return (f"| {partners:>8,} | {label:<44} | {statistics.median(runs):>8.2f} | {min(runs):>8.2f} | "
+            f"{max(runs):>8.2f} | {peak} |")
+
+
+def measure(partners: int, runs: int, paper: str) -> list[str]:
+    """The table rows for one number of partners, each workload run `runs` times in turn."""
+    with tempfile.TemporaryDirectory(prefix="print-ledgers-") as temp:
+        folder = Path(temp)
+        started = time.perf_counter()
+        database = build_database(folder, partners)
+        print(f"Built {partners:,} partners x {ENTRIES_PER_PARTNER + 1} entries in "
+              f"{time.perf_counter() - started:.1f} s with payouts init/import.")
+        csv_out, pdf_out = str(folder / "june.csv"), folder / "june.pdf"
+        report = ["ledger", "2015-06", "--format", "csv", "--output", csv_out]
+        printing = [*report, "--pdf", str(pdf_out), "--paper", paper]
+        baseline: list[Run] = []
+        parts: list[Run] = []
+        single: list[Run] = []
+        for _ in range(runs):
+            baseline.append(payouts(database, *report))
+            parts.append(payouts(database, *printing))
+            single.append(payouts(database, *printing, single_part=True))
+        print(f"{parts[-1].last_line} ({pdf_out.stat().st_size / 1_048_576:.1f} MB)\n")
+    return [
+        row(partners, "baseline: ledger 2015-06 --format csv", [run.seconds for run in baseline],
+            max(run.peak_mb for run in baseline)),
+        row(partners, f"ledger 2015-06 --format csv --pdf ({paper})", [run.seconds for run in parts],
+            max(run.peak_mb for run in parts)),
+        row(partners, "printing alone (pdf - baseline, per run)",
+            [pdf.seconds - plain.seconds for pdf, plain in zip(parts, baseline, strict=True)], None),
+        row(partners, "the same --pdf, all pages on one Canvas", [run.seconds for run in single],
+            max(run.peak_mb for run in single)),
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--partners", type=int, default=1000)
+    parser.add_argument("--partners", type=int, nargs="+", default=[1000, 10_000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--paper", choices=("letter", "a4"), default="letter")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="print-ledgers-") as temp:
-        folder = Path(temp)
-        started = time.perf_counter()
-        database = build_database(folder, args.partners)
-        print(f"Built {args.partners} partners x {ENTRIES_PER_PARTNER + 1} entries in "
-              f"{time.perf_counter() - started:.1f} s with payouts init/import.\n")
-        csv_out, pdf_out = str(folder / "june.csv"), folder / "june.pdf"
-        report = ["ledger", "2015-06", "--format", "csv", "--output", csv_out]
-        baseline: list[Run] = []
-        printing: list[Run] = []
-        for _ in range(args.runs):
-            baseline.append(payouts(database, *report))
-            printing.append(payouts(database, *report, "--pdf", str(pdf_out), "--paper", args.paper))
-        print(f"{args.runs} runs each, alternating; whole processes; seconds, and each process's peak memory.\n")
-        print(f"| {'workload':<44} | {'median':>8} | {'min':>8} | {'max':>8} | {'peak MB':>8} |")
-        print(f"|{'-' * 46}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 10}|")
-        print(row("baseline: ledger 2015-06 --format csv", [run.seconds for run in baseline],
-                  max(run.peak_mb for run in baseline)))
-        print(row(f"ledger 2015-06 --format csv --pdf ({args.paper})", [run.seconds for run in printing],
-                  max(run.peak_mb for run in printing)))
-        print(row("printing alone (pdf - baseline, per run)",
-                  [pdf.seconds - plain.seconds for pdf, plain in zip(printing, baseline, strict=True)], None))
-        print(f"\n{printing[-1].last_line} ({pdf_out.stat().st_size / 1_048_576:.1f} MB)")
+    rows = [line for partners in args.partners for line in measure(partners, args.runs, args.paper)]
+    print(f"{args.runs} runs of each workload, in turn; whole processes; seconds, and each process's peak memory.\n")
+    print(f"| {'partners':>8} | {'workload':<44} | {'median':>8} | {'min':>8} | {'max':>8} | {'peak MB':>8} |")
+    print(f"|{'-' * 10}|{'-' * 46}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 10}|")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":
