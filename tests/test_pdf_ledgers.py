@@ -20,7 +20,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from bot.cli import main
-from commands import pdf_ledgers
+from commands import pdf_ledgers, printing
 from commands.pdf_fonts import BOLD, REGULAR, PageText, family, load_font, visual_order
 from commands.pdf_joining import PdfJoiner, UnexpectedPdf
 from commands.pdf_ledgers import PART_PAGES, BatchStamp, PageSlice, paginate, write_ledgers_pdf
@@ -404,6 +404,18 @@ def test_a_part_that_is_not_reportlab_output_is_refused_not_copied():
     joiner = PdfJoiner(io.BytesIO(), io.BytesIO())
     with pytest.raises(UnexpectedPdf, match="startxref"):
         joiner.add(b"%PDF-1.4\nnot really a PDF")
+
+
+def test_a_report_whose_partners_are_loaded_in_several_steps_prints_them_all_in_report_order(sqlite_db,
+                                                                                            monkeypatch):
+    monkeypatch.setattr(printing, "PARTNERS_AT_ONCE", 2)
+    codes = ["AAA", "BBB", "CCC", "DDD", "EEE"]
+    with sqlite_db.write() as s:
+        for code in reversed(codes):
+            add_entry(s, add_partner(s, code, f"Partner {code}"), "commission", 1_000, "2015-06-03")
+    pages, data = print_report(sqlite_db)
+    assert pages == 5
+    assert [text.splitlines()[-1] for text in pages_text(data)] == [f"Partner {c} ({c}) Page 1 of 1" for c in codes]
 
 
 def _print_in_a_child(partners: int, target: Path) -> float:
