@@ -39,7 +39,6 @@ _OBJECT_HEAD = re.compile(rb"(\d+) 0 obj\b")
 # "N 0 R", or the six-letter tag of an embedded font subset ("/AAAAAA+NotoSans-Regular").
 _TOKEN = re.compile(rb"\((?:\\.|[^\\)])*\)|(?<![\w.+/-])(\d+) 0 R(?!\w)|/([A-Z]{6})\+", re.S)
 _STREAM_END = b"endstream\nendobj\n"
-_TYPE = re.compile(rb"/Type /(\w+)")
 _PAGES_COUNT = re.compile(rb"/Count (\d+)")
 
 
@@ -118,7 +117,7 @@ class PdfJoiner:
         """A part's page tree root, hung under the output's root; its page count joins the total."""
         count = _PAGES_COUNT.search(body)
         opening = body.find(b"<<")
-        if count is None or opening < 0 or _TYPE.search(body) is None:
+        if count is None or opening < 0 or b"/Type /Pages" not in body:
             raise UnexpectedPdf("a part's page tree has no page count")
         self.pages += int(count.group(1))
         return body[: opening + 2] + f"\n/Parent {PAGE_TREE_ROOT} 0 R".encode("ascii") + body[opening + 2 :]
