@@ -43,9 +43,9 @@ LATER_HEADER = 58.0  # organisation, partner (continued), range
 TABLE_HEAD = 20.0
 FOOTER = 30.0
 SUMMARY_ROWS = 5  # a rule, commissions, clawbacks, payments, ending balance
-# Pages drawn on one Canvas before it is saved and joined to the output. reportlab holds about 17 KB
+# Pages drawn on one Canvas before it is saved and joined to the output. reportlab holds 10 to 20 KB
 # a page until it saves, so this bounds memory; each part also embeds its own font subsets (about
-# 40 KB for Latin names), which is what a smaller part would cost. Measured in docs/performance.md.
+# 30 KB for Latin names), which is what a smaller part would cost. Measured in docs/performance.md.
 PART_PAGES = 250
 
 KIND_LABELS = {COMMISSION: "Commission", CLAWBACK: "Clawback", PAYMENT: "Payment"}
@@ -141,8 +141,7 @@ class _Parts:
 
     def _join(self) -> None:
         self.canvas.save()
-        part, self.buffer = self.buffer.getvalue(), io.BytesIO()
-        self.joiner.add(part)
+        self.joiner.add(self.buffer.getvalue())
 
     def finish(self) -> None:
         if self.pages:
