@@ -296,9 +296,3 @@ def partners_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Partner]:
         for partner in session.scalars(select(Partner).where(Partner.id.in_(wanted[offset : offset + 900]))):
             found[partner.id] = partner
     return found
-
-
-def partners_on_report(session: Session, report: LedgerReport) -> list[Partner]:
-    """The Partner rows of a report, in report order, for printing their ledgers."""
-    found = partners_by_ids(session, (row.partner_id for row in report.rows))
-    return [found[row.partner_id] for row in report.rows]
