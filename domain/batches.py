@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import ColumnElement, func, insert, select, text, update
 from sqlalchemy.orm import Session, object_session
 
 from domain import audit
@@ -31,6 +31,7 @@ PENDING, POSTED, REJECTED, VOIDED = "pending", "posted", "rejected", "voided"
 _BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _BATCH_LOCK_KEY = 7_420_150_624
 POSTING_CHUNK = 2_000
+_PARTNERS_PER_QUERY = 500
 
 
 class BatchError(ValueError):
@@ -208,9 +209,21 @@ def _lock_batches(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _BATCH_LOCK_KEY})
 
 
-def _next_batch_id(session: Session, payment_date: date) -> str:
+def _payment_references(session: Session, partner_ids: Sequence[int], matching: ColumnElement[bool]) -> set[str]:
+    """The partners' payment references that match: posting a batch under one of them would collide
+    with a payment recorded by import, so that batch could never be approved."""
+    references: set[str] = set()
+    for offset in range(0, len(partner_ids), _PARTNERS_PER_QUERY):
+        chunk = partner_ids[offset : offset + _PARTNERS_PER_QUERY]
+        query = select(Entry.reference).where(Entry.partner_id.in_(chunk), Entry.kind == PAYMENT, matching)
+        references.update(session.scalars(query.distinct()))
+    return references
+
+
+def _next_batch_id(session: Session, payment_date: date, partner_ids: Sequence[int]) -> str:
     base = f"Batch-{payment_date:%Y%m%d}"
     taken = set(session.scalars(select(Batch.batch_id).where(Batch.batch_id.like(f"{base}%"))))
+    taken |= _payment_references(session, partner_ids, Entry.reference.like(f"{base}%"))
     if base not in taken:
         return base
     suffix = 2
@@ -224,12 +237,16 @@ def _describe_batch(batch: Batch) -> str:
     return f"{batch.status} batch {batch.batch_id} ({batch.start_date}..{batch.end_date}, by {who})"
 
 
-def _choose_batch_id(session: Session, options: BatchOptions) -> str:
+def _choose_batch_id(session: Session, options: BatchOptions, partner_ids: Sequence[int]) -> str:
     if options.batch_id is None:
-        return _next_batch_id(session, options.payment_date)
+        return _next_batch_id(session, options.payment_date, partner_ids)
     existing = session.scalar(select(Batch).where(Batch.batch_id == options.batch_id))
     if existing is not None:
         raise BatchIdTaken(f"batch ID '{options.batch_id}' is already taken by the {_describe_batch(existing)}")
+    if _payment_references(session, partner_ids, Entry.reference == options.batch_id):
+        raise BatchIdTaken(
+            f"batch ID '{options.batch_id}' is already the reference of a payment recorded for a partner it would pay"
+        )
     return options.batch_id
 
 
@@ -273,7 +290,7 @@ def plan_batch(session: Session, options: BatchOptions) -> Plan:
     """What the batch would pay; reserves nothing (a preview)."""
     validate_options(options)
     lines, skipped = _planned_lines(session, options)
-    batch_id = _choose_batch_id(session, options)
+    batch_id = _choose_batch_id(session, options, [line.partner_id for line in lines])
     conflicts = find_conflicts(session, options.period, [line.partner_id for line in lines])
     return Plan(batch_id, options, lines, skipped, conflicts)
 

@@ -15,7 +15,7 @@ from domain import batches
 from domain.batches import ApprovalPolicy, BatchOptions
 from domain.dates import DateRange
 from domain.ledger import ledger_report
-from domain.models import AuditEvent, Batch, Entry
+from domain.models import AuditEvent, Batch, Entry, Partner
 from tests.factories import add_entry, add_partner
 
 JUNE = DateRange(date(2015, 6, 1), date(2015, 6, 30))
@@ -141,6 +141,25 @@ def test_a_taken_explicit_batch_id_is_refused_by_name(db):
     request(db, options(batch_id="June-run"))
     with pytest.raises(batches.BatchIdTaken, match="June-run"):
         request(db, options(batch_id="June-run", allow_overlap=True))
+
+
+def test_a_default_batch_id_skips_one_that_is_an_imported_payment_reference_of_a_paid_partner(db):
+    _ledger(db)
+    with db.write() as s:
+        ann = s.scalar(select(Partner).where(Partner.code == "ANN"))
+        add_entry(s, ann, "payment", 100, "2015-07-20", reference="Batch-20150630")
+    batch_id = request(db)
+    approve(db, batch_id)
+    assert batch_id == "Batch-20150630-2"
+
+
+def test_an_explicit_batch_id_that_is_an_imported_payment_reference_of_a_paid_partner_is_refused(db):
+    _ledger(db)
+    with db.write() as s:
+        ann = s.scalar(select(Partner).where(Partner.code == "ANN"))
+        add_entry(s, ann, "payment", 100, "2015-07-20", reference="June-run")
+    with pytest.raises(batches.BatchIdTaken, match="'June-run' is already the reference of a payment"):
+        request(db, options(batch_id="June-run"))
 
 
 def test_a_preview_reserves_no_batch_id(db):
