@@ -102,14 +102,20 @@ def _wise(batch: Batch, lines: list[PlannedLine], partners: dict[int, Partner]) 
     return files
 
 
-def _generic(batch: Batch, lines: list[PlannedLine], partners: dict[int, Partner]) -> list[PayoutFile]:
+def generic_csv(batch: Batch, lines: list[PlannedLine], partners: dict[int, Partner]) -> str:
+    """Every line in one generic CSV: the file attached to a posted batch in chat."""
     rows = (
         [batch.batch_id, safe_text(line.partner_code), safe_text(line.partner_name),
          safe_text(recipient(partners[line.partner_id]) or ""), format_plain(line.amount, line.currency),
          line.currency, safe_text(batch.payment_type), batch.payment_date.isoformat()]
         for line in lines
     )
-    return [PayoutFile(None, 1, _render(rows, GENERIC_HEADER))]
+    return _render(rows, GENERIC_HEADER)
+
+
+def _generic(batch: Batch, lines: list[PlannedLine], partners: dict[int, Partner]) -> list[PayoutFile]:
+    """One file per currency, like the other formats (SPEC §5, batch export)."""
+    return [PayoutFile(currency, 1, generic_csv(batch, group, partners)) for currency, group in _by_currency(lines).items()]
 
 
 def payout_files(batch: Batch, lines: list[PlannedLine], partners: dict[int, Partner], fmt: str,

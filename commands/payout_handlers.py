@@ -7,7 +7,7 @@ import io
 from commands import payout_views as views
 from commands.batch_views import batch_list_text, totals_text
 from commands.context import Request
-from commands.payout_files import payout_files
+from commands.payout_files import generic_csv
 from commands.reply import Attachment, Figure, FormErrors, Reply, Section
 from domain import batches
 from domain.batches import ApprovalPolicy, BatchError, BatchOptions
@@ -53,7 +53,7 @@ def submit(request: Request, options: BatchOptions) -> list[Reply]:
 def _payout_csv(session, batch: Batch) -> Attachment:  # type: ignore[no-untyped-def]
     lines, _ = batches.frozen_lines(batch)
     partners = partners_by_ids(session, (line.partner_id for line in lines))
-    text = payout_files(batch, lines, partners, "csv")[0].text
+    text = generic_csv(batch, lines, partners)
     return Attachment(f"{batch.batch_id}-payouts.csv", text.encode("utf-8"), "text/csv", f"{batch.batch_id} payouts")
 
 

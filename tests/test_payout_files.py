@@ -65,14 +65,16 @@ def test_wise_file_has_wises_header_and_neutralised_names(sqlite_db):
     assert usd[2] == "\"'=HYPERLINK(\"\"http://x\"\")\",'@evil@example.com,Batch-20150624,PRIVATE,target,1.00,USD,USD"
 
 
-def test_generic_csv_lists_every_line_in_one_file(sqlite_db):
+def test_generic_csv_of_a_batch_in_several_currencies_is_one_file_per_currency(sqlite_db):
     batch_id = _post(sqlite_db)
-    [only] = _files(sqlite_db, batch_id, "csv")
-    lines = only.text.splitlines()
-    assert lines[0] == "batch_id,partner_code,partner_name,email,amount,currency,payment_type,payment_date"
-    assert "Batch-20150624,BOB,Bob Müller,bob@example.com,20.50,EUR,PayPal,2015-06-24" in lines
-    assert "Batch-20150624,YEN,山田太郎,yamada@example.jp,1500,JPY,PayPal,2015-06-24" in lines
-    assert len(lines) == 5
+    files = {f.currency: f.text.splitlines() for f in _files(sqlite_db, batch_id, "csv")}
+    assert sorted(files) == ["EUR", "JPY", "USD"]
+    assert files["EUR"] == [
+        "batch_id,partner_code,partner_name,email,amount,currency,payment_type,payment_date",
+        "Batch-20150624,BOB,Bob Müller,bob@example.com,20.50,EUR,PayPal,2015-06-24",
+    ]
+    assert files["JPY"][1:] == ["Batch-20150624,YEN,山田太郎,yamada@example.jp,1500,JPY,PayPal,2015-06-24"]
+    assert len(files["USD"]) == 3
 
 
 def test_a_partner_without_an_email_stops_the_export_by_name(sqlite_db):
