@@ -77,18 +77,22 @@ class ReminderRunner:
     grace: timedelta = GRACE
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
     _retries: dict[tuple[int, str], tuple[int, datetime]] = field(default_factory=dict)
+    _stranded: dict[DueTime, str] = field(default_factory=dict)  # claims a failed send could not release yet
 
     def run_due(self, now: datetime, only: int | None = None) -> list[Outcome]:
         """Send every reminder due at `now` (or only schedule `only`'s) that no one has sent."""
         with self.ctx.db.read() as session:
             schedules = reminders.active_schedules(session)
+        self._release_stranded()
         outcomes = []
         for schedule in schedules:
             if only is not None and schedule.id != only:
                 continue
             due = reminders.pending_due(schedule, now, self.ctx.settings.timezone, self.grace)
-            if due is not None and not self._backing_off(due, now) and self._claim(due, now):
-                outcomes.append(self._deliver(schedule, due, now))
+            if due is not None and not self._backing_off(due, now):
+                outcome = self._deliver(schedule, due, now)
+                if outcome is not None:
+                    outcomes.append(outcome)
         return outcomes
 
     def _backing_off(self, due: DueTime, now: datetime) -> bool:
@@ -106,22 +110,48 @@ class ReminderRunner:
         with self.ctx.db.write() as session:
             return reminders.claim_period(session, due, now=now)
 
-    def _deliver(self, schedule: Schedule, due: DueTime, now: datetime) -> Outcome:
+    def _deliver(self, schedule: Schedule, due: DueTime, now: datetime) -> Outcome | None:
+        """Read what is due before claiming the period, so a database that fails while the message is
+        built leaves no claim behind; None when the period is someone else's (or already sent)."""
         request = Request(db=self.ctx.db, settings=self.ctx.settings, actor=CLOCK_ACTOR)
+        claimed = False
         try:
+            with self.ctx.db.read() as session:
+                if reminders.is_claimed(session, due):
+                    return None
             reply = reminder_handlers.reminder_for(request, schedule, due)
+            claimed = self._claim(due, now)
+            if not claimed:
+                return None
             self.send(schedule.channel, reply)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             self._note_failure(due, now)
             self.log(f"clock: reminder {schedule.id} for {due.period} was not delivered to {schedule.channel} "
                      f"({error}); it will be retried")
-            with self.ctx.db.write() as session:
-                reminders.release_claim(session, due, error=error, actor=CLOCK_ACTOR)
+            if claimed:
+                self._release(due, error)
             return Outcome(schedule.id, due.period, schedule.channel, "", error)
         self._retries.pop((due.schedule_id, due.period), None)
         self.log(f"clock: reminder {schedule.id} for {due.period} sent to {schedule.channel}: {reply.headline}")
         return Outcome(schedule.id, due.period, schedule.channel, reply.headline)
+
+    def _release(self, due: DueTime, error: str) -> None:
+        """Give the period back for a retry; with the database unreachable too, remember to do it later
+        rather than leave a claim that would keep the reminder from ever going out."""
+        try:
+            with self.ctx.db.write() as session:
+                reminders.release_claim(session, due, error=error, actor=CLOCK_ACTOR)
+        except Exception as exc:
+            self._stranded[due] = error
+            self.log(f"clock: the claim on reminder {due.schedule_id} for {due.period} could not be released "
+                     f"({type(exc).__name__}: {exc}); trying again on the next run")
+            return
+        self._stranded.pop(due, None)
+
+    def _release_stranded(self) -> None:
+        for due, error in list(self._stranded.items()):
+            self._release(due, error)
 
 
 def trigger_for(schedule: Schedule, timezone: str) -> CronTrigger:

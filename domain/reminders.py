@@ -305,6 +305,13 @@ def claim_period(session: Session, due: DueTime, *, now: datetime) -> bool:
     return session.execute(statement).first() is not None
 
 
+def is_claimed(session: Session, due: DueTime) -> bool:
+    """Whether this period's reminder was sent (or is being sent), so a clock can skip building it."""
+    query = select(ReminderSent.id).where(ReminderSent.schedule_id == due.schedule_id,
+                                          ReminderSent.period == due.period)
+    return session.scalar(query) is not None
+
+
 def release_claim(session: Session, due: DueTime, *, error: str, actor: str) -> None:
     """Undo a claim whose reminder could not be delivered, so the next poll tries again.
 

@@ -413,3 +413,46 @@ def test_a_reminder_is_never_posted_to_a_channel_outside_the_ledger_allow_list(s
                               capture_output=True, text=True, timeout=60)
         assert slack.calls("chat.postMessage") == []
     assert done.returncode == 1 and "LEDGER_CHANNELS" in done.stderr
+
+
+
+def unreachable():  # type: ignore[no-untyped-def]
+    raise ConnectionError("server closed the connection")
+
+
+def test_a_database_outage_while_a_reminder_goes_out_does_not_lose_it(db, outbox, monkeypatch):
+    add(db)
+    clock = runner(db, outbox)
+    real_read, real_write, reads = db.read, db.write, []
+
+    def read_then_outage():  # type: ignore[no-untyped-def]
+        reads.append(1)
+        if len(reads) > 1:  # the schedules were read; then the server went away
+            monkeypatch.setattr(db, "write", unreachable)
+            raise ConnectionError("server closed the connection")
+        return real_read()
+
+    monkeypatch.setattr(db, "read", read_then_outage)
+    [failed] = clock.run_due(AUG_1_9AM_NY)
+    monkeypatch.setattr(db, "read", real_read)
+    monkeypatch.setattr(db, "write", real_write)
+    clock.run_due(AUG_1_9AM_NY + timedelta(minutes=5))
+    assert not failed.sent and len(outbox.messages) == 1
+
+
+def test_a_claim_that_could_not_be_released_after_a_failed_send_is_released_on_the_next_run(
+        db, outbox, monkeypatch):
+    add(db)
+    clock = runner(db, outbox)
+    real_write = db.write
+
+    def send_fails_with_the_database_down(channel: str, reply: Reply) -> None:
+        monkeypatch.setattr(db, "write", unreachable)
+        raise ConnectionError("Slack is unreachable")
+
+    clock.send = send_fails_with_the_database_down
+    clock.run_due(AUG_1_9AM_NY)
+    monkeypatch.setattr(db, "write", real_write)
+    clock.send = outbox
+    clock.run_due(AUG_1_9AM_NY + timedelta(minutes=5))
+    assert len(outbox.messages) == 1
