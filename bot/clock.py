@@ -182,8 +182,9 @@ class Clock:
     _known: dict[int, Schedule] = field(default_factory=dict)
 
     def start(self) -> None:
-        """Catch up, build the jobs, start polling; blocks with a BlockingScheduler."""
-        self.refresh()
+        """Catch up, build the jobs, start polling; blocks with a BlockingScheduler. A database that is
+        unreachable at start-up is waited for by the poll, not a reason to stop."""
+        self.poll()
         self.scheduler.add_job(self.poll, IntervalTrigger(seconds=self.poll_seconds), id=POLL_JOB,
                                coalesce=True, max_instances=1, replace_existing=True)
         self.scheduler.start()

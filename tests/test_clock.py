@@ -214,6 +214,21 @@ def test_starting_the_clock_catches_up_and_then_polls(db, outbox, scheduler):
         scheduler.shutdown(wait=False)
 
 
+
+def test_a_clock_started_while_the_database_is_unreachable_keeps_running_and_polls(db, outbox, scheduler,
+                                                                                  monkeypatch):
+    add(db)
+    clock = Clock(runner(db, outbox), scheduler, poll_seconds=30, now=Frozen(AUG_1_9AM_NY))
+    real_read = db.read
+    monkeypatch.setattr(db, "read", unreachable)
+    clock.start()
+    try:
+        monkeypatch.setattr(db, "read", real_read)
+        clock.poll()
+        assert scheduler.get_job(POLL_JOB) is not None and len(outbox.messages) == 1
+    finally:
+        scheduler.shutdown(wait=False)
+
 def test_a_poll_that_cannot_reach_the_database_logs_one_line_and_the_next_poll_works(db, outbox, scheduler,
                                                                                    monkeypatch):
     add(db)
