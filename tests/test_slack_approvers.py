@@ -71,3 +71,14 @@ def test_without_refresh_no_slack_call_is_made(double, client) -> None:
 
     assert ApproverDirectory(client, ("U1", "S1")).approvers(refresh=False) == {"U1"}
     assert double.calls() == []
+
+
+def test_a_group_slack_cannot_be_reached_for_keeps_its_last_known_members(double, client) -> None:
+    double.usergroups = {"S1": ["U7"]}
+    clock = FakeClock()
+    directory = ApproverDirectory(client, ("S1",), ttl=60, clock=clock)
+    directory.approvers()
+    double.stop()
+
+    clock.now += 120
+    assert directory.approvers() == {"U7"}

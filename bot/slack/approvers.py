@@ -53,8 +53,9 @@ class ApproverDirectory:
             return frozenset()
         try:
             users = frozenset(self._client.usergroups_users_list(usergroup=group).get("users") or [])
-        except SlackApiError as error:
-            log.warning("approver group %s could not be read: %s", group, error.response.get("error"))
+        except (SlackApiError, OSError) as error:  # OSError: Slack unreachable even after the retries
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+            log.warning("approver group %s could not be read: %s", group, reason)
             return cached[1] if cached else frozenset()
         with self._lock:
             self._cache[group] = (now, users)
