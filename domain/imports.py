@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from domain import audit
 from domain.dates import DateError, parse_date
-from domain.models import ENTRY_KINDS, Entry, Partner
+from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, normalize_currency, parse_amount
 
 MAX_REPORTED_ERRORS = 20
@@ -305,11 +305,25 @@ def _check_against_stored(session: Session, chunk: list[_EntryRow], refused: Imp
     return len(chunk)
 
 
+def _pending_batch_payments(session: Session) -> set[tuple[int, str]]:
+    """(partner, batch ID) of every payment a pending batch will post under the batch ID as reference.
+
+    An imported payment under the same key would make that batch impossible to post, so it is refused.
+    """
+    query = (
+        select(BatchLine.partner_id, Batch.batch_id)
+        .join(Batch, Batch.id == BatchLine.batch_pk)
+        .where(Batch.status == "pending", BatchLine.skip_reason.is_(None))
+    )
+    return {(partner_id, batch_id) for partner_id, batch_id in session.execute(query)}
+
+
 def import_entries(
     session: Session, handle: TextIO, *, source: str, actor: str, progress: Progress | None = None, now=None
 ) -> ImportResult:
     """Append commissions, clawbacks and payments; nothing is written unless every row is good."""
     partners = {code: (pid, currency) for pid, code, currency in session.execute(select(Partner.id, Partner.code, Partner.currency))}
+    pending = _pending_batch_payments(session)
     refused = ImportRefused(source)
     moment = now or audit.utcnow()
     statement = _insert_ignoring_duplicates(session)
@@ -338,7 +352,9 @@ def import_entries(
     for line, row in _open_rows(handle, source, tuple(c for c in ENTRY_COLUMNS if c != "description")):
         rows += 1
         item = _parse_entry(line, row, partners, refused)
-        if item is not None:
+        if item is not None and item.kind == "payment" and (item.partner_id, item.reference) in pending:
+            refused.add(RowProblem(line, "reference", f"'{item.reference}' is the ID of a pending batch that pays this partner; approve or reject the batch instead"))
+        elif item is not None:
             chunk.append(item)
         if len(chunk) >= CHUNK_ROWS:
             flush()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from bot import cli
-from domain import imports
+from domain import batches, imports
+from domain.dates import DateRange
 from domain.imports import ImportRefused, RowProblem
 from domain.models import AuditEvent, Entry, Partner
 from tests.factories import add_partner
@@ -202,6 +203,18 @@ def test_a_reused_reference_with_new_values_against_the_stored_entry_is_refused(
         refused = refusal(db, csv_text("2015-06-07,ANN,commission,5.00,ORD-7,", changed))
         assert [(p.row, p.column) for p in refused.problems] == [(3, "reference")]
     assert stored_entries(db) == before
+
+
+def test_a_payment_under_the_id_of_a_pending_batch_that_pays_the_partner_is_refused(db):
+    _partners(db)
+    import_entries(db, csv_text(*GOOD_ROWS))
+    period = DateRange(date(2015, 6, 1), date(2015, 6, 30))
+    with db.write() as s:
+        batches.request_batch(s, batches.BatchOptions(period, "commission", "Check", date(2015, 7, 1)),
+                              actor="cli:test", now=datetime(2015, 7, 1, tzinfo=UTC))
+    refused = refusal(db, csv_text("2015-07-20,ANN,payment,120.50,Batch-20150701,paid by hand"))
+    assert [(p.row, p.column) for p in refused.problems] == [(2, "reference")]
+    assert "'Batch-20150701' is the ID of a pending batch that pays this partner" in refused.problems[0].reason
 
 
 def test_a_repeated_identical_row_is_recorded_once(db):
