@@ -17,3 +17,4 @@ class Request:
     approvers: frozenset[str] = field(default_factory=frozenset)  # user IDs allowed to approve
     trusted_operator: bool = False  # the terminal operator, who may approve their own batches
     files_dir: str | None = None  # where a transport without uploads writes attached files
+    reminder_channels: tuple[str, ...] = ()  # the only channels a reminder may be posted to; empty: any

@@ -22,6 +22,7 @@ def add_schedule(
     example = EXAMPLES.get(frequency, EXAMPLES[MONTHLY])
     now = request.settings.now()
     try:
+        _check_allowed(request, reminders.parse_channel(channel))
         with request.db.write() as session:
             schedule = reminders.add_schedule(
                 session, frequency=frequency, day=day, at_time=at_time, channel=channel,
@@ -32,6 +33,14 @@ def add_schedule(
         return [Reply.error(f"Reminder not added: {exc}", example)]
     timezone = request.settings.timezone
     return [views.schedule_added(schedule, reminders.next_due(schedule, now, timezone), timezone)]
+
+
+def _check_allowed(request: Request, channel: str) -> None:
+    """A schedule whose reminders could never be posted (ledger data stays in its channels) is refused
+    now, rather than accepted and then failing at every due time."""
+    if request.reminder_channels and channel not in request.reminder_channels:
+        raise ReminderError(f"channel {channel} may not receive ledger data; reminders can go to "
+                            f"{', '.join(request.reminder_channels)}")
 
 
 def list_schedules(request: Request) -> list[Reply]:

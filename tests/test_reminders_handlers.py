@@ -144,3 +144,12 @@ def test_a_reminder_when_nobody_is_owed_says_so_and_offers_no_button(request_):
     reply = due_reminder(request_)
     assert reply.headline == "Payout reminder for 2015-07-01..2015-07-31: nobody is owed anything"
     assert reply.buttons == []
+
+
+def test_a_schedule_for_a_channel_reminders_may_not_go_to_is_refused_and_nothing_is_stored(request_):
+    limited = replace(request_, reminder_channels=("C_FIN",))
+    [reply] = add_monthly(limited, channel="<#C0123ABCD|general>")
+    assert reply.is_error and "C0123ABCD may not receive ledger data" in reply.headline
+    assert "C_FIN" in reply.headline
+    with request_.db.read() as session:
+        assert reminders.active_schedules(session) == []

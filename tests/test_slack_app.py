@@ -17,6 +17,7 @@ from bot.slack.client import web_client
 from bot.slack.settings import SlackSettings
 from commands import ledger_handlers
 from commands.payout_views import APPROVE, REJECT, START, SUBMIT, encode_options
+from domain import reminders
 from domain.batches import BatchOptions
 from domain.dates import DateRange
 from domain.models import Batch, Entry
@@ -197,6 +198,18 @@ def test_a_channel_outside_ledger_channels_is_refused_and_nothing_is_computed(ma
     assert reports == []
     assert double.calls("chat.postMessage") == [] and double.calls("response_url") == []
 
+
+
+def test_a_reminder_for_a_channel_outside_ledger_channels_is_refused_when_added(make_app, double, ledger) -> None:
+    app = make_app(ledger, ledger_channels=("C_FIN",))
+
+    send_command(app, double, "remind add monthly 1 09:00 <#C0123ABCD|general>", command="/payout")
+
+    [reply] = double.wait_for("response_url")
+    assert reply.args["response_type"] == "ephemeral"
+    assert "C0123ABCD may not receive ledger data" in reply.args["text"]
+    with ledger.read() as s:
+        assert reminders.active_schedules(s) == []
 
 # ---- /payout form -----------------------------------------------------------------------------
 

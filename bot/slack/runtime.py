@@ -37,7 +37,8 @@ class SlackRuntime:
 
     def request(self, origin: Origin, *, refresh_approvers: bool = True) -> Request:
         return Request(db=self.db, settings=self.settings, actor=origin.user, channel=origin.channel,
-                       approvers=self.directory.approvers(refresh=refresh_approvers))
+                       approvers=self.directory.approvers(refresh=refresh_approvers),
+                       reminder_channels=self.slack.reminder_channels())
 
     def answer(self, what: str, origin: Origin, produce: Produce) -> None:
         """Run a command in the background and deliver what it says; a crash becomes a short note."""

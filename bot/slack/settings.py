@@ -54,6 +54,12 @@ class SlackSettings:
     def ledger_allowed_in(self, channel: str | None) -> bool:
         return not self.ledger_channels or channel in self.ledger_channels
 
+    def reminder_channels(self) -> tuple[str, ...]:
+        """The channels `may_post_to` allows, for checking a reminder schedule; empty when any may."""
+        if not self.ledger_channels:
+            return ()
+        return self.ledger_channels + ((self.approval_channel,) if self.approval_channel else ())
+
     def may_post_to(self, channel: str) -> bool:
         """Replies carry ledger data: only the allow-list and the approval channel may receive them."""
         return self.ledger_allowed_in(channel) or channel == self.approval_channel
