@@ -132,11 +132,21 @@ def fallback_text(reply: Reply) -> str:
     return clip(escape_mrkdwn("\n".join(parts)), MAX_FALLBACK_TEXT)
 
 
+def lead_text(reply: Reply) -> str:
+    """The first block as a mrkdwn section instead of a header: for errors, and for a headline too long
+    for a header (totals in many currencies, what changed in a stale batch), which would lose its end."""
+    if reply.is_error:
+        return clip(":warning: " + escape_mrkdwn(reply.headline), MAX_SECTION_TEXT)
+    if len(reply.headline) > MAX_HEADER:
+        return clip(f"*{escape_mrkdwn(reply.headline)}*", MAX_SECTION_TEXT)
+    return ""
+
+
 def render_blocks(reply: Reply, *, with_buttons: bool = True) -> list[dict[str, Any]]:
     blocks = render_json(
         "message.j2",
         headline=clip(reply.headline, MAX_HEADER),
-        error_text=clip(":warning: " + escape_mrkdwn(reply.headline), MAX_SECTION_TEXT) if reply.is_error else "",
+        lead_text=lead_text(reply),
         figure_groups=figure_groups(reply),
         table_chunks=table_chunks(reply.table) if reply.table and reply.table.rows else [],
         caption=clip(escape_mrkdwn(reply.table.caption), MAX_SECTION_TEXT) if reply.table else "",
