@@ -22,6 +22,8 @@ def _slack_settings(*, socket_mode: bool) -> SlackSettings:
 
 def _port(args: argparse.Namespace) -> int:
     if args.port is not None:
+        if not 0 < args.port < 65536:
+            raise UsageProblem(f"--port must be a port number (1-65535), not {args.port}")
         return int(args.port)
     raw = os.environ.get("PORT", "").strip()
     if not raw:

@@ -35,3 +35,11 @@ def test_serve_refuses_a_port_that_is_not_a_number(database, monkeypatch, capsys
 
     assert main(["--database", database, "serve"]) == 2
     assert "PORT must be a port number" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_port_option_out_of_range(database, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+
+    assert main(["--database", database, "serve", "--port", "99999"]) == 2
+    assert "--port must be a port number (1-65535), not 99999" in capsys.readouterr().err
