@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from datetime import UTC, datetime
@@ -40,8 +41,8 @@ def _cmd_clock(args: argparse.Namespace, ctx: AppContext) -> int:
 
     if args.now and not args.once:
         raise UsageProblem("--now needs --once: the running clock always uses the real time")
-    if args.poll_seconds <= 0:
-        raise UsageProblem(f"--poll-seconds must be more than 0, not {args.poll_seconds}")
+    if not math.isfinite(args.poll_seconds) or args.poll_seconds <= 0:
+        raise UsageProblem(f"--poll-seconds must be a number of seconds more than 0, not {args.poll_seconds}")
     now = parse_now(args.now, ctx.settings.timezone) if args.now else utcnow()
     runner = ReminderRunner(ctx.acting_as("clock"), _sender())
     if args.once:

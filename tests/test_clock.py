@@ -358,6 +358,13 @@ def test_clock_now_without_once_is_bad_input(sqlite_db):
     assert done.returncode == 2 and "--now needs --once" in done.stderr
 
 
+
+@pytest.mark.parametrize("seconds", ["inf", "nan"])
+def test_a_poll_interval_that_is_not_a_finite_number_is_bad_input(sqlite_db, seconds):
+    done = subprocess.run(clock_command(sqlite_db.url, "--poll-seconds", seconds), env=clock_env(),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and f"--poll-seconds must be a number of seconds more than 0, not {seconds}" in done.stderr
+
 def test_clock_once_with_a_bad_instant_names_it(sqlite_db):
     done = subprocess.run(clock_command(sqlite_db.url, "--once", "--now", "first of august"), env=clock_env(),
                           capture_output=True, text=True, timeout=60)
