@@ -32,6 +32,7 @@ _BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _BATCH_LOCK_KEY = 7_420_150_624
 POSTING_CHUNK = 2_000
 _PARTNERS_PER_QUERY = 500
+MINIMUM_LENGTH = 32  # the width of batch.minimum, where the minimum is kept as written
 
 
 class BatchError(ValueError):
@@ -166,6 +167,8 @@ def parse_minimum(text: str | None) -> Decimal | None:
         raise BatchError(f"minimum '{text}' is not a number") from None
     if not value.is_finite() or value < 0:
         raise BatchError(f"minimum '{text}' must be zero or more")
+    if len(str(value)) > MINIMUM_LENGTH:
+        raise BatchError(f"minimum '{text}' has too many digits (at most {MINIMUM_LENGTH} characters, like 25.00)")
     return value
 
 

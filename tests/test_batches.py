@@ -162,6 +162,14 @@ def test_an_explicit_batch_id_that_is_an_imported_payment_reference_of_a_paid_pa
         request(db, options(batch_id="June-run"))
 
 
+def test_a_minimum_too_long_to_store_is_refused_with_its_reason_and_nothing_is_written(db):
+    _ledger(db)
+    with pytest.raises(batches.BatchError, match="has too many digits"):
+        request(db, options(minimum="1." + "0" * 40))
+    with db.read() as s:
+        assert s.scalar(select(func.count(Batch.id))) == 0
+
+
 def test_a_preview_reserves_no_batch_id(db):
     _ledger(db)
     with db.read() as s:
