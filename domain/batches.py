@@ -32,6 +32,7 @@ _BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _BATCH_LOCK_KEY = 7_420_150_624
 POSTING_CHUNK = 2_000
 _PARTNERS_PER_QUERY = 500
+VOID_REASON_LENGTH = 400  # it goes into each reversing entry's description, at most 500 characters
 MINIMUM_LENGTH = 32  # the width of batch.minimum, where the minimum is kept as written
 
 
@@ -526,6 +527,8 @@ def void_batch(session: Session, batch_id: str, *, actor: str, reason: str, now:
     """Record reversing entries dated like the payments they reverse; the originals stay."""
     if not reason.strip():
         raise BatchError("voiding a batch needs a reason")
+    if len(reason.strip()) > VOID_REASON_LENGTH:
+        raise BatchError(f"the reason for a void is at most {VOID_REASON_LENGTH} characters (it has {len(reason.strip())})")
     _lock_batches(session)
     batch = get_batch(session, batch_id)
     if batch.status != POSTED:

@@ -386,6 +386,16 @@ def test_voiding_needs_a_reason(db):
         batches.void_batch(s, batch_id, actor="U_MANAGER", reason="  ", now=NOW)
 
 
+def test_a_void_reason_too_long_for_the_reversing_entries_is_refused_and_the_batch_stays_posted(db):
+    _ledger(db)
+    batch_id = request(db)
+    approve(db, batch_id)
+    with db.write() as s, pytest.raises(batches.BatchError, match="at most 400 characters"):
+        batches.void_batch(s, batch_id, actor="U_MANAGER", reason="x" * 600, now=NOW)
+    with db.read() as s:
+        assert batches.get_batch(s, batch_id).status == "posted"
+
+
 def test_only_a_posted_batch_can_be_voided(db):
     _ledger(db)
     batch_id = request(db)
