@@ -145,7 +145,9 @@ def _parse_partner(line: int, row: dict[str, str], refused: ImportRefused) -> _P
     emails: dict[str, str | None] = {}
     for column in ("email", "payout_email"):
         value = row.get(column) or None
-        if value is not None and not _EMAIL.match(value):
+        if value is not None and len(value) > 254:
+            refused.add(RowProblem(line, column, "longer than 254 characters"))
+        elif value is not None and not _EMAIL.match(value):
             refused.add(RowProblem(line, column, f"'{value}' is not an e-mail address"))
         emails[column] = value
     currency = None

@@ -295,6 +295,8 @@ BAD_PARTNER_ROWS = [
     pytest.param(",New,,USD,", "code", "required", id="missing code"),
     pytest.param("NE W,New,,USD,", "code", "no spaces", id="code with a space"),
     pytest.param("NEW,New,not-an-address,USD,", "email", "is not an e-mail address", id="bad email"),
+    pytest.param("NEW,New," + "a" * 250 + "@example.com,USD,", "email", "longer than 254 characters",
+                 id="email too long to store"),
     pytest.param("NEW,New,,DOLLARS,", "currency", "not a currency code", id="bad currency"),
     pytest.param("NEW,New,,USD,sleeping", "status", "not one of active, inactive", id="bad status"),
     pytest.param("ANN,Ann again,,USD,", "code", "appears again (first on row 2)", id="code twice in the file"),
