@@ -28,6 +28,11 @@ _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+)(\.(\d*))?$|^[+-]?\.(\d+)$")
 _GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}([,_]\d{3})+(\.\d*)?$")
 
 
+# The largest amount one entry may hold, in minor units: 10,000,000,000,000.00 USD. Far beyond any
+# commission, it keeps every balance and sum well inside the 64-bit integers the database stores.
+MAX_MINOR_UNITS = 10**15
+
+
 class MoneyError(ValueError):
     """An amount or currency that cannot be represented exactly."""
 
@@ -67,6 +72,8 @@ def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> i
     scaled = value.scaleb(places)
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"'{text}' has more decimals than {currency} allows ({places})")
+    if abs(scaled) > MAX_MINOR_UNITS:
+        raise MoneyError(f"'{text}' is too large (at most {format_plain(MAX_MINOR_UNITS, currency)} {currency})")
     return int(scaled)
 
 

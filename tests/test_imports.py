@@ -139,6 +139,8 @@ BAD_ROWS = [
                  id="over-precise JPY"),
     pytest.param("2015-06-24,KAL,commission,1.0005,R-1,", "amount", "more decimals than KWD allows (3)",
                  id="over-precise KWD"),
+    pytest.param("2015-06-24,ANN,commission,99999999999999999999,R-1,", "amount",
+                 "is too large (at most 10000000000000.00 USD)", id="amount beyond what a balance can hold"),
     pytest.param("2015-06-24,ANN,commission,ten,R-1,", "amount", "'ten' is not a number", id="non-numeric amount"),
     pytest.param("2015-06-24,ANN,commission,1e3,R-1,", "amount", "not a number", id="exponent notation"),
     pytest.param("2015-06-24,ANN,commission,,R-1,", "amount", "empty", id="empty amount"),
