@@ -214,7 +214,6 @@ def test_starting_the_clock_catches_up_and_then_polls(db, outbox, scheduler):
         scheduler.shutdown(wait=False)
 
 
-
 def test_a_clock_started_while_the_database_is_unreachable_keeps_running_and_polls(db, outbox, scheduler,
                                                                                   monkeypatch):
     add(db)
@@ -228,6 +227,7 @@ def test_a_clock_started_while_the_database_is_unreachable_keeps_running_and_pol
         assert scheduler.get_job(POLL_JOB) is not None and len(outbox.messages) == 1
     finally:
         scheduler.shutdown(wait=False)
+
 
 def test_a_poll_that_cannot_reach_the_database_logs_one_line_and_the_next_poll_works(db, outbox, scheduler,
                                                                                    monkeypatch):
@@ -358,12 +358,12 @@ def test_clock_now_without_once_is_bad_input(sqlite_db):
     assert done.returncode == 2 and "--now needs --once" in done.stderr
 
 
-
 @pytest.mark.parametrize("seconds", ["inf", "nan"])
 def test_a_poll_interval_that_is_not_a_finite_number_is_bad_input(sqlite_db, seconds):
     done = subprocess.run(clock_command(sqlite_db.url, "--poll-seconds", seconds), env=clock_env(),
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and f"--poll-seconds must be a number of seconds more than 0, not {seconds}" in done.stderr
+
 
 def test_clock_once_with_a_bad_instant_names_it(sqlite_db):
     done = subprocess.run(clock_command(sqlite_db.url, "--once", "--now", "first of august"), env=clock_env(),
@@ -435,7 +435,6 @@ def test_a_reminder_is_never_posted_to_a_channel_outside_the_ledger_allow_list(s
                               capture_output=True, text=True, timeout=60)
         assert slack.calls("chat.postMessage") == []
     assert done.returncode == 1 and "LEDGER_CHANNELS" in done.stderr
-
 
 
 def unreachable():  # type: ignore[no-untyped-def]

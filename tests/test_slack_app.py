@@ -199,7 +199,6 @@ def test_a_channel_outside_ledger_channels_is_refused_and_nothing_is_computed(ma
     assert double.calls("chat.postMessage") == [] and double.calls("response_url") == []
 
 
-
 def test_a_reminder_for_a_channel_outside_ledger_channels_is_refused_when_added(make_app, double, ledger) -> None:
     app = make_app(ledger, ledger_channels=("C_FIN",))
 
@@ -210,6 +209,7 @@ def test_a_reminder_for_a_channel_outside_ledger_channels_is_refused_when_added(
     assert "C0123ABCD may not receive ledger data" in reply.args["text"]
     with ledger.read() as s:
         assert reminders.active_schedules(s) == []
+
 
 # ---- /payout form -----------------------------------------------------------------------------
 

@@ -80,7 +80,6 @@ def test_partner_names_are_escaped_in_mrkdwn() -> None:
     assert blocks[2]["text"]["text"] == "Ann &lt;!channel&gt; &amp; Co"
 
 
-
 def test_a_headline_too_long_for_a_header_is_shown_whole() -> None:
     totals = ", ".join(f"{currency} 1,234.50 to 12 partner(s)" for currency in ("USD", "EUR", "GBP", "JPY", "CAD"))
     headline = f"Your batch Batch-20150701 approved by U012ABCDEF and posted: {totals}"
@@ -89,6 +88,7 @@ def test_a_headline_too_long_for_a_header_is_shown_whole() -> None:
 
     check_blocks(blocks)
     assert blocks[0]["text"]["text"] == f"*{headline}*"
+
 
 def test_a_huge_reply_keeps_to_slacks_limits_and_keeps_its_buttons() -> None:
     blocks = render_message(big_reply())["blocks"]
