@@ -18,6 +18,17 @@ if TYPE_CHECKING:
     from domain.batches import BatchOptions
 
 
+def _positive_count(text: str) -> int:
+    """A count of one or more: PostgreSQL refuses a negative LIMIT, and SQLite reads it as no limit."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be 1 or more")
+    return value
+
+
 def _print_json(body: object) -> None:
     print(json.dumps(body, ensure_ascii=False, indent=2))
 
@@ -129,7 +140,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     actions = batch.add_subparsers(dest="batch_command", required=True, parser_class=sub._parser_class)
     listing = actions.add_parser("list")
     listing.add_argument("--format", choices=("table", "json"), default="table")
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--limit", type=_positive_count, default=50)
     listing.set_defaults(handler=_cmd_batch_list)
     show = actions.add_parser("show")
     show.add_argument("id")

@@ -87,6 +87,14 @@ def test_batch_list_shows_each_batch_with_its_totals(capsys, database):
     assert "Batch-20150701" in out and "posted" in out and "$123.45 to 1 partner(s)" in out
 
 
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_batch_list_with_a_limit_under_one_is_bad_input(capsys, database, limit):
+    run(capsys, database, *PAY_JUNE, "--yes")
+    status, out, err = run(capsys, database, "batch", "list", "--limit", limit)
+    assert (status, out) == (2, "")
+    assert f"'{limit}' must be 1 or more" in err and len(err.strip().splitlines()) == 1
+
+
 def test_an_unknown_batch_is_bad_input(capsys, database):
     status, _, err = run(capsys, database, "batch", "show", "Batch-19990101")
     assert status == 2 and "Batch-19990101" in err
