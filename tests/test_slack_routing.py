@@ -39,6 +39,15 @@ def test_a_private_reply_goes_through_the_response_url(router, double) -> None:
     assert call.args["response_type"] == "ephemeral"
 
 
+def test_a_private_reply_whose_response_url_has_expired_is_ephemeral_in_the_channel(router, double) -> None:
+    double.fail_next("response_url", status=404)  # Slack's answer after 30 minutes or five uses
+
+    router.deliver([Reply("Only you", private=True)], Origin("U1", "C_FIN", response_url=double.response_url()))
+
+    [call] = double.calls("chat.postEphemeral")
+    assert (call.args["channel"], call.args["user"], call.args["text"]) == ("C_FIN", "U1", "Only you")
+
+
 def test_a_private_reply_shares_its_files_in_the_channel(router, double) -> None:
     reply = Reply("Your CSV", private=True, files=[Attachment("x.csv", b"a\n", "text/csv")])
 

@@ -100,11 +100,24 @@ class ReplyRouter:
         delivery.upload_files(self.client, channel, reply.files)
 
     def _privately(self, reply: Reply, origin: Origin) -> None:
-        if origin.response_url:
-            delivery.respond(origin.response_url, reply)
-        else:
+        """Through the response_url while it lasts (30 minutes, five uses), else as an ephemeral
+        message: a button on a message from yesterday still gets its answer."""
+        if not self._respond_if_possible(origin, reply):
             delivery.post_ephemeral(self.client, self._require_channel(origin), origin.user, reply)
         self._upload_to_origin(reply, origin)
+
+    @staticmethod
+    def _respond_if_possible(origin: Origin, reply: Reply) -> bool:
+        if not origin.response_url:
+            return False
+        try:
+            delivery.respond(origin.response_url, reply)
+        except delivery.DeliveryFailed as expired:
+            if not origin.channel:
+                raise
+            log.info("response_url refused (%s); answering %s with an ephemeral message", expired, origin.user)
+            return False
+        return True
 
     def _replace(self, reply: Reply, origin: Origin) -> None:
         if origin.message_ts and origin.channel:
@@ -149,9 +162,7 @@ class ReplyRouter:
         note = Reply.error(f"“{reply.headline[:120]}” could not be delivered ({_error_code(error)}). "
                            "Whatever the command recorded stands; it was not repeated.")
         try:
-            if origin.response_url:
-                delivery.respond(origin.response_url, note)
-            elif origin.channel:
+            if not self._respond_if_possible(origin, note) and origin.channel:
                 delivery.post_ephemeral(self.client, origin.channel, origin.user, note)
         except Exception as second:
             log.error("could not tell %s about the failure either: %s", origin.user, _error_code(second))
