@@ -53,6 +53,8 @@ def _cmd_print(args: argparse.Namespace, ctx: AppContext) -> int:
     output = args.output or f"{args.id}-ledgers.pdf"
     with ctx.db.read() as session:
         batch = batches.get_batch(session, args.id)
+        if batch.status != batches.POSTED:
+            raise UsageProblem(f"{args.id} is {batch.status}; only a posted batch prints its ledgers")
         with open(output, "wb") as handle:
             pages = batch_ledgers_pdf(session, batch, handle, organisation=ctx.settings.organisation, paper=args.paper)
     print(f"Printed the ledgers of {args.id}, {pages} page(s): {output}")

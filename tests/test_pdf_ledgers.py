@@ -9,7 +9,7 @@ import sys
 import unicodedata
 import weakref
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import arabic_reshaper.letters
@@ -25,6 +25,7 @@ from commands.pdf_fonts import BOLD, REGULAR, PageText, family, load_font, visua
 from commands.pdf_joining import PdfJoiner, UnexpectedPdf
 from commands.pdf_ledgers import PART_PAGES, BatchStamp, PageSlice, paginate, write_ledgers_pdf
 from commands.printing import report_ledgers_pdf
+from domain import batches
 from domain.dates import DateRange
 from domain.ledger import LedgerLine, PartnerLedger, ledger_report
 from tests.factories import add_entry, add_partner
@@ -311,6 +312,17 @@ def test_cli_batch_print_stamps_each_ledger_with_the_batch(cli_database, tmp_pat
         assert "Batch Batch-20150701" in text and "Payment date 2015-07-01" in text and "Payment type PayPal" in text
     assert "Amount paid: $123.45" in ann and "Amount paid: €20.00" in eleni and "Amount paid: $70.00" in wang
     assert NAMES["GRE"] in eleni and NAMES["CHI"] in wang
+
+
+def test_cli_batch_print_of_a_batch_never_posted_exits_2_and_writes_nothing(cli_database, sqlite_db, tmp_path, capsys):
+    options = batches.BatchOptions(DateRange(date(2015, 6, 1), date(2015, 6, 30)), "ending-balance", "Check",
+                                   date(2015, 7, 1))
+    with sqlite_db.write() as s:
+        batches.request_batch(s, options, actor="U_REQ", now=datetime(2015, 7, 1, tzinfo=UTC))
+    target = tmp_path / "pending.pdf"
+    status = main(["--database", cli_database, "batch", "print", "Batch-20150701", "--output", str(target)])
+    assert status == 2 and "Batch-20150701 is pending; only a posted batch prints its ledgers" in capsys.readouterr().err
+    assert not target.exists()
 
 
 def test_cli_batch_print_of_an_unknown_batch_exits_2_naming_it(cli_database, tmp_path, capsys):
