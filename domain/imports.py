@@ -97,11 +97,20 @@ def _open_rows(handle: TextIO, source: str, required: tuple[str, ...]) -> Iterat
             if not any(cell.strip() for cell in record):
                 continue
             padded = record + [""] * (width - len(record))
-            yield reader.line_num, {name: padded[i].strip() for i, name in enumerate(names)}
+            row = {name: padded[i].strip() for i, name in enumerate(names)}
+            _refuse_nul(source, reader.line_num, row)
+            yield reader.line_num, row
     except UnicodeDecodeError as exc:
         raise ImportRefused(source, [RowProblem(reader.line_num + 1, "(file)", f"not UTF-8 text ({exc.reason})")], 1) from None
     except csv.Error as exc:
         raise ImportRefused(source, [RowProblem(reader.line_num, "(file)", f"unreadable CSV: {exc}")], 1) from None
+
+
+def _refuse_nul(source: str, line: int, row: dict[str, str]) -> None:
+    """A NUL character is no text: PostgreSQL cannot store it, so the file is refused on either database."""
+    for name, value in row.items():
+        if "\x00" in value:
+            raise ImportRefused(source, [RowProblem(line, name, "contains a NUL character (byte 0x00)")], 1)
 
 
 def _open_file(path: Path) -> TextIO:

@@ -183,6 +183,14 @@ def test_the_description_column_may_be_left_out(db):
     assert result.added == 1
 
 
+def test_a_cell_with_a_nul_character_refuses_the_file_naming_row_and_column(db):
+    _partners(db)
+    refused = refusal(db, csv_text(GOOD_ROWS[0], "2015-06-02,ANN,commission,1.00,R-9,a\x00b"))
+    assert [(p.row, p.column) for p in refused.problems] == [(3, "description")]
+    assert "NUL character" in refused.problems[0].reason
+    assert stored_entries(db) == []
+
+
 def test_an_empty_file_is_refused(db):
     assert refusal(db, "").problems == [RowProblem(1, "(header)", "the file is empty")]
 
