@@ -20,6 +20,20 @@ def _slack_settings(*, socket_mode: bool) -> SlackSettings:
     return slack
 
 
+def _check_token(slack: SlackSettings) -> None:
+    """Bolt checks the token when it builds the app, inside each server worker, where a refused
+    token is a traceback and a worker that will not boot; asking once up front names it instead."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack.client import web_client
+
+    try:
+        web_client(slack).auth_test()
+    except SlackApiError as error:
+        raise UsageProblem(f"Slack refused SLACK_BOT_TOKEN ({error.response.get('error')}); "
+                           "copy the bot token from the app's OAuth & Permissions page") from None
+
+
 def _port(args: argparse.Namespace) -> int:
     if args.port is not None:
         if not 0 < args.port < 65536:
@@ -45,6 +59,7 @@ def _cmd_serve(args: argparse.Namespace, ctx: AppContext) -> int:
 
     slack = _slack_settings(socket_mode=False)
     port = _port(args)
+    _check_token(slack)
     url, settings = ctx.db.url, ctx.settings
     ctx.db.dispose()  # each worker opens its own connections after the fork
     _logging()
@@ -61,6 +76,7 @@ def _cmd_socket(args: argparse.Namespace, ctx: AppContext) -> int:
     from bot.slack.work import favour_acks
 
     slack = _slack_settings(socket_mode=True)
+    _check_token(slack)
     _logging()
     favour_acks()
     app = build_app(slack, ctx.db, ctx.settings)

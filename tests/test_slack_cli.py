@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.cli import main
+from tests.slack_double import SlackApiDouble
 
-SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "PORT")
+SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "PORT")
 
 
 @pytest.fixture
@@ -43,3 +44,19 @@ def test_serve_refuses_a_port_option_out_of_range(database, monkeypatch, capsys)
 
     assert main(["--database", database, "serve", "--port", "99999"]) == 2
     assert "--port must be a port number (1-65535), not 99999" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["serve", "socket"])
+def test_a_token_slack_refuses_is_named_before_anything_starts(database, monkeypatch, capsys, command) -> None:
+    started = []
+    monkeypatch.setattr("bot.slack.server.serve", lambda *args, **kwargs: started.append(args))
+    monkeypatch.setattr("slack_bolt.adapter.socket_mode.SocketModeHandler.start", lambda self: started.append(self))
+    with SlackApiDouble() as double:
+        double.error_next("auth.test", "invalid_auth", times=5)
+        for name, value in (("SLACK_BOT_TOKEN", "xoxb-revoked"), ("SLACK_SIGNING_SECRET", "s"),
+                            ("SLACK_APP_TOKEN", "xapp-1"), ("SLACK_API_URL", double.base_url)):
+            monkeypatch.setenv(name, value)
+
+        assert main(["--database", database, command]) == 2
+    assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in capsys.readouterr().err
+    assert started == []
