@@ -174,25 +174,33 @@ class Shell:
         self.show(run_action(button.action, button.value, self.request), from_button=True)
 
     def fill(self, form: Form) -> list[Reply] | None:
-        """Ask every field, submit, and ask again only the fields the handler refused."""
+        """Ask every field, submit, and ask again only the fields the handler refused.
+
+        A form given up after a refusal counts as an error reply, so a script whose answers were
+        refused exits with 2 rather than as if its batch had been submitted.
+        """
         self.console.write(render.form_intro(form))
         values = {field.name: field.default for field in form.fields}
         pending = list(form.fields)
+        refused_before = False
         while pending:
             for field in pending:
                 answer = self._answer(replace(field, default=values[field.name]))
                 if answer is None:
+                    self.errors += refused_before
                     self.console.write(f"{form.title}: cancelled, nothing was submitted.")
                     return None
                 values[field.name] = answer
             try:
                 return run_form(form.action, values, form.context, self.request)
             except FormErrors as refused:
+                refused_before = True
                 for field in form.fields:
                     if field.name in refused.errors:
                         self.console.write(f"  {field.label}: {refused.errors[field.name]}")
                 pending = [field for field in form.fields if field.name in refused.errors]
                 if not pending:
+                    self.errors += 1
                     self.console.write(f"{form.title}: {'; '.join(refused.errors.values())}")
                     return None
         return None

@@ -188,6 +188,13 @@ def test_end_of_input_inside_a_form_submits_nothing(shell, database):
         assert s.scalar(select(func.count(Batch.id))) == 0
 
 
+def test_a_script_whose_form_answers_are_refused_until_its_input_ends_exits_2(shell, database):
+    status, out = shell("payout 2015-06", "", "", "", "June-9", "2015-02-30", "", "")
+    assert "  Payment date: '2015-02-30' is not a real date" in out
+    assert "Create payments: cancelled, nothing was submitted." in out
+    assert status == 2
+
+
 def test_quit_ends_the_session(shell):
     _, out = shell("ledger 2015-06", "quit", "ledger 2015-Q2")
     assert "Referral partner ledger 2015-06-01..2015-06-30" in out
