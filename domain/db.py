@@ -3,8 +3,10 @@
 SQLite: the pysqlite driver is put in autocommit mode so that SQLAlchemy, not the driver, begins
 transactions; reads begin with a plain BEGIN and writes with BEGIN IMMEDIATE, so a read-then-write
 transaction takes the write lock up front instead of failing with "database is locked" halfway.
-PostgreSQL (psycopg 3) runs at READ COMMITTED; exactly-once comes from conditional updates and
-unique constraints, not from isolation.
+PostgreSQL (psycopg 3) writes at READ COMMITTED; exactly-once comes from conditional updates and
+unique constraints, not from isolation. Its reads run at REPEATABLE READ, so that the several
+queries of one report (a partner's beginning balance, then its entries) see one snapshot, as a
+SQLite read transaction does; a transaction that only reads never fails at that level.
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ class Database:
             _configure_sqlite(self.engine)
         else:
             self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True, pool_size=10)
-        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        reading = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="REPEATABLE READ")
+        self._reader = sessionmaker(reading, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(writing=True), expire_on_commit=False)
 
     @contextmanager

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from domain.dates import DateRange
 from domain.ledger import UnknownPartner, ledger_report, ledger_report_plain, partner_ledger
+from domain.models import Partner
 from tests.factories import add_entry, add_partner
 
 JUNE = DateRange(date(2015, 6, 1), date(2015, 6, 30))
@@ -65,6 +66,16 @@ def test_partner_ledger_running_balance_agrees_with_report_row(db):
     assert ledger.beginning_balance == row.beginning_balance
     assert [line.balance for line in ledger.lines] == [12_500, 5_000]
     assert ledger.ending_balance == row.ending_balance
+
+
+def test_a_partner_ledger_agrees_with_its_report_row_while_an_entry_is_committed_between_its_reads(db):
+    _june_ledger(db)
+    with db.read() as s:
+        row = ledger_report(s, JUNE).row_for("ANN")
+        with db.write() as other:
+            add_entry(other, other.scalar(select(Partner).where(Partner.code == "ANN")), "commission", 300, "2015-05-02")
+        ledger = partner_ledger(s, "ANN", JUNE)
+    assert (ledger.beginning_balance, ledger.ending_balance) == (row.beginning_balance, row.ending_balance)
 
 
 def test_partner_ledger_of_an_unknown_code_names_it(db):
