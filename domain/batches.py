@@ -32,6 +32,7 @@ _BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _BATCH_LOCK_KEY = 7_420_150_624
 POSTING_CHUNK = 2_000
 _PARTNERS_PER_QUERY = 500
+VOID_SUFFIX = ":void"
 VOID_REASON_LENGTH = 400  # it goes into each reversing entry's description, at most 500 characters
 MINIMUM_LENGTH = 32  # the width of batch.minimum, where the minimum is kept as written
 
@@ -214,8 +215,8 @@ def _lock_batches(session: Session) -> None:
 
 
 def _payment_references(session: Session, partner_ids: Sequence[int], matching: ColumnElement[bool]) -> set[str]:
-    """The partners' payment references that match: posting a batch under one of them would collide
-    with a payment recorded by import, so that batch could never be approved."""
+    """The partners' payment references that match: posting or voiding a batch under one of them
+    would collide with a payment recorded by import, so that batch could never be approved or voided."""
     references: set[str] = set()
     for offset in range(0, len(partner_ids), _PARTNERS_PER_QUERY):
         chunk = partner_ids[offset : offset + _PARTNERS_PER_QUERY]
@@ -224,10 +225,16 @@ def _payment_references(session: Session, partner_ids: Sequence[int], matching: 
     return references
 
 
+def void_reference(batch_id: str) -> str:
+    """The reference of the reversing entries a void records."""
+    return f"{batch_id}{VOID_SUFFIX}"
+
+
 def _next_batch_id(session: Session, payment_date: date, partner_ids: Sequence[int]) -> str:
     base = f"Batch-{payment_date:%Y%m%d}"
     taken = set(session.scalars(select(Batch.batch_id).where(Batch.batch_id.like(f"{base}%"))))
-    taken |= _payment_references(session, partner_ids, Entry.reference.like(f"{base}%"))
+    used = _payment_references(session, partner_ids, Entry.reference.like(f"{base}%"))
+    taken |= {reference.removesuffix(VOID_SUFFIX) for reference in used}
     if base not in taken:
         return base
     suffix = 2
@@ -247,7 +254,7 @@ def _choose_batch_id(session: Session, options: BatchOptions, partner_ids: Seque
     existing = session.scalar(select(Batch).where(Batch.batch_id == options.batch_id))
     if existing is not None:
         raise BatchIdTaken(f"batch ID '{options.batch_id}' is already taken by the {_describe_batch(existing)}")
-    if _payment_references(session, partner_ids, Entry.reference == options.batch_id):
+    if _payment_references(session, partner_ids, Entry.reference.in_([options.batch_id, void_reference(options.batch_id)])):
         raise BatchIdTaken(
             f"batch ID '{options.batch_id}' is already the reference of a payment recorded for a partner it would pay"
         )
@@ -543,7 +550,7 @@ def void_batch(session: Session, batch_id: str, *, actor: str, reason: str, now:
         [
             {
                 "partner_id": partner_id, "kind": PAYMENT, "amount": -amount, "currency": currency,
-                "effective_date": day, "reference": f"{batch_id}:void", "description": f"Void of {batch_id}: {reason.strip()}",
+                "effective_date": day, "reference": void_reference(batch_id), "description": f"Void of {batch_id}: {reason.strip()}",
                 "recorded_at": now, "recorded_by": actor, "batch_pk": batch.id, "payment_type": payment_type,
                 "reverses_id": entry_id,
             }

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from domain import audit
+from domain.batches import VOID_SUFFIX
 from domain.dates import DateError, parse_date
 from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, normalize_currency, parse_amount
@@ -329,6 +330,19 @@ def _pending_batch_payments(session: Session) -> set[tuple[int, str]]:
     return {(partner_id, batch_id) for partner_id, batch_id in session.execute(query)}
 
 
+def _void_reference_taken(session: Session, row: _EntryRow) -> bool:
+    """Whether the row's reference is the one a void of a batch paying this partner would record."""
+    if not row.reference.endswith(VOID_SUFFIX):
+        return False
+    query = (
+        select(BatchLine.id)
+        .join(Batch, Batch.id == BatchLine.batch_pk)
+        .where(Batch.batch_id == row.reference.removesuffix(VOID_SUFFIX), BatchLine.partner_id == row.partner_id,
+               BatchLine.skip_reason.is_(None), Batch.status.in_(("pending", "posted")))
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
 def import_entries(
     session: Session, handle: TextIO, *, source: str, actor: str, progress: Progress | None = None, now=None
 ) -> ImportResult:
@@ -365,6 +379,8 @@ def import_entries(
         item = _parse_entry(line, row, partners, refused)
         if item is not None and item.kind == "payment" and (item.partner_id, item.reference) in pending:
             refused.add(RowProblem(line, "reference", f"'{item.reference}' is the ID of a pending batch that pays this partner; approve or reject the batch instead"))
+        elif item is not None and item.kind == "payment" and _void_reference_taken(session, item):
+            refused.add(RowProblem(line, "reference", f"'{item.reference}' is kept for the void of the batch that pays this partner"))
         elif item is not None:
             chunk.append(item)
         if len(chunk) >= CHUNK_ROWS:

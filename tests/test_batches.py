@@ -170,6 +170,18 @@ def test_a_minimum_too_long_to_store_is_refused_with_its_reason_and_nothing_is_w
         assert s.scalar(select(func.count(Batch.id))) == 0
 
 
+def test_a_default_batch_id_skips_one_whose_void_reference_an_imported_payment_already_uses(db):
+    _ledger(db)
+    with db.write() as s:
+        ann = s.scalar(select(Partner).where(Partner.code == "ANN"))
+        add_entry(s, ann, "payment", 100, "2015-07-20", reference="Batch-20150630:void")
+    batch_id = request(db)
+    approve(db, batch_id)
+    with db.write() as s:
+        batches.void_batch(s, batch_id, actor="U_MANAGER", reason="sent twice", now=NOW)
+    assert batch_id == "Batch-20150630-2"
+
+
 def test_a_preview_reserves_no_batch_id(db):
     _ledger(db)
     with db.read() as s:

@@ -227,6 +227,21 @@ def test_a_payment_under_the_id_of_a_pending_batch_that_pays_the_partner_is_refu
     assert "'Batch-20150701' is the ID of a pending batch that pays this partner" in refused.problems[0].reason
 
 
+def test_a_payment_under_the_void_reference_of_a_posted_batch_that_pays_the_partner_is_refused(db):
+    _partners(db)
+    import_entries(db, csv_text(*GOOD_ROWS))
+    period = DateRange(date(2015, 6, 1), date(2015, 6, 30))
+    operator = batches.ApprovalPolicy(frozenset(), trusted_operator=True)
+    with db.write() as s:
+        batches.request_batch(s, batches.BatchOptions(period, "commission", "Check", date(2015, 7, 1)),
+                              actor="cli:test", now=datetime(2015, 7, 1, tzinfo=UTC))
+    with db.write() as s:
+        batches.approve_batch(s, "Batch-20150701", actor="cli:test", policy=operator, now=datetime(2015, 7, 1, tzinfo=UTC))
+    refused = refusal(db, csv_text("2015-07-20,ANN,payment,1.00,Batch-20150701:void,"))
+    assert [(p.row, p.column) for p in refused.problems] == [(2, "reference")]
+    assert "is kept for the void of the batch that pays this partner" in refused.problems[0].reason
+
+
 def test_a_repeated_identical_row_is_recorded_once(db):
     _partners(db)
     result = import_entries(db, csv_text(GOOD_ROWS[0], GOOD_ROWS[0]))
