@@ -17,8 +17,18 @@ def utcnow() -> datetime:
     return datetime.now(tz=UTC)
 
 
+SUBJECT_LENGTH = 200  # the width of audit_event.subject
+
+
 def record(session: Session, actor: str, action: str, subject: str, **detail: Any) -> None:
-    """Add an audit event to the caller's transaction, so it commits or rolls back with the change."""
+    """Add an audit event to the caller's transaction, so it commits or rolls back with the change.
+
+    A subject too long for its column (an imported file's long name) is cut short and kept whole
+    in the detail: PostgreSQL would refuse it, and with it the change being recorded.
+    """
+    if len(subject) > SUBJECT_LENGTH:
+        detail["subject"] = subject
+        subject = subject[: SUBJECT_LENGTH - 1] + "…"
     session.add(
         AuditEvent(
             at=utcnow(), actor=actor, action=action, subject=subject,

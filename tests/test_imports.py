@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -240,6 +241,17 @@ def test_a_payment_under_the_void_reference_of_a_posted_batch_that_pays_the_part
     refused = refusal(db, csv_text("2015-07-20,ANN,payment,1.00,Batch-20150701:void,"))
     assert [(p.row, p.column) for p in refused.problems] == [(2, "reference")]
     assert "is kept for the void of the batch that pays this partner" in refused.problems[0].reason
+
+
+def test_a_file_whose_name_is_too_long_for_the_audit_subject_is_imported_and_logged_under_its_full_name(db):
+    _partners(db)
+    source = "e" * 250 + ".csv"
+    with db.write() as s:
+        imports.import_entries(s, io.StringIO(csv_text(*GOOD_ROWS)), source=source, actor="cli:test")
+    with db.read() as s:
+        event = s.scalar(select(AuditEvent).where(AuditEvent.action == "import.entries"))
+    assert len(stored_entries(db)) == 3
+    assert event.subject.endswith("…") and json.loads(event.detail)["subject"] == source
 
 
 def test_a_repeated_identical_row_is_recorded_once(db):
