@@ -69,14 +69,17 @@ def _import_file(what: str, path: Path, ctx: AppContext) -> None:
                 result = imports.import_partners_file(
                     session, path, actor=ctx.actor, default_currency=ctx.settings.default_currency
                 )
-                print(f"{path.name}: {result.rows} partner(s): {result.added} added, "
-                      f"{result.updated} updated, {result.unchanged} unchanged")
             else:
                 result = imports.import_entries_file(session, path, actor=ctx.actor, progress=progress)
-                print(f"{path.name}: {result.rows} entr{'y' if result.rows == 1 else 'ies'}: "
-                      f"{result.added} added, {result.unchanged} already recorded")
     except imports.ImportRefused as exc:
         raise UsageProblem(str(exc)) from None
+    # Said only once committed: a failed commit must not follow a line announcing what was added.
+    if what == "partners":
+        print(f"{path.name}: {result.rows} partner(s): {result.added} added, "
+              f"{result.updated} updated, {result.unchanged} unchanged")
+    else:
+        print(f"{path.name}: {result.rows} entr{'y' if result.rows == 1 else 'ies'}: "
+              f"{result.added} added, {result.unchanged} already recorded")
 
 
 def _stderr_progress(name: str) -> Callable[[int], None]:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import SessionTransaction
 
 from bot import cli
 from domain import batches, imports
@@ -367,6 +369,19 @@ def test_cli_imports_partners_and_entries_and_reports_counts(sqlite_db, tmp_path
         "entries.csv: 3 entries: 3 added, 0 already recorded",
         "entries.csv: 3 entries: 0 added, 3 already recorded",
     ]
+
+
+def test_cli_announces_nothing_added_when_the_import_fails_to_commit(sqlite_db, tmp_path: Path, capsys, monkeypatch):
+    _partners(sqlite_db)
+    (tmp_path / "entries.csv").write_text(csv_text(*GOOD_ROWS))
+
+    def failing_commit(self) -> None:
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(SessionTransaction, "commit", failing_commit)
+    assert _cli(sqlite_db.url, "import", "entries", str(tmp_path / "entries.csv")) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "disk I/O error" in captured.err
 
 
 def test_cli_refuses_a_bad_file_with_exit_2_and_a_one_line_reason(sqlite_db, tmp_path: Path, capsys):
