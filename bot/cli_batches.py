@@ -65,7 +65,8 @@ def _cmd_pay(args: argparse.Namespace, ctx: AppContext) -> int:
         batch_id = batch.batch_id
     with ctx.db.write() as session:
         posted = batches.approve_batch(session, batch_id, actor=ctx.actor, policy=policy, now=now)
-        _print_json(batch_json(posted)) if args.format == "json" else print(batch_text(posted))
+        shown = batch_json(posted) if args.format == "json" else batch_text(posted)
+    _print_json(shown) if args.format == "json" else print(shown)  # once committed, never before
     return 0
 
 
@@ -96,8 +97,8 @@ def _cmd_batch_void(args: argparse.Namespace, ctx: AppContext) -> int:
     from domain import batches
 
     with ctx.db.write() as session:
-        batch = batches.void_batch(session, args.id, actor=ctx.actor, reason=args.reason, now=ctx.settings.now())
-        print(f"{batch.batch_id} voided: reversing entries recorded, the original payments stay in the ledger.")
+        batches.void_batch(session, args.id, actor=ctx.actor, reason=args.reason, now=ctx.settings.now())
+    print(f"{args.id} voided: reversing entries recorded, the original payments stay in the ledger.")
     return 0
 
 

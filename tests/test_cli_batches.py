@@ -6,8 +6,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from bot.cli import main
+from domain import batches
 from tests.factories import add_entry, add_partner
 
 PAY_JUNE = ["pay", "2015-06", "--method", "ending-balance", "--date", "2015-07-01"]
@@ -93,6 +96,35 @@ def test_batch_list_with_a_limit_under_one_is_bad_input(capsys, database, limit)
     status, out, err = run(capsys, database, "batch", "list", "--limit", limit)
     assert (status, out) == (2, "")
     assert f"'{limit}' must be 1 or more" in err and len(err.strip().splitlines()) == 1
+
+
+def _fail_the_commit_after(monkeypatch, name: str) -> None:
+    """Make the transaction in which `batches.<name>` ran fail as it commits."""
+    real = getattr(batches, name)
+
+    def then_fail(session, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(session, *args, **kwargs)
+        event.listen(session, "before_commit", _disk_error)
+        return result
+
+    monkeypatch.setattr(batches, name, then_fail)
+
+
+def _disk_error(session) -> None:  # type: ignore[no-untyped-def]
+    raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+
+def test_pay_with_yes_announces_no_posting_when_the_commit_fails(capsys, database, monkeypatch):
+    _fail_the_commit_after(monkeypatch, "approve_batch")
+    status, out, err = run(capsys, database, *PAY_JUNE, "--yes")
+    assert (status, out) == (1, "") and "disk I/O error" in err
+
+
+def test_void_announces_nothing_when_the_commit_fails(capsys, database, monkeypatch):
+    run(capsys, database, *PAY_JUNE, "--yes")
+    _fail_the_commit_after(monkeypatch, "void_batch")
+    status, out, err = run(capsys, database, "batch", "void", "Batch-20150701", "--reason", "lost")
+    assert (status, out) == (1, "") and "disk I/O error" in err
 
 
 def test_an_unknown_batch_is_bad_input(capsys, database):
