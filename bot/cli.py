@@ -15,6 +15,7 @@ from typing import TextIO
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from bot.cli_batches import positive_count
 from bot.context import AppContext, UsageProblem
 from commands.ledger_files import ledger_json, partner_ledger_json, write_ledger_csv
 from commands.ledger_text import partner_ledger_table, report_table
@@ -183,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ledger_parser(sub)
 
     demo = sub.add_parser("demo", help="load demo data dated up to today, then open the shell")
-    demo.add_argument("--partners", type=int, default=30)
+    demo.add_argument("--partners", type=positive_count, default=30)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-shell", action="store_true", help="only load the data")
     demo.set_defaults(handler=_cmd_demo, needs_schema=False)

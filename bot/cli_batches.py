@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from domain.batches import BatchOptions
 
 
-def _positive_count(text: str) -> int:
+def positive_count(text: str) -> int:
     """A count of one or more: PostgreSQL refuses a negative LIMIT, and SQLite reads it as no limit."""
     try:
         value = int(text)
@@ -141,7 +141,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     actions = batch.add_subparsers(dest="batch_command", required=True, parser_class=sub._parser_class)
     listing = actions.add_parser("list")
     listing.add_argument("--format", choices=("table", "json"), default="table")
-    listing.add_argument("--limit", type=_positive_count, default=50)
+    listing.add_argument("--limit", type=positive_count, default=50)
     listing.set_defaults(handler=_cmd_batch_list)
     show = actions.add_parser("show")
     show.add_argument("id")

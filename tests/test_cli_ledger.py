@@ -239,6 +239,14 @@ def test_demo_loads_only_into_an_empty_database(tmp_path, capsys):
     assert len(json.loads(capsys.readouterr().out)["rows"]) == 4
 
 
+@pytest.mark.parametrize("count", ["0", "-3"])
+def test_demo_with_fewer_than_one_partner_is_bad_input_and_creates_nothing(tmp_path, capsys, count):
+    target = tmp_path / "demo.db"
+    assert cli.main(["--database", f"sqlite:///{target}", "demo", "--no-shell", "--partners", count]) == 2
+    assert f"'{count}' must be 1 or more" in capsys.readouterr().err
+    assert not target.exists()
+
+
 def test_a_report_on_a_database_that_does_not_exist_creates_nothing(tmp_path, capsys):
     missing = tmp_path / "typo" / "payouts.db"
     assert cli.main(["--database", f"sqlite:///{missing}", "ledger", "2015-06"]) == 1
