@@ -22,7 +22,7 @@ def report(request: Request, command: LedgerReport) -> list[Reply]:
         return _printed(request, command.period, include_all=command.include_all, paper=command.paper)
     with request.db.read() as session:
         found = ledger_report(session, command.period, include_all=command.include_all)
-    return [views.csv_reply(found) if command.file == "csv" else views.summary_reply(found)]
+    return [views.csv_reply(found) if command.file == "csv" else views.summary_reply(found, command.include_all)]
 
 
 def partner(request: Request, command: PartnerLedgerCommand) -> list[Reply]:
@@ -66,14 +66,16 @@ def _printed(request: Request, period: DateRange, *, code: str | None = None, in
 
 
 def handle_action(action: str, value: str, request: Request) -> list[Reply]:
-    """The CSV and PDF buttons of a report summary; the value is the report's range."""
-    start, _, end = value.partition("..")
+    """The CSV and PDF buttons of a report summary; the value is the report's range, then `all` if asked for."""
+    bounds, _, listing = value.partition(" ")
+    start, _, end = bounds.partition("..")
     try:
         period = DateRange(parse_date(start), parse_date(end))
     except DateError as exc:
         return [Reply.error(f"this button carries no valid range: {exc}")]
+    include_all = listing == views.ALL_PARTNERS
     if action == views.CSV_ACTION:
-        return report(request, LedgerReport(period, "csv"))
+        return report(request, LedgerReport(period, "csv", include_all))
     if action == views.PDF_ACTION:
-        return report(request, LedgerReport(period, "pdf"))
+        return report(request, LedgerReport(period, "pdf", include_all))
     return [Reply.error(f"unknown ledger action '{action}'")]

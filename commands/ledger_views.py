@@ -21,6 +21,7 @@ from domain.money import format_display, format_plain
 
 CSV_ACTION = "ledger.csv"
 PDF_ACTION = "ledger.pdf"
+ALL_PARTNERS = "all"
 TOP_PARTNERS = 10
 LATEST_ENTRIES = 12
 ATTACH_CSV_FROM = 100  # a report this long comes with its CSV, since the message shows only the top rows
@@ -67,12 +68,13 @@ def top_partners_table(report: LedgerReport, limit: int = TOP_PARTNERS) -> Table
     return Table(_REPORT_COLUMNS, rows, (False, False) + (True,) * 5, caption)
 
 
-def report_buttons(period: DateRange) -> list[Button]:
-    value = str(period)
+def report_buttons(period: DateRange, include_all: bool = False) -> list[Button]:
+    """The file buttons carry `all` when the summary listed every partner, so the files list them too."""
+    files_value = f"{period} {ALL_PARTNERS}" if include_all else str(period)
     return [
-        Button("CSV", CSV_ACTION, value),
-        Button("PDF", PDF_ACTION, value),
-        Button("Create payments…", payout_views.START, value, Style.PRIMARY),
+        Button("CSV", CSV_ACTION, files_value),
+        Button("PDF", PDF_ACTION, files_value),
+        Button("Create payments…", payout_views.START, str(period), Style.PRIMARY),
     ]
 
 
@@ -87,7 +89,7 @@ def empty_report(period: DateRange) -> Reply:
     return Reply(f"No partner has any activity or balance in {period}.")
 
 
-def summary_reply(report: LedgerReport) -> Reply:
+def summary_reply(report: LedgerReport, include_all: bool = False) -> Reply:
     if not report.rows:
         return empty_report(report.range)
     files = [report_csv(report)] if len(report.rows) >= ATTACH_CSV_FROM else []
@@ -95,7 +97,7 @@ def summary_reply(report: LedgerReport) -> Reply:
         f"Referral partner ledger {report.range}: {len(report.rows)} partner(s)",
         figures=[Figure("Range", str(report.range)), Figure("Partners", str(len(report.rows)))]
         + totals_figures(report),
-        table=top_partners_table(report), buttons=report_buttons(report.range), files=files,
+        table=top_partners_table(report), buttons=report_buttons(report.range, include_all), files=files,
     )
 
 

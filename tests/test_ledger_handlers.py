@@ -82,6 +82,16 @@ def test_the_csv_button_attaches_the_same_file(ledger, settings):
     assert clicked.files[0].content == typed.files[0].content
 
 
+def test_the_csv_button_of_a_summary_of_all_partners_lists_all_partners_too(ledger, settings):
+    with ledger.write() as s:
+        add_partner(s, "IDLE", "Idle")
+    [summary] = run_command("ledger", "2015-06 all", req(ledger, settings))
+    csv_button = next(button for button in summary.buttons if button.action == CSV_ACTION)
+    [clicked] = run_action(csv_button.action, csv_button.value, req(ledger, settings))
+    codes = [row[0] for row in csv.reader(io.StringIO(clicked.files[0].content.decode("utf-8")))][1:]
+    assert summary.headline.endswith("4 partner(s)") and codes == ["ANN", "BOB", "CY", "IDLE"]
+
+
 def test_a_button_with_a_broken_range_is_an_error_not_a_crash(ledger, settings):
     [reply] = run_action(CSV_ACTION, "someday", req(ledger, settings))
     assert reply.is_error and "no valid range" in reply.headline
