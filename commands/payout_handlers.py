@@ -8,7 +8,7 @@ from commands import payout_views as views
 from commands.batch_views import batch_list_text, totals_text
 from commands.context import Request
 from commands.payout_files import generic_csv
-from commands.reply import Attachment, Figure, FormErrors, Reply, Section
+from commands.reply import Attachment, Button, Figure, FormErrors, Reply, Section
 from domain import batches
 from domain.batches import ApprovalPolicy, BatchError, BatchOptions
 from domain.dates import DateError, DateRange, parse_date, parse_range
@@ -120,9 +120,18 @@ def status(request: Request, batch_id: str) -> list[Reply]:
             f"{batch.batch_id}: {batch.status}",
             figures=figures + views.totals_figures(lines), table=views.lines_table(lines, skipped),
             sections=views.skipped_section(skipped), private=True,
-            buttons=[views.print_button(batch)] if batch.status == batches.POSTED else [],
+            buttons=_status_buttons(batch, len(lines)),
         )
     return [reply]
+
+
+def _status_buttons(batch: Batch, payments: int) -> list[Button]:
+    """A pending batch can be decided from its status too, should its approval request have gone astray."""
+    if batch.status == batches.PENDING:
+        return views.decision_buttons(batch, payments)
+    if batch.status == batches.POSTED:
+        return [views.print_button(batch)]
+    return []
 
 
 def print_ledgers(request: Request, batch_id: str) -> list[Reply]:

@@ -127,13 +127,18 @@ def approval_request(batch: Batch) -> Reply:
         figures=_summary_figures(options, batch.batch_id)[1:] + totals_figures(lines),
         table=lines_table(lines, skipped),
         sections=skipped_section(skipped),
-        buttons=[
-            Button("Approve", APPROVE, batch.batch_id, Style.PRIMARY,
-                   confirm=f"Post {batch.batch_id}: {len(lines)} payment(s)? This records them in the ledger."),
-            Button("Reject", REJECT, batch.batch_id, Style.DANGER),
-        ],
+        buttons=decision_buttons(batch, len(lines)),
         target=Target.APPROVERS,
     )
+
+
+def decision_buttons(batch: Batch, payments: int) -> list[Button]:
+    """Approve (behind a confirmation) and Reject; the domain decides who may press them."""
+    return [
+        Button("Approve", APPROVE, batch.batch_id, Style.PRIMARY,
+               confirm=f"Post {batch.batch_id}: {payments} payment(s)? This records them in the ledger."),
+        Button("Reject", REJECT, batch.batch_id, Style.DANGER),
+    ]
 
 
 def decided_request(batch: Batch, headline: str) -> Reply:

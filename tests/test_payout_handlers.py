@@ -170,12 +170,12 @@ def test_the_requester_can_print_the_posted_batchs_ledgers_for_the_envelopes(led
     assert "Ann <&> Co" in text and "Batch-20150701" in text and "$100.00" in text
 
 
-def test_a_posted_batchs_status_offers_its_printed_ledgers(ledger, settings):
+def test_a_batchs_status_offers_approval_while_pending_and_printed_ledgers_once_posted(ledger, settings):
     batch_id = submitted(ledger, settings)
     [pending] = payout_handlers.status(req(ledger, settings), batch_id)
     payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_BOSS"))
     [posted] = payout_handlers.status(req(ledger, settings), batch_id)
-    assert pending.buttons == []
+    assert [(b.action, b.value) for b in pending.buttons] == [(APPROVE, batch_id), (REJECT, batch_id)]
     assert [(b.action, b.value) for b in posted.buttons] == [(PRINT, batch_id)]
 
 
@@ -183,3 +183,13 @@ def test_a_pending_batch_does_not_print_as_if_paid(ledger, settings):
     batch_id = submitted(ledger, settings)
     [reply] = payout_handlers.handle_action(PRINT, batch_id, req(ledger, settings))
     assert reply.is_error and "pending" in reply.headline and not reply.files
+
+
+def test_a_pending_batch_can_be_approved_from_its_status_by_another_approver(ledger, settings):
+    batch_id = submitted(ledger, settings)
+    [status] = payout_handlers.status(req(ledger, settings, actor="U_BOSS"), batch_id)
+    approve = status.buttons[0]
+    own = payout_handlers.handle_action(approve.action, approve.value, req(ledger, settings, actor="U_REQ"))
+    replies = payout_handlers.handle_action(approve.action, approve.value, req(ledger, settings, actor="U_BOSS"))
+    assert own[0].is_error and "cannot approve" in own[0].headline
+    assert any("approved by U_BOSS and posted" in reply.headline for reply in replies)
