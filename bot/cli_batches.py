@@ -15,7 +15,7 @@ from bot.context import AppContext
 from domain.dates import parse_date, parse_range, zone
 
 if TYPE_CHECKING:
-    from domain.batches import BatchOptions
+    from domain.batches import ApprovalPolicy, BatchOptions
 
 
 def positive_count(text: str) -> int:
@@ -58,7 +58,7 @@ def _cmd_pay(args: argparse.Namespace, ctx: AppContext) -> int:
             plan = batches.plan_batch(session, options)
         _print_json(plan_json(plan)) if args.format == "json" else print(plan_text(plan))
         return 0
-    policy = batches.ApprovalPolicy(frozenset({ctx.actor}), trusted_operator=True)
+    policy = _operator_policy(ctx)
     now = ctx.settings.now()
     with ctx.db.write() as session:
         batch = batches.request_batch(session, options, actor=ctx.actor, now=now)
@@ -102,6 +102,35 @@ def _cmd_batch_void(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
+def _operator_policy(ctx: AppContext) -> ApprovalPolicy:
+    """The terminal operator is trusted (SPEC §5): they may decide batches they requested themselves."""
+    from domain import batches
+
+    return batches.ApprovalPolicy(frozenset({ctx.actor}), trusted_operator=True)
+
+
+def _cmd_batch_approve(args: argparse.Namespace, ctx: AppContext) -> int:
+    from commands.batch_views import batch_text
+    from domain import batches
+
+    with ctx.db.write() as session:
+        batch = batches.approve_batch(session, args.id, actor=ctx.actor, policy=_operator_policy(ctx),
+                                      now=ctx.settings.now())
+        text = batch_text(batch)
+    print(text)
+    return 0
+
+
+def _cmd_batch_reject(args: argparse.Namespace, ctx: AppContext) -> int:
+    from domain import batches
+
+    with ctx.db.write() as session:
+        batches.reject_batch(session, args.id, actor=ctx.actor, policy=_operator_policy(ctx),
+                             now=ctx.settings.now(), reason=args.reason or "")
+    print(f"{args.id} rejected: nothing was posted.")
+    return 0
+
+
 def _cmd_audit(args: argparse.Namespace, ctx: AppContext) -> int:
     from domain import audit
 
@@ -137,7 +166,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pay.add_argument("--yes", action="store_true", help="request and post at once, as the terminal operator")
     pay.set_defaults(handler=_cmd_pay)
 
-    batch = sub.add_parser("batch", help="list, show, void, export or print payment batches")
+    batch = sub.add_parser("batch", help="list, show, approve, reject, void, export or print payment batches")
     actions = batch.add_subparsers(dest="batch_command", required=True, parser_class=sub._parser_class)
     listing = actions.add_parser("list")
     listing.add_argument("--format", choices=("table", "json"), default="table")
@@ -151,6 +180,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     void.add_argument("id")
     void.add_argument("--reason", required=True)
     void.set_defaults(handler=_cmd_batch_void)
+    approve = actions.add_parser("approve", help="post a pending batch (it is checked against the ledger first)")
+    approve.add_argument("id")
+    approve.set_defaults(handler=_cmd_batch_approve)
+    reject = actions.add_parser("reject", help="decline a pending batch; nothing is posted")
+    reject.add_argument("id")
+    reject.add_argument("--reason", default="")
+    reject.set_defaults(handler=_cmd_batch_reject)
     from bot import cli_files
 
     cli_files.register_batch_files(actions)

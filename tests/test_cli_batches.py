@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -11,6 +11,9 @@ from sqlalchemy.exc import OperationalError
 
 from bot.cli import main
 from domain import batches
+from domain.dates import DateRange
+from domain.db import Database
+from domain.settings import Settings
 from tests.factories import add_entry, add_partner
 
 PAY_JUNE = ["pay", "2015-06", "--method", "ending-balance", "--date", "2015-07-01"]
@@ -165,3 +168,38 @@ def test_audit_since_a_date_starts_at_midnight_in_the_organisations_time_zone(ca
     monkeypatch.setenv("TIMEZONE", zone_name)
     status, out, _ = run(capsys, database, "audit", "--since", day.isoformat(), "--format", "json")
     assert status == 0 and len(json.loads(out)) == expected
+
+
+def pending_batch(database: str) -> str:
+    """A batch requested in chat and never decided there."""
+    settings = Settings()
+    options = batches.BatchOptions(DateRange(date(2015, 6, 1), date(2015, 6, 30)), "ending-balance", "Check",
+                                   date(2015, 7, 1))
+    db = Database(database)
+    with db.write() as session:
+        batch_id = batches.request_batch(session, options, actor="U_FIN", now=settings.now()).batch_id
+    db.dispose()
+    return batch_id
+
+
+def test_the_terminal_operator_can_approve_a_pending_batch(capsys, database):
+    batch_id = pending_batch(database)
+    status, out, _ = run(capsys, database, "batch", "approve", batch_id)
+    _, shown, _ = run(capsys, database, "batch", "show", batch_id, "--format", "json")
+    assert status == 0 and f"{batch_id}: posted" in out
+    assert json.loads(shown)["approved_by"].startswith("cli:")
+
+
+def test_the_terminal_operator_can_reject_a_pending_batch_with_a_reason(capsys, database):
+    batch_id = pending_batch(database)
+    status, out, _ = run(capsys, database, "batch", "reject", batch_id, "--reason", "wrong range")
+    _, shown, _ = run(capsys, database, "batch", "show", batch_id, "--format", "json")
+    assert status == 0 and "nothing was posted" in out
+    assert json.loads(shown)["status"] == "rejected" and json.loads(shown)["lines"]
+
+
+def test_approving_a_batch_twice_is_bad_input_naming_who_posted_it(capsys, database):
+    batch_id = pending_batch(database)
+    run(capsys, database, "batch", "approve", batch_id)
+    status, _, err = run(capsys, database, "batch", "approve", batch_id)
+    assert status == 2 and "already posted by cli:" in err
