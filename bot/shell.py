@@ -74,9 +74,15 @@ def files_dir_from_env() -> str:
 
 
 def shell_request(ctx: AppContext, files_dir: str) -> Request:
-    """The terminal operator is trusted: they approve their own batches, as with `payouts pay --yes`."""
+    """The terminal operator is trusted: they approve their own batches, as with `payouts pay --yes`.
+
+    Reminders added here are posted to Slack by the clock, so they obey the same LEDGER_CHANNELS.
+    """
+    from bot.slack.settings import SlackSettings
+
     return Request(db=ctx.db, settings=ctx.settings, actor=ctx.actor, channel=None,
-                   approvers=frozenset({ctx.actor}), trusted_operator=True, files_dir=files_dir)
+                   approvers=frozenset({ctx.actor}), trusted_operator=True, files_dir=files_dir,
+                   reminder_channels=SlackSettings.from_env().reminder_channels())
 
 
 class Shell:

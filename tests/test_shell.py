@@ -255,3 +255,10 @@ def test_at_a_terminal_the_shell_welcomes_prompts_and_keeps_history(database, tm
     assert b"Try:  ledger last-month" in welcome
     assert b"Referral partner ledger 2015-06-01..2015-06-30" in report
     assert "ledger 2015-06" in (tmp_path / ".payouts_history").read_text()
+
+
+def test_a_reminder_for_a_channel_outside_ledger_channels_is_refused_in_the_shell_too(shell, monkeypatch):
+    monkeypatch.setenv("LEDGER_CHANNELS", "C0LEDGER")
+    status, out = shell("payout remind add monthly 1 09:00 C0OTHER", "payout remind list")
+    assert status == 2 and "C0OTHER" in out and "C0LEDGER" in out
+    assert "No reminder schedules" in out
