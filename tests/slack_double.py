@@ -110,8 +110,9 @@ class SlackApiDouble:
     """Records Slack Web API calls and answers them, with injectable rate limits, errors and delays.
 
     Test-configurable data: ``usergroups`` maps a user group id to its member ids (for
-    ``usergroups.users.list``) and ``users`` maps a user id to the object ``users.info`` returns
-    (unknown ids get a plausible default user).
+    ``usergroups.users.list``), ``users`` maps a user id to the object ``users.info`` returns
+    (unknown ids get a plausible default user) and ``socket_mode_url`` is the WebSocket URL
+    ``apps.connections.open`` answers (a ``tests.socket_mode_double.SocketModeDouble``'s ``url``).
     """
 
     def __init__(self) -> None:
@@ -119,6 +120,7 @@ class SlackApiDouble:
         self._state = _State()
         self.usergroups: dict[str, list[str]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self.socket_mode_url: str | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -213,6 +215,7 @@ class SlackApiDouble:
             self._state = _State()
             self.usergroups = {}
             self.users = {}
+            self.socket_mode_url = None
             self._lock.notify_all()
 
     def _add_fault(self, method: str, fault: _Fault) -> None:
@@ -360,6 +363,8 @@ class SlackApiDouble:
                 "bot_id": BOT_ID,
                 "is_enterprise_install": False,
             }
+        if method == "apps.connections.open" and self.socket_mode_url is not None:
+            return {"ok": True, "url": self.socket_mode_url}
         if method == "chat.postMessage":
             ts = self._next_ts()
             return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": _message(call, ts)}
