@@ -314,6 +314,13 @@ class SocketModeDouble:
         self._newest_open().send_json({"type": "disconnect", "reason": reason,
                                        "debug_info": {"host": "applink-double"}})
 
+    def drop(self, number: int) -> None:
+        """Cut connection ``number`` (1 for the first accepted) without a close frame, as Slack
+        retires a connection it asked the app to replace."""
+        with self._lock:
+            connection = self._connections[number - 1]
+        _shut(connection.sock)
+
     def _newest_open(self) -> _Connection:
         with self._lock:
             open_ones = [c for c in self._connections if c.open]

@@ -1,0 +1,251 @@
+"""`payouts socket` as in production: a real process on Socket Mode, against local doubles of Slack's
+WebSocket server and Web API (SPEC §6: every command and button acknowledged within 3 seconds)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+from sqlalchemy import func, select
+
+from commands.payout_views import APPROVE
+from domain import batches
+from domain.dates import DateRange
+from domain.db import Database
+from domain.models import Batch, Entry
+from domain.settings import Settings
+from tests.factories import add_entry, add_partner
+from tests.slack_double import SlackApiDouble, running_double
+from tests.slack_signing import block_action_body, command_body, view_submission_body
+from tests.socket_mode_double import SocketModeDouble
+from tests.test_slack_payloads import check_call
+
+ACK_LIMIT = 3.0  # seconds: Slack's deadline for acknowledging an envelope
+START_TIMEOUT = 30.0
+APPROVAL_CHANNEL = "C_APPROVE"
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+web_api = pytest.fixture(running_double)
+
+
+@pytest.fixture
+def socket_mode() -> Iterator[SocketModeDouble]:
+    with SocketModeDouble() as double:
+        yield double
+
+
+@pytest.fixture
+def ledger(sqlite_db: Database) -> Database:
+    with sqlite_db.write() as s:
+        ann = add_partner(s, "ANN", "Ann")
+        add_entry(s, ann, "commission", 12_345, "2015-06-10")
+        add_entry(s, ann, "clawback", 2_345, "2015-06-20")
+    return sqlite_db
+
+
+@dataclass
+class SocketApp:
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def app_environment(web_api: SlackApiDouble, database: str) -> dict[str, str]:
+    """Only what the test sets: no Slack, organisation or proxy settings leak in from the caller."""
+    inherited = {name: value for name, value in os.environ.items()
+                 if not name.startswith(("SLACK_", "PAYOUT_", "LEDGER_")) and name not in PROXY_VARIABLES}
+    return {
+        **inherited, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test",
+        "SLACK_API_URL": web_api.base_url, "DATABASE_URL": database,
+        "PAYOUT_APPROVERS": "U_BOSS", "PAYOUT_APPROVAL_CHANNEL": APPROVAL_CHANNEL,
+    }
+
+
+@pytest.fixture
+def app(web_api: SlackApiDouble, socket_mode: SocketModeDouble, ledger: Database, tmp_path: Path) -> Iterator[SocketApp]:
+    """`payouts socket` connected to the doubles; stopped afterwards, and every payload it sent checked."""
+    web_api.socket_mode_url = socket_mode.url
+    log = tmp_path / "socket.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main())", "socket"],
+            env=app_environment(web_api, ledger.url), stdout=sink, stderr=subprocess.STDOUT,
+        )
+    running = SocketApp(process, log)
+    try:
+        socket_mode.wait_until(lambda: socket_mode.connections_opened >= 1 or process.poll() is not None,
+                               START_TIMEOUT, "payouts socket to connect")
+        if process.poll() is not None:
+            raise AssertionError(f"payouts socket exited with {process.returncode}:\n{running.output()}")
+        yield running
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(timeout=30)
+    assert socket_mode.protocol_errors == []
+    for call in web_api.calls():
+        check_call(call)
+
+
+def slash_command(web_api: SlackApiDouble, text: str, command: str = "/ledger", user: str = "U_REQ") -> dict[str, Any]:
+    """The payload of a `slash_commands` envelope: the fields Slack would form-encode over HTTP."""
+    return dict(parse_qsl(command_body(command, text, user_id=user, response_url=web_api.response_url())))
+
+
+def click(web_api: SlackApiDouble, action: str, value: str, user: str, channel: str,
+          message_ts: str = "1700000000.000999") -> dict[str, Any]:
+    """The payload of an `interactive` envelope for a button click (block_actions)."""
+    body = block_action_body(action, value, user, channel, message_ts, web_api.response_url("click"))
+    return json.loads(dict(parse_qsl(body))["payload"])
+
+
+def acknowledged_promptly(socket_mode: SocketModeDouble, envelope_id: str) -> dict[str, Any]:
+    ack = socket_mode.wait_for_ack(envelope_id, timeout=10)
+    assert socket_mode.ack_seconds(envelope_id) < ACK_LIMIT
+    return ack
+
+
+def pending_batch(db: Database) -> str:
+    """A June batch requested by U_REQ and waiting for an approver."""
+    options = batches.BatchOptions(DateRange(date(2015, 6, 1), date(2015, 6, 30)), "ending-balance", "Check",
+                                   date(2015, 7, 1))
+    with db.write() as session:
+        return batches.request_batch(session, options, actor="U_REQ", now=Settings().now()).batch_id
+
+
+def payments(db: Database) -> list[int]:
+    with db.read() as s:
+        return list(s.scalars(select(Entry.amount).where(Entry.kind == "payment")))
+
+
+# ---- the connection ---------------------------------------------------------------------------
+
+
+def test_the_app_opens_the_url_slack_gives_it_with_the_app_token(app: SocketApp, web_api: SlackApiDouble,
+                                                                socket_mode: SocketModeDouble) -> None:
+    [opened] = web_api.calls("apps.connections.open")
+
+    assert opened.headers["authorization"] == "Bearer xapp-test"
+    assert socket_mode.open_connections == 1
+
+
+def test_the_app_keeps_the_connection_alive_with_pings(app: SocketApp, socket_mode: SocketModeDouble) -> None:
+    socket_mode.wait_until(lambda: socket_mode.pings >= 1, 10, "a ping")
+
+    assert socket_mode.protocol_errors == []
+
+
+# ---- slash commands ---------------------------------------------------------------------------
+
+
+def test_ledger_is_acknowledged_promptly_and_its_summary_posted_to_the_channel(
+        app: SocketApp, web_api: SlackApiDouble, socket_mode: SocketModeDouble) -> None:
+    envelope = socket_mode.send_slash_command(slash_command(web_api, "2015-06"))
+
+    ack = acknowledged_promptly(socket_mode, envelope)
+
+    assert ack == {"envelope_id": envelope}
+    [summary] = web_api.wait_for("chat.postMessage", timeout=15)
+    assert summary.args["channel"] == "C_FIN"
+    assert "Referral partner ledger 2015-06-01..2015-06-30" in summary.args["text"]
+    shown = json.dumps(summary.arg("blocks"))
+    assert "ANN" in shown and "123.45" in shown and "23.45" in shown and "100.00" in shown
+
+
+def test_a_malformed_command_gets_the_usage_message(app: SocketApp, web_api: SlackApiDouble,
+                                                    socket_mode: SocketModeDouble) -> None:
+    envelope = socket_mode.send_slash_command(slash_command(web_api, "next-tuesday"))
+
+    acknowledged_promptly(socket_mode, envelope)
+
+    [reply] = web_api.wait_for("response_url", timeout=15)
+    assert reply.args["response_type"] == "ephemeral"
+    assert "Example" in reply.args["text"]
+    assert web_api.calls("chat.postMessage") == []
+
+
+# ---- buttons and forms ------------------------------------------------------------------------
+
+
+def test_the_csv_button_uploads_the_ledger_csv_to_the_channel(app: SocketApp, web_api: SlackApiDouble,
+                                                              socket_mode: SocketModeDouble) -> None:
+    envelope = socket_mode.send_interactive(click(web_api, "ledger.csv", "2015-06-01..2015-06-30", "U_REQ", "C_FIN"))
+
+    assert acknowledged_promptly(socket_mode, envelope) == {"envelope_id": envelope}
+
+    web_api.wait_for("files.completeUploadExternal", timeout=20)
+    [upload] = web_api.uploaded_files()
+    assert upload["channel_id"] == "C_FIN" and upload["filename"].endswith(".csv")
+    assert b"ANN,Ann,partner@example.com,USD,0.00,123.45,23.45,0.00,100.00" in upload["content"]
+
+
+def test_an_approver_approves_a_pending_batch_and_it_is_posted(app: SocketApp, web_api: SlackApiDouble,
+                                                               socket_mode: SocketModeDouble, ledger: Database) -> None:
+    batch_id = pending_batch(ledger)
+
+    envelope = socket_mode.send_interactive(click(web_api, APPROVE, batch_id, "U_BOSS", APPROVAL_CHANNEL,
+                                                  message_ts="1700000000.000555"))
+
+    acknowledged_promptly(socket_mode, envelope)
+    [update] = web_api.wait_for("chat.update", timeout=15)
+    assert (update.args["channel"], update.args["ts"]) == (APPROVAL_CHANNEL, "1700000000.000555")
+    assert f"{batch_id} approved by U_BOSS" in update.args["text"]
+    assert payments(ledger) == [10_000]
+
+
+def test_someone_who_is_not_an_approver_cannot_approve(app: SocketApp, web_api: SlackApiDouble,
+                                                        socket_mode: SocketModeDouble, ledger: Database) -> None:
+    batch_id = pending_batch(ledger)
+
+    envelope = socket_mode.send_interactive(click(web_api, APPROVE, batch_id, "U_STRANGER", APPROVAL_CHANNEL))
+
+    acknowledged_promptly(socket_mode, envelope)
+    [refusal] = web_api.wait_for("response_url", timeout=15)
+    assert refusal.args["response_type"] == "ephemeral"
+    assert "not one of the payout approvers" in refusal.args["text"]
+    assert payments(ledger) == [] and web_api.calls("chat.update") == []
+
+
+def test_a_form_with_bad_values_gets_its_errors_in_the_acknowledgement(app: SocketApp, web_api: SlackApiDouble,
+                                                                       socket_mode: SocketModeDouble,
+                                                                       ledger: Database) -> None:
+    values = {"range": "junk", "method": "guess", "type": "Check", "batch": "", "date": "2015-07-01", "min": "",
+              "overlap": "no"}
+    body = view_submission_body("payout.request", {name: {"value": value} for name, value in values.items()},
+                                "U_REQ", private_metadata='{"context":"","channel":"C_FIN"}')
+
+    envelope = socket_mode.send_interactive(json.loads(dict(parse_qsl(body))["payload"]))
+
+    ack = acknowledged_promptly(socket_mode, envelope)
+    assert ack["payload"]["response_action"] == "errors"
+    assert {"range", "method"} <= set(ack["payload"]["errors"])
+    with ledger.read() as s:
+        assert s.scalar(select(func.count(Batch.id))) == 0
+
+
+# ---- reconnecting -----------------------------------------------------------------------------
+
+
+def test_after_slack_asks_to_reconnect_the_app_answers_on_a_fresh_connection(
+        app: SocketApp, web_api: SlackApiDouble, socket_mode: SocketModeDouble) -> None:
+    socket_mode.send_disconnect("refresh_requested")
+
+    socket_mode.wait_for_connection(count=2, timeout=15)
+    socket_mode.drop(1)
+    envelope = socket_mode.send_slash_command(slash_command(web_api, "2015-06"))
+
+    acknowledged_promptly(socket_mode, envelope)
+    assert [r.connection for r in socket_mode.received() if r.message.get("envelope_id") == envelope] == [2]
+    assert len(web_api.calls("apps.connections.open")) == 2
+    web_api.wait_for("chat.postMessage", timeout=15)
