@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
+import threading
 
 from bot.context import AppContext, UsageProblem
 from bot.slack.settings import SlackSettings
 
 DEFAULT_PORT = 3000
+
+log = logging.getLogger(__name__)
 
 
 def _slack_settings(*, socket_mode: bool) -> SlackSettings:
@@ -67,11 +71,21 @@ def _cmd_serve(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
+def _stop_requested() -> threading.Event:
+    """Set on SIGTERM (how platforms stop a worker) or Ctrl+C. Left to their defaults, the process
+    died at once and dropped work Slack had been told was acknowledged; gunicorn stops `serve`
+    gracefully, and this lets `socket` do the same."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
 def _cmd_socket(args: argparse.Namespace, ctx: AppContext) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk import WebClient
 
-    from bot.slack.app import build_app
+    from bot.slack.app import create_app, create_runtime
     from bot.slack.client import retry_handlers
     from bot.slack.work import favour_acks
 
@@ -79,9 +93,16 @@ def _cmd_socket(args: argparse.Namespace, ctx: AppContext) -> int:
     _check_token(slack)
     _logging()
     favour_acks()
-    app = build_app(slack, ctx.db, ctx.settings)
+    runtime = create_runtime(slack, ctx.db, ctx.settings)
     connector = WebClient(base_url=slack.api_url, retry_handlers=retry_handlers())
-    SocketModeHandler(app, slack.app_token, web_client=connector).start()
+    handler = SocketModeHandler(create_app(runtime), slack.app_token, web_client=connector)
+    stop = _stop_requested()
+    handler.connect()
+    log.info("connected over Socket Mode; SIGTERM or Ctrl+C stops after finishing the work in hand")
+    stop.wait()
+    handler.close()  # no further envelopes
+    runtime.shutdown()  # finish what was acknowledged
+    log.info("stopped")
     return 0
 
 

@@ -321,6 +321,14 @@ class SocketModeDouble:
             connection = self._connections[number - 1]
         _shut(connection.sock)
 
+    def drop_all(self) -> None:
+        """Cut every connection: a stopping app that waits on a quiet socket (slack_sdk reads with a
+        3-second timeout) then finishes at once instead."""
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            _shut(connection.sock)
+
     def _newest_open(self) -> _Connection:
         with self._lock:
             open_ones = [c for c in self._connections if c.open]

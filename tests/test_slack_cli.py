@@ -50,7 +50,7 @@ def test_serve_refuses_a_port_option_out_of_range(database, monkeypatch, capsys)
 def test_a_token_slack_refuses_is_named_before_anything_starts(database, monkeypatch, capsys, command) -> None:
     started = []
     monkeypatch.setattr("bot.slack.server.serve", lambda *args, **kwargs: started.append(args))
-    monkeypatch.setattr("slack_bolt.adapter.socket_mode.SocketModeHandler.start", lambda self: started.append(self))
+    monkeypatch.setattr("slack_bolt.adapter.socket_mode.SocketModeHandler.connect", lambda self: started.append(self))
     with SlackApiDouble() as double:
         double.error_next("auth.test", "invalid_auth", times=5)
         for name, value in (("SLACK_BOT_TOKEN", "xoxb-revoked"), ("SLACK_SIGNING_SECRET", "s"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -92,6 +93,7 @@ def app(web_api: SlackApiDouble, socket_mode: SocketModeDouble, ledger: Database
     finally:
         if process.poll() is None:
             process.terminate()
+            socket_mode.drop_all()
         process.wait(timeout=30)
     assert socket_mode.protocol_errors == []
     for call in web_api.calls():
@@ -249,3 +251,20 @@ def test_after_slack_asks_to_reconnect_the_app_answers_on_a_fresh_connection(
     assert [r.connection for r in socket_mode.received() if r.message.get("envelope_id") == envelope] == [2]
     assert len(web_api.calls("apps.connections.open")) == 2
     web_api.wait_for("chat.postMessage", timeout=15)
+
+
+# ---- stopping ---------------------------------------------------------------------------------
+
+
+def test_a_stop_signal_finishes_what_was_acknowledged_before_exiting(
+        app: SocketApp, web_api: SlackApiDouble, socket_mode: SocketModeDouble) -> None:
+    web_api.delay("files.getUploadURLExternal", 1.5)
+    envelope = socket_mode.send_slash_command(slash_command(web_api, "2015-06 csv"))
+    acknowledged_promptly(socket_mode, envelope)
+    web_api.wait_for("chat.postMessage", timeout=15)  # the summary is out; its file is on its way
+
+    app.process.send_signal(signal.SIGTERM)
+
+    assert app.process.wait(timeout=30) == 0, app.output()
+    [upload] = web_api.uploaded_files()
+    assert upload["channel_id"] == "C_FIN" and b"ANN" in upload["content"]
