@@ -28,12 +28,15 @@ from tests.factories import add_entry, add_partner
 from tests.slack_double import SlackApiDouble, running_double
 from tests.slack_signing import block_action_body, command_body, view_submission_body
 from tests.socket_mode_double import SocketModeDouble
-from tests.test_slack_payloads import check_call
+from tests.test_slack_payloads import check_blocks, check_call
 
 ACK_LIMIT = 3.0  # seconds: Slack's deadline for acknowledging an envelope
 START_TIMEOUT = 30.0
 APPROVAL_CHANNEL = "C_APPROVE"
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+SETTINGS_TO_DROP = (
+    "http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+    "TIMEZONE", "DEFAULT_CURRENCY", "ORGANISATION_NAME", "PAYMENT_TYPES", "REQUIRE_SEPARATE_APPROVER",
+)
 
 web_api = pytest.fixture(running_double)
 
@@ -65,7 +68,7 @@ class SocketApp:
 def app_environment(web_api: SlackApiDouble, database: str) -> dict[str, str]:
     """Only what the test sets: no Slack, organisation or proxy settings leak in from the caller."""
     inherited = {name: value for name, value in os.environ.items()
-                 if not name.startswith(("SLACK_", "PAYOUT_", "LEDGER_")) and name not in PROXY_VARIABLES}
+                 if not name.startswith(("SLACK_", "PAYOUT_", "LEDGER_")) and name not in SETTINGS_TO_DROP}
     return {
         **inherited, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test",
         "SLACK_API_URL": web_api.base_url, "DATABASE_URL": database,
@@ -74,14 +77,21 @@ def app_environment(web_api: SlackApiDouble, database: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def app(web_api: SlackApiDouble, socket_mode: SocketModeDouble, ledger: Database, tmp_path: Path) -> Iterator[SocketApp]:
+def extra_settings() -> dict[str, str]:
+    """More environment for the app; a test parametrizes it to change a setting."""
+    return {}
+
+
+@pytest.fixture
+def app(web_api: SlackApiDouble, socket_mode: SocketModeDouble, ledger: Database, tmp_path: Path,
+        extra_settings: dict[str, str]) -> Iterator[SocketApp]:
     """`payouts socket` connected to the doubles; stopped afterwards, and every payload it sent checked."""
     web_api.socket_mode_url = socket_mode.url
     log = tmp_path / "socket.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main())", "socket"],
-            env=app_environment(web_api, ledger.url), stdout=sink, stderr=subprocess.STDOUT,
+            env={**app_environment(web_api, ledger.url), **extra_settings}, stdout=sink, stderr=subprocess.STDOUT,
         )
     running = SocketApp(process, log)
     try:
@@ -91,18 +101,30 @@ def app(web_api: SlackApiDouble, socket_mode: SocketModeDouble, ledger: Database
             raise AssertionError(f"payouts socket exited with {process.returncode}:\n{running.output()}")
         yield running
     finally:
-        if process.poll() is None:
-            process.terminate()
-            socket_mode.drop_all()
-        process.wait(timeout=30)
+        stop(process, socket_mode)
     assert socket_mode.protocol_errors == []
     for call in web_api.calls():
         check_call(call)
 
 
-def slash_command(web_api: SlackApiDouble, text: str, command: str = "/ledger", user: str = "U_REQ") -> dict[str, Any]:
+def stop(process: subprocess.Popen[bytes], socket_mode: SocketModeDouble) -> None:
+    """SIGTERM, as a platform stops a worker; killed if it has not exited within the timeout."""
+    if process.poll() is None:
+        process.terminate()
+        socket_mode.drop_all()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+        raise
+
+
+def slash_command(web_api: SlackApiDouble, text: str, command: str = "/ledger", user: str = "U_REQ",
+                  channel: str = "C_FIN") -> dict[str, Any]:
     """The payload of a `slash_commands` envelope: the fields Slack would form-encode over HTTP."""
-    return dict(parse_qsl(command_body(command, text, user_id=user, response_url=web_api.response_url())))
+    body = command_body(command, text, user_id=user, channel_id=channel, response_url=web_api.response_url())
+    return dict(parse_qsl(body))
 
 
 def click(web_api: SlackApiDouble, action: str, value: str, user: str, channel: str,
@@ -175,6 +197,18 @@ def test_a_malformed_command_gets_the_usage_message(app: SocketApp, web_api: Sla
     assert reply.args["response_type"] == "ephemeral"
     assert "Example" in reply.args["text"]
     assert web_api.calls("chat.postMessage") == []
+
+
+@pytest.mark.parametrize("extra_settings", [{"LEDGER_CHANNELS": "C_FIN"}])
+def test_a_channel_outside_ledger_channels_is_refused_in_the_acknowledgement(
+        app: SocketApp, web_api: SlackApiDouble, socket_mode: SocketModeDouble) -> None:
+    envelope = socket_mode.send_slash_command(slash_command(web_api, "2015-06", channel="C_RANDOM"))
+
+    refusal = acknowledged_promptly(socket_mode, envelope)["payload"]
+
+    assert refusal["response_type"] == "ephemeral"
+    assert "<#C_FIN>" in refusal["text"]
+    check_blocks(refusal["blocks"])
 
 
 # ---- buttons and forms ------------------------------------------------------------------------
