@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -302,3 +303,52 @@ def test_a_stop_signal_finishes_what_was_acknowledged_before_exiting(
     assert app.process.wait(timeout=30) == 0, app.output()
     [upload] = web_api.uploaded_files()
     assert upload["channel_id"] == "C_FIN" and b"ANN" in upload["content"]
+
+
+# ---- the double itself ------------------------------------------------------------------------
+
+
+def handshake(socket_mode: SocketModeDouble) -> socket.socket:
+    """Open a WebSocket to the double by hand; return the socket, positioned after the 101 answer."""
+    port = int(socket_mode.url.split(":")[2].split("/")[0])
+    client = socket.create_connection(("127.0.0.1", port), timeout=5)
+    client.sendall(b"GET /link/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += client.recv(1)
+    assert answer.startswith(b"HTTP/1.1 101")
+    assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in answer  # RFC 6455's own example
+    return client
+
+
+def read_exactly(client: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        chunk = client.recv(count - len(data))
+        assert chunk, "the double closed the connection"
+        data += chunk
+    return data
+
+
+def read_server_frame(client: socket.socket) -> tuple[int, bytes]:
+    """(first byte, payload) of one frame from the double, which must not be masked."""
+    first, second = read_exactly(client, 2)
+    assert not second & 0x80, "a server frame was masked"
+    length = second & 0x7F
+    if length == 126:
+        length = int.from_bytes(read_exactly(client, 2), "big")
+    return first, read_exactly(client, length)
+
+
+def test_the_double_greets_with_hello_and_refuses_an_unmasked_client_frame(socket_mode: SocketModeDouble) -> None:
+    with handshake(socket_mode) as client:
+        greeting, hello = read_server_frame(client)
+        client.sendall(bytes([0x81, 2]) + b"{}")  # FIN + text, without the mask bit
+
+        closing, reason = read_server_frame(client)
+
+    assert (greeting, json.loads(hello)["type"]) == (0x81, "hello")
+    assert closing == 0x88 and int.from_bytes(reason[:2], "big") == 1002
+    socket_mode.wait_until(lambda: socket_mode.protocol_errors != [], 5, "the protocol error")
+    assert "not masked" in socket_mode.protocol_errors[0]
