@@ -7,13 +7,21 @@ import logging
 import os
 import signal
 import threading
+from typing import TYPE_CHECKING
 
 from bot.context import AppContext, UsageProblem
 from bot.slack.settings import SlackSettings
 
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
 DEFAULT_PORT = 3000
 
 log = logging.getLogger(__name__)
+
+# What apps.connections.open answers when SLACK_APP_TOKEN is wrong (a bot token there is not_allowed_token_type)
+TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "not_allowed_token_type", "token_revoked",
+                            "token_expired", "account_inactive"})
 
 
 def _slack_settings(*, socket_mode: bool) -> SlackSettings:
@@ -71,6 +79,22 @@ def _cmd_serve(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
+def _connect(handler: SocketModeHandler) -> None:
+    """A refused app token is a setting to fix, named as a refused bot token is, rather than a
+    failure with Slack's raw answer; the half-started client is closed so no thread lingers."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        handler.connect()
+    except SlackApiError as error:
+        handler.close()
+        code = error.response.get("error")
+        if code not in TOKEN_REFUSALS:
+            raise
+        raise UsageProblem(f"Slack refused SLACK_APP_TOKEN ({code}); create an app-level token with the "
+                           "connections:write scope on the app's Basic Information page") from None
+
+
 def _stop_requested() -> threading.Event:
     """Set on SIGTERM (how platforms stop a worker) or Ctrl+C. Left to their defaults, the process
     died at once and dropped work Slack had been told was acknowledged; gunicorn stops `serve`
@@ -92,12 +116,12 @@ def _cmd_socket(args: argparse.Namespace, ctx: AppContext) -> int:
     slack = _slack_settings(socket_mode=True)
     _check_token(slack)
     _logging()
-    favour_acks()
     runtime = create_runtime(slack, ctx.db, ctx.settings)
     connector = WebClient(base_url=slack.api_url, retry_handlers=retry_handlers())
     handler = SocketModeHandler(create_app(runtime), slack.app_token, web_client=connector)
+    _connect(handler)
+    favour_acks()
     stop = _stop_requested()
-    handler.connect()
     log.info("connected over Socket Mode; SIGTERM or Ctrl+C stops after finishing the work in hand")
     stop.wait()
     handler.close()  # no further envelopes

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +20,7 @@ from urllib.parse import parse_qsl
 import pytest
 from sqlalchemy import func, select
 
+from bot.cli import main
 from commands.payout_views import APPROVE
 from domain import batches
 from domain.dates import DateRange
@@ -169,6 +171,20 @@ def test_the_app_keeps_the_connection_alive_with_pings(app: SocketApp, socket_mo
     socket_mode.wait_until(lambda: socket_mode.pings >= 1, 10, "a ping")
 
     assert socket_mode.protocol_errors == []
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "not_allowed_token_type"])
+def test_an_app_token_slack_refuses_is_named_and_nothing_keeps_running(
+        web_api: SlackApiDouble, sqlite_db: Database, monkeypatch, capsys, error: str) -> None:
+    web_api.error_next("apps.connections.open", error)
+    for name, value in app_environment(web_api, sqlite_db.url).items():
+        monkeypatch.setenv(name, value)
+    threads_before = threading.active_count()
+
+    assert main(["socket"]) == 2
+
+    assert f"Slack refused SLACK_APP_TOKEN ({error})" in capsys.readouterr().err
+    assert threading.active_count() <= threads_before
 
 
 # ---- slash commands ---------------------------------------------------------------------------
