@@ -177,8 +177,9 @@ def test_the_app_keeps_the_connection_alive_with_pings(app: SocketApp, socket_mo
 def test_an_app_token_slack_refuses_is_named_and_nothing_keeps_running(
         web_api: SlackApiDouble, sqlite_db: Database, monkeypatch, capsys, error: str) -> None:
     web_api.error_next("apps.connections.open", error)
-    for name, value in app_environment(web_api, sqlite_db.url).items():
-        monkeypatch.setenv(name, value)
+    environment = app_environment(web_api, sqlite_db.url)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL"):
+        monkeypatch.setenv(name, environment[name])
     threads_before = threading.active_count()
 
     assert main(["socket"]) == 2
