@@ -97,6 +97,7 @@ def _open_rows(handle: TextIO, source: str, required: tuple[str, ...]) -> Iterat
         for record in reader:
             if not any(cell.strip() for cell in record):
                 continue
+            _refuse_extra_cells(source, reader.line_num, record[width:])
             padded = record + [""] * (width - len(record))
             row = {name: padded[i].strip() for i, name in enumerate(names)}
             _refuse_nul(source, reader.line_num, row)
@@ -105,6 +106,15 @@ def _open_rows(handle: TextIO, source: str, required: tuple[str, ...]) -> Iterat
         raise ImportRefused(source, [RowProblem(reader.line_num + 1, "(file)", f"not UTF-8 text ({exc.reason})")], 1) from None
     except csv.Error as exc:
         raise ImportRefused(source, [RowProblem(reader.line_num, "(file)", f"unreadable CSV: {exc}")], 1) from None
+
+
+def _refuse_extra_cells(source: str, line: int, extra: list[str]) -> None:
+    """More values than the header names is a comma typed into an unquoted amount (1,234.50): every
+    value after it moved one column, so reading the row would record a wrong amount."""
+    if any(cell.strip() for cell in extra):
+        reason = (f"{len(extra)} value(s) more than the header has columns; quote a value that contains "
+                  'a comma, like "1,234.50"')
+        raise ImportRefused(source, [RowProblem(line, "(row)", reason)], 1)
 
 
 def _refuse_nul(source: str, line: int, row: dict[str, str]) -> None:

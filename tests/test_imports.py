@@ -194,6 +194,19 @@ def test_a_cell_with_a_nul_character_refuses_the_file_naming_row_and_column(db):
     assert stored_entries(db) == []
 
 
+def test_an_unquoted_comma_in_an_amount_refuses_the_file_instead_of_shifting_the_row(db):
+    _partners(db)
+    refused = refusal(db, csv_text(GOOD_ROWS[0], "2015-06-02,ANN,commission,1,234.50,R-9,Bonus"))
+    assert [(p.row, p.column) for p in refused.problems] == [(3, "(row)")]
+    assert '"1,234.50"' in refused.problems[0].reason
+    assert stored_entries(db) == []
+
+
+def test_empty_trailing_cells_beyond_the_header_are_ignored(db):
+    _partners(db)
+    assert import_entries(db, csv_text("2015-06-01,ANN,commission,1.00,R-1,Plan,,")).added == 1
+
+
 def test_an_empty_file_is_refused(db):
     assert refusal(db, "").problems == [RowProblem(1, "(header)", "the file is empty")]
 
