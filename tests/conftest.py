@@ -6,6 +6,7 @@ test gets a fresh database cloned from a migrated template, so tests never see e
 
 from __future__ import annotations
 
+import atexit
 import os
 import uuid
 from collections.abc import Iterator
@@ -22,7 +23,8 @@ from domain.db import Database, resolve_url
 from domain.settings import Settings
 
 POSTGRES_ENV = "PAYOUTS_TEST_POSTGRES_URL"
-TEMPLATE_NAME = "payouts_test_template"
+# One template per pytest process, so two runs against the same server never drop each other's.
+TEMPLATE_NAME = f"payouts_test_template_{os.getpid()}"
 FIXED_NOW = datetime(2015, 7, 15, 12, 0, tzinfo=UTC)
 
 # CI (`pytest --hypothesis-profile=ci`, as .ci/run does) replays the same examples every run, so a
@@ -59,9 +61,17 @@ def _postgres_template() -> str:
         migrations_runner.upgrade(template.engine)
         template.dispose()
         _template_state["error"] = None
+        atexit.register(_drop_template, admin_url)
     except Exception as exc:
         _template_state["error"] = f"PostgreSQL at {POSTGRES_ENV} not usable: {exc}"
     return _template_state["error"] or ""
+
+
+def _drop_template(admin_url: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{TEMPLATE_NAME}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture
