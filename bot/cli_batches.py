@@ -61,10 +61,7 @@ def _cmd_pay(args: argparse.Namespace, ctx: AppContext) -> int:
     policy = _operator_policy(ctx)
     now = ctx.settings.now()
     with ctx.db.write() as session:
-        batch = batches.request_batch(session, options, actor=ctx.actor, now=now)
-        batch_id = batch.batch_id
-    with ctx.db.write() as session:
-        posted = batches.approve_batch(session, batch_id, actor=ctx.actor, policy=policy, now=now)
+        posted = batches.request_and_post_batch(session, options, actor=ctx.actor, policy=policy, now=now)
         shown = batch_json(posted) if args.format == "json" else batch_text(posted)
     _print_json(shown) if args.format == "json" else print(shown)  # once committed, never before
     return 0

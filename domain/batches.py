@@ -69,13 +69,12 @@ class OverlapRefused(BatchError):
 
 
 class StaleBatch(BatchError):
-    def __init__(self, batch_id: str, changes: list[str]) -> None:
+    def __init__(self, batch_id: str, changes: list[str], *, rejected: bool = True) -> None:
         self.changes = changes
         shown = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
-        super().__init__(
-            f"{batch_id} was not posted: the ledger changed since it was requested ({shown}). "
-            "It is now rejected; request a fresh batch."
-        )
+        outcome = ("It is now rejected; request a fresh batch." if rejected
+                   else "Nothing was recorded; run it again.")
+        super().__init__(f"{batch_id} was not posted: the ledger changed since it was requested ({shown}). {outcome}")
 
 
 @dataclass(frozen=True)
@@ -479,9 +478,14 @@ def _insert_payment_chunk(session: Session, rows: list[dict]) -> None:
 
 def approve_batch(
     session: Session, batch_id: str, *, actor: str, policy: ApprovalPolicy, now: datetime,
-    insert_chunk: Callable[[Session, list[dict]], None] = _insert_payment_chunk,
+    insert_chunk: Callable[[Session, list[dict]], None] = _insert_payment_chunk, record_stale: bool = True,
 ) -> Batch:
-    """Post a pending batch: one payment entry per line, dated at the payment date, exactly once."""
+    """Post a pending batch: one payment entry per line, dated at the payment date, exactly once.
+
+    A batch whose ledgers changed since the request is rejected and committed as such before
+    StaleBatch is raised, so the approver's refusal is on record; with `record_stale` False nothing
+    is committed and the caller's transaction is left to roll back.
+    """
     _lock_batches(session)
     batch = get_batch(session, batch_id)
     _refuse_if_decided(batch, POSTED)
@@ -492,12 +496,13 @@ def approve_batch(
         if conflicts:
             raise OverlapRefused(conflicts)
     changes = _changes(batch, paid, session)
-    if changes:
+    if changes and record_stale:
         _claim(session, batch, PENDING, REJECTED, decided_by=actor, decided_at=now,
                decision_note="ledger changed since the request: " + "; ".join(changes[:20]))
         audit.record(session, actor, "batch.stale", batch_id, changes=changes[:100])
         session.commit()
-        raise StaleBatch(batch_id, changes)
+    if changes:
+        raise StaleBatch(batch_id, changes, rejected=record_stale)
     _claim(session, batch, PENDING, POSTED, decided_by=actor, decided_at=now)
     rows = [
         {
@@ -514,6 +519,20 @@ def approve_batch(
                  totals={t.currency: t.amount for t in currency_totals(paid)})
     session.refresh(batch)
     return batch
+
+
+def request_and_post_batch(
+    session: Session, options: BatchOptions, *, actor: str, policy: ApprovalPolicy, now: datetime,
+    insert_chunk: Callable[[Session, list[dict]], None] = _insert_payment_chunk,
+) -> Batch:
+    """Request and post in the caller's one transaction (the terminal's `pay --yes`).
+
+    Two commits would leave a pending batch behind whenever the second one failed, lost a race or
+    the process was killed in between; a pending leftover could be approved later and pay again.
+    """
+    batch = request_batch(session, options, actor=actor, now=now)
+    return approve_batch(session, batch.batch_id, actor=actor, policy=policy, now=now,
+                         insert_chunk=insert_chunk, record_stale=False)
 
 
 def reject_batch(session: Session, batch_id: str, *, actor: str, policy: ApprovalPolicy, now: datetime,
