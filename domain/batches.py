@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, object_session
 
 from domain import audit
 from domain.dates import DateRange
+from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
 from domain.ledger import LedgerRow, ledger_report
 from domain.models import PAYMENT, Batch, BatchLine, Entry, Partner
 from domain.money import format_display, to_decimal
@@ -66,6 +67,10 @@ class OverlapRefused(BatchError):
             f"{len(conflicts)} partner(s) ({partners}) were already paid for an overlapping range "
             f"in batch {', '.join(ids)}; void that batch or allow the overlap explicitly"
         )
+
+
+class PastLimits(BatchError):
+    """Recording the batch would take a partner or a currency past what the ledger may accumulate."""
 
 
 class StaleBatch(BatchError):
@@ -462,6 +467,27 @@ def _figure_changes(before: PlannedLine, after: PlannedLine | None) -> str:
     return f" ({', '.join(moved)})" if moved else ""
 
 
+def _refuse_past_limits(session: Session, batch: Batch, doing: str) -> None:
+    """Checked after the entries went in, inside the transaction the refusal rolls back: the bounds
+    (domain.limits) leave room for one more batch without any sum overflowing on the way."""
+    paid = select(BatchLine.partner_id).where(BatchLine.batch_pk == batch.id, BatchLine.skip_reason.is_(None))
+    partners = session.scalars(
+        select(Partner.code).where(Partner.id.in_(paid), Partner.turnover > PARTNER_LIMIT).order_by(Partner.code).limit(6)
+    ).all()
+    if partners:
+        named = ", ".join(partners[:5]) + (" …" if len(partners) > 5 else "")
+        raise PastLimits(f"{doing} {batch.batch_id} would take partner(s) {named} past the most one partner's "
+                         "entries may add up to; nothing was recorded")
+    currencies = select(BatchLine.currency).where(BatchLine.batch_pk == batch.id).distinct()
+    totals = session.execute(
+        select(Partner.currency, func.sum(Partner.turnover)).where(Partner.currency.in_(currencies)).group_by(Partner.currency)
+    ).all()
+    crossed = sorted(currency for currency, total in totals if total > CURRENCY_LIMIT)
+    if crossed:
+        raise PastLimits(f"{doing} {batch.batch_id} would take the {', '.join(crossed)} entries past the most one "
+                         "currency may add up to; nothing was recorded")
+
+
 def _claim(session: Session, batch: Batch, source: str, target: str, **values: object) -> None:
     """The state transition itself: one row must move from `source`, or someone else got there first."""
     moved = session.execute(
@@ -515,6 +541,7 @@ def approve_batch(
     ]
     for offset in range(0, len(rows), POSTING_CHUNK):
         insert_chunk(session, rows[offset : offset + POSTING_CHUNK])
+    _refuse_past_limits(session, batch, "posting")
     audit.record(session, actor, "batch.post", batch_id, lines=len(rows),
                  totals={t.currency: t.amount for t in currency_totals(paid)})
     session.refresh(batch)
@@ -576,6 +603,7 @@ def void_batch(session: Session, batch_id: str, *, actor: str, reason: str, now:
             for entry_id, partner_id, amount, currency, day, payment_type in originals
         ],
     )
+    _refuse_past_limits(session, batch, "voiding")
     audit.record(session, actor, "batch.void", batch_id, reason=reason.strip(), entries=len(originals))
     session.refresh(batch)
     return batch

@@ -27,7 +27,8 @@ from domain import audit
 from domain.batches import VOID_SUFFIX
 from domain.dates import DateError, parse_date
 from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
-from domain.money import MoneyError, normalize_currency, parse_amount
+from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverBudget
+from domain.money import MoneyError, format_display, normalize_currency, parse_amount
 
 MAX_REPORTED_ERRORS = 20
 CHUNK_ROWS = 5_000
@@ -353,11 +354,26 @@ def _void_reference_taken(session: Session, row: _EntryRow) -> bool:
     return session.scalar(query.limit(1)) is not None
 
 
+def _limit_reason(crossed: str, code: str, currency: str) -> str:
+    if crossed == "partner":
+        most = format_display(PARTNER_IMPORT_LIMIT, currency)
+        return (f"partner '{code}' would hold more than {most} of entries (the sum of their amounts, "
+                "the most one partner may accumulate)")
+    most = format_display(CURRENCY_IMPORT_LIMIT, currency)
+    return (f"partner '{code}' would take the {currency} entries of all partners past {most} "
+            "(the sum of their amounts, the most one currency may accumulate)")
+
+
 def import_entries(
     session: Session, handle: TextIO, *, source: str, actor: str, progress: Progress | None = None, now=None
 ) -> ImportResult:
     """Append commissions, clawbacks and payments; nothing is written unless every row is good."""
-    partners = {code: (pid, currency) for pid, code, currency in session.execute(select(Partner.id, Partner.code, Partner.currency))}
+    partners: dict[str, tuple[int, str]] = {}
+    budget = TurnoverBudget()
+    for pid, code, currency, turnover in session.execute(select(Partner.id, Partner.code, Partner.currency, Partner.turnover)):
+        partners[code] = (pid, currency)
+        budget.start(pid, currency, turnover)
+    over_limit: set[tuple[str, str]] = set()
     pending = _pending_batch_payments(session)
     refused = ImportRefused(source)
     moment = now or audit.utcnow()
@@ -391,6 +407,11 @@ def import_entries(
             refused.add(RowProblem(line, "reference", f"'{item.reference}' is the ID of a pending batch that pays this partner; approve or reject the batch instead"))
         elif item is not None and item.kind == "payment" and _void_reference_taken(session, item):
             refused.add(RowProblem(line, "reference", f"'{item.reference}' is kept for the void of the batch that pays this partner"))
+        elif item is not None and (crossed := budget.add(item.partner_id, item.currency, item.amount)):
+            key = (crossed, row["partner_code"] if crossed == "partner" else item.currency)
+            if key not in over_limit:
+                over_limit.add(key)
+                refused.add(RowProblem(line, "amount", _limit_reason(crossed, row["partner_code"], item.currency)))
         elif item is not None:
             chunk.append(item)
         if len(chunk) >= CHUNK_ROWS:

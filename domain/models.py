@@ -3,6 +3,8 @@
 Money columns are BigInteger minor units. `partner.balance` is the net of every entry the partner
 has (commissions minus clawbacks minus payments); the database keeps it with an insert trigger
 (see the initial migration), so reports need only the entries on and after a range's start.
+`partner.turnover`, the sum of the absolute amounts of its entries, is kept the same way and
+bounds every sum of them (domain.limits).
 Entries cannot be updated or deleted: triggers refuse it.
 """
 
@@ -47,6 +49,7 @@ class Partner(Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16), default="active")
     balance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    turnover: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

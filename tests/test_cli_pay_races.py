@@ -61,7 +61,8 @@ def _payments(db) -> int:
 def test_four_simultaneous_pay_yes_post_one_batch_and_leave_nothing_pending(db):
     _program(db, 400)
     processes = [_start(db, *PAY_JUNE) for _ in range(4)]
-    results = [(p.wait(timeout=120), *p.communicate()) for p in processes]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    results = [(p.returncode, out, err) for p, (out, err) in zip(processes, outputs, strict=True)]
     assert sorted(status for status, _, _ in results) == [0, 2, 2, 2], results
     losers = [err for status, _, err in results if status == 2]
     assert all("already paid" in err for err in losers), losers
@@ -98,8 +99,7 @@ def test_a_pay_yes_killed_at_random_moments_leaves_no_pending_batch(db):
         _kill(process)
         _assert_nothing_pending_and_all_or_nothing_paid(db, 2_000)
     finisher = _start(db, *PAY_JUNE)
-    status = finisher.wait(timeout=120)
-    finisher.communicate()
-    assert status in (0, 2)
+    finisher.communicate(timeout=120)
+    assert finisher.returncode in (0, 2)
     assert _batches(db) == [("Batch-20150701", "posted")]
     assert _payments(db) == 2_000
