@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from commands.csv_safety import safe_text, writer
 from domain.models import Batch, Partner
-from domain.money import format_plain
+from domain.money import MoneyError, format_plain, normalize_currency
 
 if TYPE_CHECKING:
     from domain.batches import PlannedLine
@@ -53,6 +53,17 @@ def _require_emails(lines: list[PlannedLine], partners: dict[int, Partner]) -> N
     if missing:
         shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
         raise ExportError(f"no e-mail address to pay {len(missing)} partner(s): {shown}; add one with `payouts import partners`")
+
+
+def _require_money(lines: list[PlannedLine]) -> None:
+    """A partner stored in a code that is no currency of money (XAU, QQQ) cannot be paid by file."""
+    for currency, group in _by_currency(lines).items():
+        try:
+            normalize_currency(currency)
+        except MoneyError as exc:
+            names = [f"{line.partner_code} ({line.partner_name})" for line in group]
+            shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+            raise ExportError(f"{exc}: no payout file for {len(names)} partner(s): {shown}") from None
 
 
 def _by_currency(lines: Iterable[PlannedLine]) -> dict[str, list[PlannedLine]]:
@@ -129,6 +140,7 @@ def payout_files(batch: Batch, lines: list[PlannedLine], partners: dict[int, Par
         lines = [line for line in lines if line.currency == currency]
         if not lines:
             raise ExportError(f"{batch.batch_id} pays nobody in {currency}")
+    _require_money(lines)
     if fmt == "csv":
         return _generic(batch, lines, partners)
     _require_emails(lines, partners)

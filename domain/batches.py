@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, func, insert, select, text, update
 from sqlalchemy.orm import Session, object_session
 
 from domain import audit
+from domain.currencies import not_money_reason
 from domain.dates import DateRange
 from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
 from domain.ledger import LedgerRow, ledger_report
@@ -193,6 +194,8 @@ def _plan_line(row: LedgerRow, method: str, minimum: Decimal | None, inactive: b
     reason = None
     if inactive:
         reason = "partner is inactive"
+    elif (not_money := not_money_reason(row.currency)) is not None:
+        reason = not_money
     elif amount <= 0:
         reason = f"nothing owed ({format_display(amount, row.currency)})"
     elif minimum is not None and to_decimal(amount, row.currency) < minimum:

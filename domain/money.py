@@ -10,13 +10,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-# ISO 4217 minor-unit exponents. Currencies not listed use 2.
-_EXPONENTS: dict[str, int] = {
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
-    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "CLF": 4, "UYW": 4,
-}
+from domain.currencies import minor_units, not_money_reason
 
 _SYMBOLS: dict[str, str] = {
     "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "KRW": "₩", "BRL": "R$",
@@ -38,16 +32,23 @@ class MoneyError(ValueError):
 
 
 def normalize_currency(code: str) -> str:
-    """Upper-case a currency code, refusing anything that is not three letters."""
+    """Upper-case a currency code where one enters, refusing all but ISO 4217 codes of money."""
     value = (code or "").strip().upper()
     if not _CURRENCY_CODE.match(value):
         raise MoneyError(f"'{code}' is not a currency code (three letters, like USD)")
+    reason = not_money_reason(value)
+    if reason is not None:
+        raise MoneyError(reason)
     return value
 
 
 def exponent(currency: str) -> int:
-    """How many decimals the currency has (ISO 4217)."""
-    return _EXPONENTS.get(currency.upper(), 2)
+    """How many decimals the currency has (ISO 4217).
+
+    A code ISO gives no decimals, or does not list, reads with 2: a partner stored before codes
+    were checked keeps working in reports.
+    """
+    return minor_units().get(currency.upper(), 2)
 
 
 def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> int:

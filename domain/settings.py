@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from domain.dates import today_in, zone
-from domain.money import normalize_currency
+from domain.money import MoneyError, normalize_currency
 
 DEFAULT_PAYMENT_TYPES = (
     "Check", "PayPal", "Bank transfer", "Wise", "Cash", "Credit card", "Money order", "Adjustment", "Other",
@@ -22,6 +22,14 @@ def _truthy(value: str | None, default: bool) -> bool:
 
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _default_currency(value: str | None) -> str:
+    """DEFAULT_CURRENCY, refused at start-up by name: every partner imported without one gets it."""
+    try:
+        return normalize_currency((value or "").strip() or "USD")
+    except MoneyError as exc:
+        raise MoneyError(f"DEFAULT_CURRENCY: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,7 @@ class Settings:
         zone(timezone)
         return cls(
             timezone=timezone,
-            default_currency=normalize_currency(source.get("DEFAULT_CURRENCY", "") or "USD"),
+            default_currency=_default_currency(source.get("DEFAULT_CURRENCY")),
             organisation=source.get("ORGANISATION_NAME", "").strip() or "Referral program",
             payment_types=_split(source.get("PAYMENT_TYPES")) or DEFAULT_PAYMENT_TYPES,
             require_separate_approver=_truthy(source.get("REQUIRE_SEPARATE_APPROVER"), True),

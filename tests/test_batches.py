@@ -79,6 +79,17 @@ def test_zero_and_negative_lines_are_skipped_with_reasons(db):
     assert {line.partner_code: line.skip_reason for line in plan.skipped} == {"CAT": "nothing owed (-¥1,000)"}
 
 
+def test_a_partner_stored_in_a_code_that_is_no_money_is_skipped_with_the_reason(db):
+    with db.write() as s:
+        odd = add_partner(s, "ODD", currency="XAU")
+        add_entry(s, odd, "commission", 700, "2015-06-03")
+    with db.read() as s:
+        plan = batches.plan_batch(s, options("ending-balance"))
+    assert plan.lines == []
+    assert {line.partner_code: line.skip_reason for line in plan.skipped} == {
+        "ODD": "'XAU' is not a currency of money (precious metal)"}
+
+
 def test_lines_under_the_minimum_are_skipped_in_their_own_currency(db):
     _ledger(db)
     with db.read() as s:

@@ -350,6 +350,12 @@ BAD_PARTNER_ROWS = [
     pytest.param("NEW,New," + "a" * 250 + "@example.com,USD,", "email", "longer than 254 characters",
                  id="email too long to store"),
     pytest.param("NEW,New,,DOLLARS,", "currency", "not a currency code", id="bad currency"),
+    pytest.param("NEW,New,,QQQ,", "currency", "'QQQ' is not an ISO 4217 currency code",
+                 id="currency ISO 4217 does not list"),
+    pytest.param("NEW,New,,xau,", "currency", "'XAU' is not a currency of money (precious metal)",
+                 id="precious metal as currency"),
+    pytest.param("NEW,New,,CLF,", "currency", "'CLF' is not a currency of money (ISO 4217 fund code",
+                 id="ISO 4217 fund code as currency"),
     pytest.param("NEW,New,,USD,sleeping", "status", "not one of active, inactive", id="bad status"),
     pytest.param("ANN,Ann again,,USD,", "code", "appears again (first on row 2)", id="code twice in the file"),
 ]
@@ -361,6 +367,12 @@ def test_a_bad_partner_row_refuses_the_whole_file(db, row, column, reason):
     [problem] = refused.problems
     assert (problem.row, problem.column) == (3, column) and reason in problem.reason
     assert balances(db) == {}
+
+
+def test_partners_in_real_currencies_whose_codes_start_with_x_are_imported(db):
+    import_partners(db, "code,name,currency\nAF,Af,XAF\nOF,Of,xof\nPF,Pf,XPF\nCD,Cd,XCD\n")
+    with db.read() as s:
+        assert sorted(s.scalars(select(Partner.currency))) == ["XAF", "XCD", "XOF", "XPF"]
 
 
 # ---- the command line ------------------------------------------------------------------------

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from bot import cli
 from commands.payout_files import ExportError, PayoutFile, file_name, payout_files
 from domain import batches
 from domain.dates import DateRange
+from domain.batches import PlannedLine
 from domain.ledger import partners_by_ids
+from domain.models import Batch, Partner
 from tests.factories import add_entry, add_partner
 
 NOW = datetime(2015, 7, 1, tzinfo=UTC)
@@ -95,6 +98,28 @@ def test_one_currency_can_be_exported_alone(sqlite_db):
     batch_id = _post(sqlite_db)
     [eur] = _files(sqlite_db, batch_id, "paypal", "EUR")
     assert eur.text.count("\n") == 1
+
+
+def _posted_batch_paying(currency: str) -> tuple[Batch, list[PlannedLine], dict[int, Partner]]:
+    """A posted batch as stored before currency codes were checked: one line in `currency`."""
+    batch = Batch(batch_id="B-OLD", status="posted", payment_type="PayPal", payment_date=date(2015, 6, 24))
+    partner = Partner(id=1, code="ODD", name="Odd Partner", email="odd@example.com", currency=currency)
+    line = PlannedLine(1, "ODD", "Odd Partner", currency, 1_000, 0, 1_000, 0, 0, 1_000, None)
+    return batch, [line], {1: partner}
+
+
+@pytest.mark.parametrize("fmt", ["paypal", "wise", "csv"])
+def test_a_line_in_a_code_that_is_no_money_stops_the_export_naming_the_partner(fmt):
+    batch, lines, partners = _posted_batch_paying("QQQ")
+    with pytest.raises(ExportError, match=r"^'QQQ' is not an ISO 4217 currency code: .*ODD \(Odd Partner\)"):
+        payout_files(batch, lines, partners, fmt)
+
+
+def test_the_export_currency_option_refuses_a_code_that_is_no_money(sqlite_db, capsys):
+    batch_id = _post(sqlite_db)
+    assert cli.main(["--database", sqlite_db.url, "batch", "export", batch_id, "--format", "csv",
+                     "--currency", "XAU"]) == 2
+    assert capsys.readouterr().err == "payouts: 'XAU' is not a currency of money (precious metal)\n"
 
 
 def test_file_names_carry_the_currency_when_split():
