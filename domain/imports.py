@@ -88,6 +88,7 @@ def _open_rows(handle: TextIO, source: str, required: tuple[str, ...]) -> Iterat
     except UnicodeDecodeError as exc:
         raise ImportRefused(source, [RowProblem(1, "(file)", f"not UTF-8 text ({exc.reason})")], 1) from None
     names = [name.strip().lower() for name in header]
+    _refuse_repeated_columns(source, names)
     missing = [column for column in required if column not in names]
     if missing:
         problem = RowProblem(1, "(header)", f"missing column(s): {', '.join(missing)}")
@@ -106,6 +107,20 @@ def _open_rows(handle: TextIO, source: str, required: tuple[str, ...]) -> Iterat
         raise ImportRefused(source, [RowProblem(reader.line_num + 1, "(file)", f"not UTF-8 text ({exc.reason})")], 1) from None
     except csv.Error as exc:
         raise ImportRefused(source, [RowProblem(reader.line_num, "(file)", f"unreadable CSV: {exc}")], 1) from None
+
+
+def _refuse_repeated_columns(source: str, names: list[str]) -> None:
+    """A repeated column would let its last value silently win (a second partner_code credits another
+    partner), so the file is refused. Unnamed columns are never read and may repeat."""
+    positions: dict[str, list[int]] = {}
+    for position, name in enumerate(names, start=1):
+        if name:
+            positions.setdefault(name, []).append(position)
+    for name, where in positions.items():
+        if len(where) > 1:
+            listed = ", ".join(str(n) for n in where[:-1]) + f" and {where[-1]}"
+            problem = RowProblem(1, "(header)", f"column '{name}' appears more than once (columns {listed})")
+            raise ImportRefused(source, [problem], 1)
 
 
 def _refuse_extra_cells(source: str, line: int, extra: list[str]) -> None:

@@ -180,6 +180,21 @@ def test_a_file_missing_a_required_column_is_refused_naming_the_column(db, missi
     assert stored_entries(db) == []
 
 
+def test_a_header_that_repeats_a_column_refuses_the_file_naming_the_column(db):
+    """With a repeated column the last value silently won: 1.00,5.00 recorded $5.00."""
+    _partners(db)
+    header = "date,partner_code,kind,amount,Amount ,reference,description"
+    refused = refusal(db, csv_text("2015-06-01,ANN,commission,1.00,5.00,R-1,", header=header))
+    assert refused.problems == [RowProblem(1, "(header)", "column 'amount' appears more than once (columns 4 and 5)")]
+    assert stored_entries(db) == []
+
+
+def test_a_partners_header_that_repeats_a_column_refuses_the_file_naming_the_column(db):
+    refused = refusal(db, "code,name,code\nANN,Ann,BOB\n", partners=True)
+    assert refused.problems == [RowProblem(1, "(header)", "column 'code' appears more than once (columns 1 and 3)")]
+    assert balances(db) == {}
+
+
 def test_the_description_column_may_be_left_out(db):
     _partners(db)
     result = import_entries(db, "date,partner_code,kind,amount,reference\n2015-06-01,ANN,commission,1.00,R-1\n")
