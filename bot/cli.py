@@ -7,6 +7,7 @@ import contextlib
 import getpass
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,12 +52,34 @@ def _cmd_init(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
 def _cmd_import(args: argparse.Namespace, ctx: AppContext) -> int:
     path = Path(args.file)
-    if not path.is_file():
-        raise UsageProblem(f"no such file: {path}")
+    _refuse_odd_file(path)
     _import_file(args.what, path, ctx)
     return 0
+
+
+def _refuse_odd_file(path: Path) -> None:
+    """Say what the path is when it is no regular file; asked of os.stat, since opening a named pipe
+    to read waits until something writes to it."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UsageProblem(f"no such file: {path}") from None
+    except OSError as exc:
+        raise UsageProblem(f"cannot import {path}: {exc.strerror or exc}") from None
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise UsageProblem(f"cannot import {path}: it is a directory")
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), "an unknown kind of file")
+    raise UsageProblem(f"cannot import {path}: it is not a regular file ({kind})")
 
 
 def _import_file(what: str, path: Path, ctx: AppContext) -> None:

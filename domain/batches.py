@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, func, insert, select, text, update
 from sqlalchemy.orm import Session, object_session
@@ -26,7 +26,7 @@ from domain.dates import DateRange
 from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
 from domain.ledger import LedgerRow, ledger_report
 from domain.models import PAYMENT, Batch, BatchLine, Entry, Partner
-from domain.money import format_display, to_decimal
+from domain.money import MoneyError, format_display, parse_decimal, to_decimal
 
 METHODS = ("commission", "beginning-plus-commission", "ending-balance")
 PENDING, POSTED, REJECTED, VOIDED = "pending", "posted", "rejected", "voided"
@@ -166,17 +166,35 @@ class ApprovalPolicy:
 
 
 def parse_minimum(text: str | None) -> Decimal | None:
+    """A minimum is an amount, so it is read by the amount grammar: '1e3' or '+25' is refused here
+    as it is in an imported file."""
     if text is None or not str(text).strip():
         return None
     try:
-        value = Decimal(str(text).strip())
-    except InvalidOperation:
-        raise BatchError(f"minimum '{text}' is not a number") from None
-    if not value.is_finite() or value < 0:
+        value = parse_decimal(str(text))
+    except MoneyError as exc:
+        raise BatchError(f"minimum {exc}") from None
+    if value < 0:
         raise BatchError(f"minimum '{text}' must be zero or more")
-    if len(str(value)) > MINIMUM_LENGTH:
+    if len(_plain_minimum(value)) > MINIMUM_LENGTH:
         raise BatchError(f"minimum '{text}' has too many digits (at most {MINIMUM_LENGTH} characters, like 25.00)")
     return value
+
+
+def _plain_minimum(value: Decimal) -> str:
+    """The minimum as the batch keeps it: positional notation, since str() writes 0.0000001 as 1E-7."""
+    return format(value, "f")
+
+
+def _kept_minimum(text: str | None) -> str | None:
+    """The text a new batch keeps of its minimum, which the approval reads back."""
+    value = parse_minimum(text)
+    return None if value is None else _plain_minimum(value)
+
+
+def _stored_minimum(text: str | None) -> Decimal | None:
+    """A batch's minimum was checked when the batch was requested; it is read back as it was kept."""
+    return Decimal(text) if text else None
 
 
 def amount_for(method: str, row: LedgerRow) -> int:
@@ -337,7 +355,7 @@ def request_batch(
         batch_id=plan.batch_id, status=PENDING, method=options.method,
         start_date=options.period.start, end_date=options.period.end,
         payment_type=options.payment_type, payment_date=options.payment_date,
-        minimum=str(parse_minimum(options.minimum)) if options.minimum else None,
+        minimum=_kept_minimum(options.minimum),
         allow_overlap=options.allow_overlap, fingerprint=fingerprint(plan.lines),
         requested_by=actor, requested_at=now, origin_channel=origin_channel,
     )
@@ -446,7 +464,7 @@ def _refuse_if_decided(batch: Batch, wanted: str) -> None:
 def _changes(batch: Batch, paid: list[PlannedLine], session: Session) -> list[str]:
     """What moved in the ledger of each paid partner since the batch was requested."""
     current = {row.partner_id: row for row in ledger_report(session, DateRange(batch.start_date, batch.end_date), include_all=True).rows}
-    minimum = parse_minimum(batch.minimum)
+    minimum = _stored_minimum(batch.minimum)
     changes = []
     for line in paid:
         row = current.get(line.partner_id)

@@ -10,6 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 RANGE_EXAMPLES = "2015-06-01..2015-06-30, 2015-06, 2015-Q2, 2015, last-month, this-month, last-week, last-quarter, ytd"
 
 
+# [0-9], never \d: \d and int() read any Unicode digit, so ２０１５-06 would be taken for June 2015.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_QUARTER = re.compile(r"([0-9]{4})-q([1-4])")
+_YEAR = re.compile(r"[0-9]{4}")
+
+
 class DateError(ValueError):
     """A date or range expression that does not parse."""
 
@@ -55,9 +62,9 @@ def today_in(tz_name: str, now: datetime | None = None) -> date:
 
 
 def parse_date(text: str) -> date:
-    """A strict YYYY-MM-DD date."""
+    """A strict YYYY-MM-DD date in the digits 0-9."""
     value = (text or "").strip()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not _DATE.fullmatch(value):
         raise DateError(f"'{text}' is not a date (use YYYY-MM-DD, like 2015-06-24)")
     try:
         return date.fromisoformat(value)
@@ -87,14 +94,14 @@ def parse_range(text: str, today: date) -> DateRange:
     if ".." in value:
         start_text, _, end_text = value.partition("..")
         return DateRange(parse_date(start_text), parse_date(end_text))
-    if match := re.fullmatch(r"(\d{4})-(\d{2})", value):
+    if match := _MONTH.fullmatch(value):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
             raise DateError(f"'{text}' has no month {month}")
         return month_range(year, month)
-    if match := re.fullmatch(r"(\d{4})-q([1-4])", value):
+    if match := _QUARTER.fullmatch(value):
         return quarter_range(int(match[1]), int(match[2]))
-    if re.fullmatch(r"\d{4}", value):
+    if _YEAR.fullmatch(value):
         year = int(value)
         if year < 1:
             raise DateError(f"'{text}' is not a year")
@@ -112,7 +119,7 @@ def parse_range(text: str, today: date) -> DateRange:
         return quarter_range(year, quarter)
     if value == "ytd":
         return DateRange(date(today.year, 1, 1), today)
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if _DATE.fullmatch(value):
         day = parse_date(value)
         return DateRange(day, day)
     raise DateError(f"'{text}' is not a date range (try {RANGE_EXAMPLES})")

@@ -31,6 +31,12 @@ from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverB
 from domain.money import MoneyError, format_display, normalize_currency, parse_amount
 
 MAX_REPORTED_ERRORS = 20
+# Reading stops once this many problems are counted: a file this wrong is not fixed row by row, and
+# reading on through millions of bad rows would take minutes only to count them.
+MAX_COUNTED_PROBLEMS = 1_000
+# The longest row read, in characters (a quoted cell's line breaks included): nothing longer is held whole.
+MAX_ROW_CHARACTERS = 1_000_000
+_UTF16_BYTE_ORDER_MARKS = (b"\xff\xfe", b"\xfe\xff")
 CHUNK_ROWS = 5_000
 PARTNER_COLUMNS = ("code", "name", "email", "payout_email", "currency", "status")
 ENTRY_COLUMNS = ("date", "partner_code", "kind", "amount", "reference", "description")
@@ -50,11 +56,13 @@ class RowProblem:
 
 @dataclass
 class ImportRefused(Exception):
-    """The file was refused whole; `problems` holds the first few, `count` all of them."""
+    """The file was refused whole; `problems` holds the first few, `count` all of them, or all of those
+    found before reading stopped at row `stopped_at`."""
 
     source: str
     problems: list[RowProblem] = field(default_factory=list)
     count: int = 0
+    stopped_at: int | None = None
 
     def add(self, problem: RowProblem) -> None:
         self.count += 1
@@ -65,7 +73,11 @@ class ImportRefused(Exception):
         """One line, as the command line's contract asks of a reason; `problems` holds the list."""
         shown = "; ".join(str(problem) for problem in self.problems)
         more = f"; … and {self.count - len(self.problems)} more" if self.count > len(self.problems) else ""
-        return f"{self.source}: {self.count} problem(s), nothing was imported: {shown}{more}"
+        if self.stopped_at is not None:
+            counted = f"at least {self.count} problem(s), stopped reading at row {self.stopped_at};"
+        else:
+            counted = f"{self.count} problem(s),"
+        return f"{self.source}: {counted} nothing was imported: {shown}{more}"
 
 
 @dataclass(frozen=True)
@@ -79,34 +91,122 @@ class ImportResult:
 Progress = Callable[[int], None]
 
 
-def _open_rows(handle: TextIO, source: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line number, row) with header names normalised; refuse a file missing a required column."""
-    reader = csv.reader(handle)
+def _open_rows(
+    handle: TextIO, source: str, required: tuple[str, ...], refused: ImportRefused | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line number, row) with header names normalised; refuse a file missing a required column.
+
+    Once `refused` has counted MAX_COUNTED_PROBLEMS, no further row is read.
+    """
+    bound = _RowBound(MAX_ROW_CHARACTERS)
+    reader = csv.reader(_bounded_lines(handle, bound))
+    names = _read_header(reader, source, required)
+    bound.used = 0
+    width = len(names)
+    row_start = reader.line_num + 1
+    try:
+        for record in reader:
+            bound.used = 0
+            line, row_start = reader.line_num, reader.line_num + 1
+            if not any(cell.strip() for cell in record):
+                continue
+            _refuse_extra_cells(source, line, record[width:])
+            padded = record + [""] * (width - len(record))
+            row = {name: padded[i].strip() for i, name in enumerate(names)}
+            _refuse_nul(source, line, row)
+            yield line, row
+            if refused is not None and refused.count >= MAX_COUNTED_PROBLEMS:
+                refused.stopped_at = line
+                return
+    except _RowTooLong:
+        raise _row_too_long(source, row_start) from None
+    except UnicodeDecodeError as exc:
+        raise ImportRefused(source, [RowProblem(reader.line_num + 1, "(file)", _not_utf8(exc))], 1) from None
+    except csv.Error as exc:
+        raise ImportRefused(source, [RowProblem(reader.line_num, "(file)", f"unreadable CSV: {exc}")], 1) from None
+
+
+def _read_header(reader: Iterator[list[str]], source: str, required: tuple[str, ...]) -> list[str]:
+    """The header's column names, trimmed and lower-cased; refuse a header the rows cannot be read by."""
     try:
         header = next(reader)
     except StopIteration:
         raise ImportRefused(source, [RowProblem(1, "(header)", "the file is empty")], 1) from None
+    except _RowTooLong:
+        raise _row_too_long(source, 1) from None
     except UnicodeDecodeError as exc:
-        raise ImportRefused(source, [RowProblem(1, "(file)", f"not UTF-8 text ({exc.reason})")], 1) from None
+        raise ImportRefused(source, [RowProblem(1, "(file)", _not_utf8(exc))], 1) from None
+    except csv.Error as exc:
+        raise ImportRefused(source, [RowProblem(1, "(file)", f"unreadable CSV: {exc}")], 1) from None
+    _refuse_utf16_header(source, header)
     names = [name.strip().lower() for name in header]
+    _refuse_repeated_columns(source, names)
     missing = [column for column in required if column not in names]
     if missing:
         problem = RowProblem(1, "(header)", f"missing column(s): {', '.join(missing)}")
         raise ImportRefused(source, [problem], 1)
-    width = len(names)
-    try:
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            _refuse_extra_cells(source, reader.line_num, record[width:])
-            padded = record + [""] * (width - len(record))
-            row = {name: padded[i].strip() for i, name in enumerate(names)}
-            _refuse_nul(source, reader.line_num, row)
-            yield reader.line_num, row
-    except UnicodeDecodeError as exc:
-        raise ImportRefused(source, [RowProblem(reader.line_num + 1, "(file)", f"not UTF-8 text ({exc.reason})")], 1) from None
-    except csv.Error as exc:
-        raise ImportRefused(source, [RowProblem(reader.line_num, "(file)", f"unreadable CSV: {exc}")], 1) from None
+    return names
+
+
+class _RowTooLong(Exception):
+    """The row being read went past MAX_ROW_CHARACTERS before it was read whole."""
+
+
+class _RowBound:
+    """How much of the row being read has come in; the reader's loop sets `used` to 0 at each row.
+
+    A row past the bound, on one line or on the many lines of a quoted cell, refuses the file before
+    it is held whole: otherwise a single 200 MB line would take more than twice that in memory.
+    """
+
+    __slots__ = ("limit", "used")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+
+def _bounded_lines(handle: TextIO, bound: _RowBound) -> Iterator[str]:
+    """The file's lines for csv.reader, never reading more than what is left of the row's bound."""
+    readline = handle.readline
+    while text := readline(bound.limit + 1 - bound.used):
+        bound.used += len(text)
+        if bound.used > bound.limit:
+            raise _RowTooLong
+        yield text
+
+
+def _row_too_long(source: str, row: int) -> ImportRefused:
+    return ImportRefused(source, [RowProblem(row, "(row)", f"longer than {MAX_ROW_CHARACTERS:,} characters")], 1)
+
+
+def _not_utf8(error: UnicodeDecodeError) -> str:
+    """Why the text cannot be read, naming UTF-16 (what a spreadsheet's "Unicode text" saves) when it is that."""
+    if error.start == 0 and bytes(error.object[:2]) in _UTF16_BYTE_ORDER_MARKS:
+        return "not UTF-8 text: it is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8"
+    return f"not UTF-8 text ({error.reason})"
+
+
+def _refuse_utf16_header(source: str, header: list[str]) -> None:
+    """UTF-16 text without a byte-order mark decodes as UTF-8 with a NUL beside every ASCII letter, which
+    would otherwise be refused as a file missing every column."""
+    if any("\x00" in name for name in header):
+        reason = "not UTF-8 text: it looks like UTF-16 (NUL bytes in the header); save it as UTF-8"
+        raise ImportRefused(source, [RowProblem(1, "(file)", reason)], 1)
+
+
+def _refuse_repeated_columns(source: str, names: list[str]) -> None:
+    """A repeated column would let its last value silently win (a second partner_code credits another
+    partner), so the file is refused. Unnamed columns are never read and may repeat."""
+    positions: dict[str, list[int]] = {}
+    for position, name in enumerate(names, start=1):
+        if name:
+            positions.setdefault(name, []).append(position)
+    for name, where in positions.items():
+        if len(where) > 1:
+            listed = ", ".join(str(n) for n in where[:-1]) + f" and {where[-1]}"
+            problem = RowProblem(1, "(header)", f"column '{name}' appears more than once (columns {listed})")
+            raise ImportRefused(source, [problem], 1)
 
 
 def _refuse_extra_cells(source: str, line: int, extra: list[str]) -> None:
@@ -192,7 +292,7 @@ def import_partners(
     refused = ImportRefused(source)
     seen: dict[str, int] = {}
     parsed: list[tuple[int, _PartnerRow]] = []
-    for line, row in _open_rows(handle, source, ("code", "name")):
+    for line, row in _open_rows(handle, source, ("code", "name"), refused):
         item = _parse_partner(line, row, refused)
         if item is None:
             continue
@@ -400,7 +500,7 @@ def import_entries(
             _check_against_stored(session, chunk, refused)
         chunk.clear()
 
-    for line, row in _open_rows(handle, source, tuple(c for c in ENTRY_COLUMNS if c != "description")):
+    for line, row in _open_rows(handle, source, tuple(c for c in ENTRY_COLUMNS if c != "description"), refused):
         rows += 1
         item = _parse_entry(line, row, partners, refused)
         if item is not None and item.kind == "payment" and (item.partner_id, item.reference) in pending:

@@ -8,7 +8,7 @@ represent exactly, and an int becomes text only through the formatters below.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from domain.currencies import minor_units, not_money_reason
 
@@ -18,8 +18,10 @@ _SYMBOLS: dict[str, str] = {
 }
 
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+)(\.(\d*))?$|^[+-]?\.(\d+)$")
-_GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}([,_]\d{3})+(\.\d*)?$")
+# [0-9], never \d: \d and Decimal() take any Unicode digit (١٢٣, １.５, 𝟗) as a number.
+_PLAIN_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# Commas only between groups of three digits: '1,50' is a decimal comma, not 150.
+_GROUPED_NUMBER = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
 
 
 # The largest amount one entry may hold, in minor units: 10,000,000,000,000.00 USD. Far beyond any
@@ -51,22 +53,23 @@ def exponent(currency: str) -> int:
     return minor_units().get(currency.upper(), 2)
 
 
-def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> int:
-    """Turn '1,234.50' into minor units, refusing over-precise, non-numeric or negative input."""
+def parse_decimal(text: str) -> Decimal:
+    """The one grammar of every amount a person types or imports: '1234.50', '1,234.50', '.5', '-5'.
+
+    ASCII digits only, with no '+', '_' or exponent, so that what is read is what a reader of the
+    file or message sees; whether a sign or the decimals fit is the caller's rule.
+    """
     raw = (text or "").strip()
     if not raw:
         raise MoneyError("amount is empty")
-    if "," in raw or "_" in raw:
-        # Separators only between groups of three digits: '1,50' is a decimal comma, not 150.
-        if not _GROUPED_NUMBER.match(raw):
-            raise MoneyError(f"'{text}' is not a number (write 1234.50 or 1,234.50)")
-        raw = raw.replace(",", "").replace("_", "")
-    if not _PLAIN_NUMBER.match(raw):
-        raise MoneyError(f"'{text}' is not a number")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation as exc:  # pragma: no cover - the pattern above already refuses these
-        raise MoneyError(f"'{text}' is not a number") from exc
+    if not (_PLAIN_NUMBER.fullmatch(raw) or _GROUPED_NUMBER.fullmatch(raw)):
+        raise MoneyError(f"'{text}' is not a number (digits 0-9, like 1234.50 or 1,234.50)")
+    return Decimal(raw.replace(",", ""))
+
+
+def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> int:
+    """Turn '1,234.50' into minor units, refusing over-precise, non-numeric or negative input."""
+    value = parse_decimal(text)
     if value < 0 and not allow_negative:
         raise MoneyError(f"'{text}' is negative; amounts are positive")
     places = exponent(currency)

@@ -140,6 +140,11 @@ def test_an_unknown_method_is_bad_input(capsys, database):
     assert status == 2 and "everything" in err
 
 
+def test_a_minimum_in_exponent_notation_is_bad_input_like_such_an_amount(capsys, database):
+    status, out, err = run(capsys, database, *PAY_JUNE, "--minimum", "1e3")
+    assert (status, out) == (2, "") and "minimum '1e3' is not a number" in err
+
+
 def test_an_unknown_payment_type_names_the_configured_ones(capsys, database):
     status, _, err = run(capsys, database, *PAY_JUNE, "--type", "Bitcoin")
     assert status == 2 and "Bitcoin" in err and "Check" in err

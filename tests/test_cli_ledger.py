@@ -173,6 +173,7 @@ def test_partner_ledger_of_a_range_without_entries_carries_the_balance_through(s
     [
         (["ledger", "2015-13"], "'2015-13' has no month 13"),
         (["ledger", "June"], "'June' is not a date range"),
+        (["ledger", "２０１５-06"], "'２０１５-06' is not a date range"),
         (["ledger", "2015-06-30..2015-06-01"], "the range ends (2015-06-01) before it starts (2015-06-30)"),
         (["ledger", "2015-02-30..2015-03-01"], "'2015-02-30' is not a real date"),
         (["ledger", "2015-06", "--partner", "NOPE"], "no partner with code 'NOPE'"),

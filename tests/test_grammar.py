@@ -122,6 +122,8 @@ def test_reminder_schedules(text, expected):
     ("payout", "2015-06 type=Bitcoin", "Bitcoin"),
     ("payout", "2015-06 date=2015-07-32", "payment date"),
     ("payout", "2015-06 min=-5", "minimum '-5'"),
+    ("payout", "2015-06 min=1e3", "minimum '1e3' is not a number"),
+    ("ledger", "２０１５-06", "'２０１５-06' is not a date range"),
     ("payout", "2015-06 batch=no/slashes", "batch ID"),
     ("payout", "2015-06 colour=red", "colour="),
     ("payout", "2015-06 min=1 min=2", "twice"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -147,6 +148,12 @@ BAD_ROWS = [
     pytest.param("2015-06-24,ANN,commission,ten,R-1,", "amount", "'ten' is not a number", id="non-numeric amount"),
     pytest.param("2015-06-24,ANN,commission,1e3,R-1,", "amount", "not a number", id="exponent notation"),
     pytest.param("2015-06-24,ANN,commission,,R-1,", "amount", "empty", id="empty amount"),
+    pytest.param("2015-06-24,ANN,commission,١٢٣,R-1,", "amount", "'١٢٣' is not a number", id="Arabic-Indic digits"),
+    pytest.param("2015-06-24,ANN,commission,+1.00,R-1,", "amount", "'+1.00' is not a number", id="plus sign"),
+    pytest.param('2015-06-24,ANN,commission,"1,000_000",R-1,', "amount", "'1,000_000' is not a number",
+                 id="mixed separators"),
+    pytest.param("２０１５-06-24,ANN,commission,1.00,R-1,", "date", "'２０１５-06-24' is not a date (use YYYY-MM-DD",
+                 id="fullwidth digits in the date"),
     pytest.param('2015-06-24,ANN,commission,"1,50",R-1,', "amount", "'1,50' is not a number", id="decimal comma"),
     pytest.param('2015-06-24,YUKI,commission,"15,00",R-1,', "amount", "'15,00' is not a number",
                  id="decimal comma in JPY"),
@@ -178,6 +185,21 @@ def test_a_file_missing_a_required_column_is_refused_naming_the_column(db, missi
     refused = refusal(db, ",".join(columns) + "\n" + ",".join("x" for _ in columns) + "\n")
     assert refused.problems == [RowProblem(1, "(header)", f"missing column(s): {missing}")]
     assert stored_entries(db) == []
+
+
+def test_a_header_that_repeats_a_column_refuses_the_file_naming_the_column(db):
+    """Read as a mapping, a repeated column's last value would silently win: 1.00,5.00 would record $5.00."""
+    _partners(db)
+    header = "date,partner_code,kind,amount,Amount ,reference,description"
+    refused = refusal(db, csv_text("2015-06-01,ANN,commission,1.00,5.00,R-1,", header=header))
+    assert refused.problems == [RowProblem(1, "(header)", "column 'amount' appears more than once (columns 4 and 5)")]
+    assert stored_entries(db) == []
+
+
+def test_a_partners_header_that_repeats_a_column_refuses_the_file_naming_the_column(db):
+    refused = refusal(db, "code,name,code\nANN,Ann,BOB\n", partners=True)
+    assert refused.problems == [RowProblem(1, "(header)", "column 'code' appears more than once (columns 1 and 3)")]
+    assert balances(db) == {}
 
 
 def test_the_description_column_may_be_left_out(db):
@@ -425,3 +447,110 @@ def test_cli_refuses_a_file_that_does_not_exist_with_exit_2(sqlite_db, tmp_path:
     assert _cli(sqlite_db.url, "import", "entries", str(tmp_path / "missing.csv")) == 2
     [line] = capsys.readouterr().err.splitlines()
     assert line == f"payouts: no such file: {tmp_path / 'missing.csv'}"
+
+
+@pytest.mark.parametrize(("make", "reason"), [
+    pytest.param(lambda tmp: tmp / "dir.csv", "is a directory", id="directory"),
+    pytest.param(lambda tmp: tmp / "pipe.csv", "is not a regular file (a named pipe)", id="FIFO"),
+    pytest.param(lambda tmp: Path(os.devnull), "is not a regular file (a character device)", id="/dev/null"),
+])
+def test_cli_refuses_an_import_path_that_is_not_a_regular_file_saying_what_it_is(
+    sqlite_db, tmp_path: Path, capsys, make, reason
+):
+    """Checked with os.stat before opening: opening a FIFO to read blocks until something writes to it."""
+    (tmp_path / "dir.csv").mkdir()
+    os.mkfifo(tmp_path / "pipe.csv")
+    path = make(tmp_path)
+    assert _cli(sqlite_db.url, "import", "entries", str(path)) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == f"payouts: cannot import {path}: it {reason}"
+
+
+def _import_entries_bytes(db, tmp_path: Path, content: bytes) -> imports.ImportResult:
+    path = tmp_path / "entries.csv"
+    path.write_bytes(content)
+    with db.write() as s:
+        return imports.import_entries_file(s, path, actor="cli:test")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_file_without_a_byte_order_mark_is_refused_as_not_utf8(db, tmp_path: Path, encoding):
+    """UTF-16 text of ASCII letters is valid UTF-8 with a NUL byte beside every letter."""
+    _partners(db)
+    with pytest.raises(ImportRefused) as caught:
+        _import_entries_bytes(db, tmp_path, csv_text(GOOD_ROWS[0]).encode(encoding))
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (1, "(file)")
+    assert problem.reason.startswith("not UTF-8 text: it looks like UTF-16")
+    assert stored_entries(db) == []
+
+
+def test_a_utf16_file_with_a_byte_order_mark_is_refused_as_utf16(db, tmp_path: Path):
+    _partners(db)
+    with pytest.raises(ImportRefused) as caught:
+        _import_entries_bytes(db, tmp_path, csv_text(GOOD_ROWS[0]).encode("utf-16"))
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (1, "(file)")
+    assert problem.reason.startswith("not UTF-8 text: it is UTF-16 (it starts with a UTF-16 byte-order mark)")
+
+
+def test_a_line_longer_than_the_bound_refuses_the_file_naming_its_row_without_reading_it_whole(db, monkeypatch):
+    """Read whole, one 200 MB line would take 462 MB of memory before anything looked at it."""
+    monkeypatch.setattr(imports, "MAX_ROW_CHARACTERS", 1_000)
+    _partners(db)
+    handle = io.StringIO(csv_text(GOOD_ROWS[0], "2015-06-02,ANN,commission,1.00,R-9," + "x" * 100_000, GOOD_ROWS[1]))
+    with db.write() as s, pytest.raises(ImportRefused) as caught:
+        imports.import_entries(s, handle, source="entries.csv", actor="cli:test")
+    assert caught.value.problems == [RowProblem(3, "(row)", "longer than 1,000 characters")]
+    assert handle.tell() < 2_000
+    assert stored_entries(db) == []
+
+
+def test_a_row_of_many_short_lines_longer_than_the_bound_refuses_the_file_naming_its_row(db, monkeypatch):
+    """A quoted cell may hold line breaks; the bound is on the whole row, not on one line of it."""
+    monkeypatch.setattr(imports, "MAX_ROW_CHARACTERS", 1_000)
+    _partners(db)
+    description = '"' + "a line\n" * 500 + '"'
+    refused = refusal(db, csv_text(GOOD_ROWS[0], f"2015-06-02,ANN,commission,1.00,R-9,{description}"))
+    assert [(p.row, p.column, p.reason) for p in refused.problems] == [(3, "(row)", "longer than 1,000 characters")]
+
+
+def test_the_bound_is_on_each_row_so_a_file_longer_than_it_imports(db, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_ROW_CHARACTERS", 1_000)
+    _partners(db)
+    rows = [f"2015-06-0{n},ANN,commission,1.00,R-{n}," + "x" * 400 for n in range(1, 5)]
+    assert import_entries(db, csv_text(*rows, header=HEADER + " " * 500)).added == 4
+
+
+def test_a_header_cell_too_large_for_the_csv_reader_refuses_the_file_as_unreadable(db):
+    """A csv.Error in the header is bad input, named like one in a row, not a failure."""
+    refused = refusal(db, csv_text(GOOD_ROWS[0], header=HEADER + ',"' + "x" * 200_000 + '"'))
+    [problem] = refused.problems
+    assert (problem.row, problem.column) == (1, "(file)")
+    assert problem.reason.startswith("unreadable CSV: field larger than field limit")
+
+
+class _CountingLines(io.StringIO):
+    """A file that counts the lines read from it."""
+
+    lines_read = 0
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        line = super().readline(size)
+        self.lines_read += bool(line)
+        return line
+
+
+def test_a_file_of_many_bad_rows_stops_being_read_after_1000_problems_and_says_so(db):
+    """Reading on through 200 MB of bad rows would take minutes, to count problems no one reads past the first 20."""
+    _partners(db)
+    handle = _CountingLines(csv_text(*(f"2015-06-01,ANN,commission,oops,R-{n}," for n in range(5_000))))
+    with db.write() as s, pytest.raises(ImportRefused) as caught:
+        imports.import_entries(s, handle, source="entries.csv", actor="cli:test")
+    refused = caught.value
+    assert (refused.count, len(refused.problems), handle.lines_read) == (1_000, 20, 1_001)
+    assert str(refused).startswith(
+        "entries.csv: at least 1000 problem(s), stopped reading at row 1001; nothing was imported: "
+    )
+    assert str(refused).endswith("; … and 980 more")
+    assert stored_entries(db) == []
