@@ -7,40 +7,37 @@ answers with ``SocketModeDouble.url``), opens a WebSocket to that URL, and Slack
 carrying a ``payload`` (a modal's ``response_action``). Ping and pong keep the link alive, and a
 ``disconnect`` message asks the app to reconnect elsewhere.
 
-The double speaks just enough RFC 6455 for that, with the standard library only: the opening
-handshake, unfragmented text frames both ways (the client's masked, ours not, as the RFC requires),
-ping/pong and close. A client frame that is not masked is a protocol error: the connection is
-closed with 1002 and the error kept for the test to see. It listens on 127.0.0.1 only.
+The WebSocket protocol itself (RFC 6455: the opening handshake, framing, masking, ping/pong, the
+closing handshake) is the ``websockets`` library's threaded server, a well-kept implementation of
+the protocol; this double keeps only Slack's part on top of it. The library answers pings with
+pongs (the double counts them) and refuses a client frame that breaks the protocol, such as one
+that is not masked (RFC 6455 section 5.1), by closing with 1002; the double records every close
+with an error code, from either side, in ``protocol_errors`` for the test to see. It listens on
+127.0.0.1 only, without compression or keepalive pings of its own, and closes its connections
+with 1000 when it stops.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
+import functools
 import itertools
 import json
 import socket
-import struct
 import threading
 import time
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-OPCODE_TEXT = 0x1
-OPCODE_CLOSE = 0x8
-OPCODE_PING = 0x9
-OPCODE_PONG = 0xA
-CLOSE_NORMAL = 1000
-CLOSE_PROTOCOL_ERROR = 1002
-MAX_HANDSHAKE_BYTES = 65536
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Close, CloseCode, Frame, Opcode
+from websockets.protocol import State
+from websockets.sync.server import Server, ServerConnection, serve
+
 APP_ID = "A1"
-
-
-class ProtocolError(Exception):
-    """The client broke RFC 6455 (an unmasked frame, a bad handshake)."""
+CLOSE_TIMEOUT = 2.0  # seconds a stopping double waits for a client to answer its close frame
+NORMAL_CLOSES = (CloseCode.NORMAL_CLOSURE, CloseCode.GOING_AWAY)
 
 
 @dataclass(frozen=True)
@@ -58,131 +55,20 @@ class Sent:
     at: float
 
 
-class _Connection:
-    """One accepted WebSocket: the handshake, then a reader thread that answers pings and closes."""
+class _Connection(ServerConnection):
+    """websockets' server connection, telling the double of each ping the app sends (the library
+    answers it with a pong itself). ``process_event`` sees every frame received; the docs do not
+    promise it, hence websockets pinned to one major version in pyproject.toml."""
 
-    def __init__(self, double: SocketModeDouble, sock: socket.socket, number: int) -> None:
+    def __init__(self, *args: Any, double: SocketModeDouble, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.double = double
-        self.sock = sock
-        self.number = number
-        self.path = ""
-        self.open = False
-        self._send_lock = threading.Lock()
-        self._buffer = b""
+        self.number = 0
 
-    # -- reading -------------------------------------------------------------------------------
-
-    def _read(self, count: int) -> bytes:
-        while len(self._buffer) < count:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("the client closed the connection")
-            self._buffer += chunk
-        data, self._buffer = self._buffer[:count], self._buffer[count:]
-        return data
-
-    def _read_handshake(self) -> dict[str, str]:
-        while b"\r\n\r\n" not in self._buffer:
-            if len(self._buffer) > MAX_HANDSHAKE_BYTES:
-                raise ProtocolError("handshake request too long")
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise ConnectionError("the client closed the connection during the handshake")
-            self._buffer += chunk
-        head, self._buffer = self._buffer.split(b"\r\n\r\n", 1)
-        request_line, *lines = head.decode("latin-1").split("\r\n")
-        method, self.path, _ = (request_line.split(" ", 2) + ["", ""])[:3]
-        headers = {}
-        for line in lines:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        if method != "GET" or headers.get("upgrade", "").lower() != "websocket":
-            raise ProtocolError(f"not a WebSocket upgrade: {request_line!r}")
-        if headers.get("sec-websocket-version") != "13" or not headers.get("sec-websocket-key"):
-            raise ProtocolError("missing Sec-WebSocket-Key or version 13")
-        return headers
-
-    def _read_frame(self) -> tuple[int, bytes]:
-        first, second = self._read(2)
-        opcode = first & 0x0F
-        if not first & 0x80:
-            raise ProtocolError("fragmented frames are not expected from the Socket Mode client")
-        if not second & 0x80:
-            raise ProtocolError("a client frame was not masked (RFC 6455 section 5.1)")
-        length = second & 0x7F
-        if length == 126:
-            (length,) = struct.unpack("!H", self._read(2))
-        elif length == 127:
-            (length,) = struct.unpack("!Q", self._read(8))
-        mask = self._read(4)
-        masked = self._read(length)
-        return opcode, bytes(byte ^ mask[i % 4] for i, byte in enumerate(masked))
-
-    # -- writing -------------------------------------------------------------------------------
-
-    def send_frame(self, opcode: int, payload: bytes) -> None:
-        """A single unmasked frame: servers never mask (RFC 6455 section 5.1)."""
-        length = len(payload)
-        if length <= 125:
-            header = struct.pack("!BB", 0x80 | opcode, length)
-        elif length <= 0xFFFF:
-            header = struct.pack("!BBH", 0x80 | opcode, 126, length)
-        else:
-            header = struct.pack("!BBQ", 0x80 | opcode, 127, length)
-        with self._send_lock:
-            self.sock.sendall(header + payload)
-
-    def send_json(self, message: dict[str, Any]) -> None:
-        self.send_frame(OPCODE_TEXT, json.dumps(message).encode("utf-8"))
-
-    def send_close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
-        with contextlib.suppress(OSError):  # the other side may be gone already
-            self.send_frame(OPCODE_CLOSE, struct.pack("!H", code) + reason.encode("utf-8"))
-
-    # -- life ----------------------------------------------------------------------------------
-
-    def run(self) -> None:
-        try:
-            headers = self._read_handshake()
-            accept = base64.b64encode(
-                hashlib.sha1((headers["sec-websocket-key"] + WEBSOCKET_GUID).encode("ascii")).digest()
-            ).decode("ascii")
-            with self._send_lock:
-                self.sock.sendall(
-                    (
-                        "HTTP/1.1 101 Switching Protocols\r\n"
-                        "Upgrade: websocket\r\n"
-                        "Connection: Upgrade\r\n"
-                        f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
-                    ).encode("ascii")
-                )
-            self.open = True
-            self.double._opened(self)
-            self.send_json(_hello(self.double.app_id))
-            self._serve()
-        except ProtocolError as error:
-            self.double._protocol_error(str(error))
-            self.send_close(CLOSE_PROTOCOL_ERROR, str(error)[:100])
-        except OSError:
-            pass  # the client went away (a stopped process) or the double is stopping
-        finally:
-            self.open = False
-            self.double._closed(self)
-            _shut(self.sock)
-
-    def _serve(self) -> None:
-        while True:
-            opcode, payload = self._read_frame()
-            if opcode == OPCODE_PING:
-                self.double._pinged()
-                self.send_frame(OPCODE_PONG, payload)
-            elif opcode == OPCODE_TEXT:
-                self.double._record(json.loads(payload.decode("utf-8")), self.number)
-            elif opcode == OPCODE_CLOSE:
-                self.send_close(CLOSE_NORMAL)
-                return
-            elif opcode != OPCODE_PONG:
-                raise ProtocolError(f"unexpected opcode {opcode:#x}")
+    def process_event(self, event: Any) -> None:
+        if isinstance(event, Frame) and event.opcode is Opcode.PING:
+            self.double._pinged()
+        super().process_event(event)
 
 
 def _hello(app_id: str) -> dict[str, Any]:
@@ -195,10 +81,21 @@ def _hello(app_id: str) -> dict[str, Any]:
     }
 
 
-def _shut(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # not connected any more
-        sock.shutdown(socket.SHUT_RDWR)
-    sock.close()
+def _error_close(closed: ConnectionClosed) -> str | None:
+    """What went wrong, when a close frame either side sent carries an error code."""
+    frames: list[tuple[str, Close | None]] = [("the client closed", closed.rcvd), ("the double closed", closed.sent)]
+    if closed.rcvd_then_sent is False:
+        frames.reverse()
+    for who, frame in frames:
+        if frame is not None and frame.code not in NORMAL_CLOSES:
+            return f"{who} with {frame.code}: {frame.reason}"
+    return None
+
+
+def _cut(connection: ServerConnection) -> None:
+    """End the TCP connection without a close frame."""
+    with contextlib.suppress(OSError):  # closed already
+        connection.socket.shutdown(socket.SHUT_RDWR)
 
 
 class SocketModeDouble:
@@ -218,34 +115,31 @@ class SocketModeDouble:
         self._errors: list[str] = []
         self._pings = 0
         self._envelopes = itertools.count(1)
-        self._listener: socket.socket | None = None
-        self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._server: Server | None = None
+        self._serving: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> Self:
-        if self._listener is not None:
+        if self._server is not None:
             return self
-        listener = socket.create_server(("127.0.0.1", 0))
-        listener.settimeout(0.05)  # so the accept loop notices stop() promptly
-        self._listener = listener
-        self._spawn(self._accept_loop, "socket-mode-double")
+        self._server = serve(
+            self._serve, "127.0.0.1", 0,
+            compression=None, ping_interval=None, close_timeout=CLOSE_TIMEOUT,
+            create_connection=functools.partial(_Connection, double=self),
+        )
+        self._serving = threading.Thread(target=self._server.serve_forever, name="socket-mode-double", daemon=True)
+        self._serving.start()
         return self
 
     def stop(self) -> None:
-        """Close every connection (with a close frame) and the listening socket; join the threads."""
-        self._stopping.set()
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            connection.send_close(CLOSE_NORMAL, "double stopping")
-            _shut(connection.sock)
-        for thread in self._threads:
-            thread.join(timeout=5)
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
+        """Close every connection with 1000 and the listening socket; wait for the connection threads."""
+        if self._server is None:
+            return
+        self._server.shutdown(code=CloseCode.NORMAL_CLOSURE, reason="double stopping")
+        assert self._serving is not None
+        self._serving.join(timeout=5)
+        self._server = self._serving = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -261,33 +155,30 @@ class SocketModeDouble:
     @property
     def url(self) -> str:
         """What ``apps.connections.open`` answers: a ws:// URL on this double."""
-        if self._listener is None:
+        if self._server is None:
             raise RuntimeError("SocketModeDouble is not started")
-        port = self._listener.getsockname()[1]
+        port = self._server.socket.getsockname()[1]
         return f"ws://127.0.0.1:{port}/link/?ticket=double-ticket&app_id={self.app_id}"
 
-    def _spawn(self, target: Any, name: str, *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-        self._threads.append(thread)
-        thread.start()
-
-    def _accept_loop(self) -> None:
-        assert self._listener is not None
-        listener = self._listener
-        while not self._stopping.is_set():
-            try:
-                sock, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            sock.settimeout(None)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def _serve(self, connection: ServerConnection) -> None:
+        """One connection, after the opening handshake: hello, then every text frame recorded until it closes."""
+        assert isinstance(connection, _Connection)
+        try:
+            connection.send(json.dumps(_hello(self.app_id)))
             with self._lock:
-                number = len(self._connections) + 1
-                connection = _Connection(self, sock, number)
                 self._connections.append(connection)
-            self._spawn(connection.run, f"socket-mode-connection-{number}")
+                connection.number = len(self._connections)
+                self._opened_count += 1
+                self._lock.notify_all()
+            for message in connection:
+                self._record(json.loads(message), connection.number)
+        except ConnectionClosed as closed:
+            error = _error_close(closed)
+            if error is not None:
+                self._protocol_error(error)
+        finally:
+            with self._lock:
+                self._lock.notify_all()
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -297,7 +188,7 @@ class SocketModeDouble:
         connection = self._newest_open()
         with self._lock:
             self._sent[envelope["envelope_id"]] = Sent(envelope["envelope_id"], time.monotonic())
-        connection.send_json(envelope)
+        connection.send(json.dumps(envelope))
         return str(envelope["envelope_id"])
 
     def send_slash_command(self, payload: dict[str, Any]) -> str:
@@ -311,15 +202,15 @@ class SocketModeDouble:
 
     def send_disconnect(self, reason: str = "refresh_requested") -> None:
         """What Slack sends before it retires a connection (every few hours): the app must reconnect."""
-        self._newest_open().send_json({"type": "disconnect", "reason": reason,
-                                       "debug_info": {"host": "applink-double"}})
+        self._newest_open().send(json.dumps({"type": "disconnect", "reason": reason,
+                                             "debug_info": {"host": "applink-double"}}))
 
     def drop(self, number: int) -> None:
         """Cut connection ``number`` (1 for the first accepted) without a close frame, as Slack
         retires a connection it asked the app to replace."""
         with self._lock:
             connection = self._connections[number - 1]
-        _shut(connection.sock)
+        _cut(connection)
 
     def drop_all(self) -> None:
         """Cut every connection: a stopping app that waits on a quiet socket (slack_sdk reads with a
@@ -327,11 +218,11 @@ class SocketModeDouble:
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
-            _shut(connection.sock)
+            _cut(connection)
 
     def _newest_open(self) -> _Connection:
         with self._lock:
-            open_ones = [c for c in self._connections if c.open]
+            open_ones = [c for c in self._connections if c.state is State.OPEN]
         if not open_ones:
             raise AssertionError("no Socket Mode connection is open")
         return open_ones[-1]
@@ -340,14 +231,14 @@ class SocketModeDouble:
 
     @property
     def connections_opened(self) -> int:
-        """How many WebSocket handshakes succeeded so far."""
+        """How many connections completed the opening handshake and were greeted so far."""
         with self._lock:
             return self._opened_count
 
     @property
     def open_connections(self) -> int:
         with self._lock:
-            return sum(1 for c in self._connections if c.open)
+            return sum(1 for c in self._connections if c.state is State.OPEN)
 
     @property
     def pings(self) -> int:
@@ -395,15 +286,6 @@ class SocketModeDouble:
             return next((r for r in self._received if r.message.get("envelope_id") == envelope_id), None)
 
     # -- called from connection threads --------------------------------------------------------
-
-    def _opened(self, connection: _Connection) -> None:
-        with self._lock:
-            self._opened_count += 1
-            self._lock.notify_all()
-
-    def _closed(self, connection: _Connection) -> None:
-        with self._lock:
-            self._lock.notify_all()
 
     def _record(self, message: dict[str, Any], connection: int) -> None:
         with self._lock:

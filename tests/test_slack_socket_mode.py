@@ -368,4 +368,4 @@ def test_the_double_greets_with_hello_and_refuses_an_unmasked_client_frame(socke
     assert (greeting, json.loads(hello)["type"]) == (0x81, "hello")
     assert closing == 0x88 and int.from_bytes(reason[:2], "big") == 1002
     socket_mode.wait_until(lambda: socket_mode.protocol_errors != [], 5, "the protocol error")
-    assert "not masked" in socket_mode.protocol_errors[0]
+    assert "masking" in socket_mode.protocol_errors[0]
