@@ -230,30 +230,40 @@ def void_reference(batch_id: str) -> str:
     return f"{batch_id}{VOID_SUFFIX}"
 
 
+def _same_id(column: ColumnElement[str], batch_id: str) -> ColumnElement[bool]:
+    """Batch IDs are compared without regard to case, as the unique index on lower(batch_id) does."""
+    return func.lower(column) == batch_id.lower()
+
+
 def _next_batch_id(session: Session, payment_date: date, partner_ids: Sequence[int]) -> str:
+    """The first of Batch-YYYYMMDD, -2, -3… that no batch holds in any case, nor any payment reference."""
     base = f"Batch-{payment_date:%Y%m%d}"
-    taken = set(session.scalars(select(Batch.batch_id).where(Batch.batch_id.like(f"{base}%"))))
-    used = _payment_references(session, partner_ids, Entry.reference.like(f"{base}%"))
-    taken |= {reference.removesuffix(VOID_SUFFIX) for reference in used}
-    if base not in taken:
+    taken = {
+        batch_id.lower()
+        for batch_id in session.scalars(select(Batch.batch_id).where(func.lower(Batch.batch_id).like(f"{base.lower()}%")))
+    }
+    used = _payment_references(session, partner_ids, func.lower(Entry.reference).like(f"{base.lower()}%"))
+    taken |= {reference.removesuffix(VOID_SUFFIX).lower() for reference in used}
+    if base.lower() not in taken:
         return base
     suffix = 2
-    while f"{base}-{suffix}" in taken:
+    while f"{base}-{suffix}".lower() in taken:
         suffix += 1
     return f"{base}-{suffix}"
 
 
 def _describe_batch(batch: Batch) -> str:
     who = batch.decided_by or batch.requested_by
-    return f"{batch.status} batch {batch.batch_id} ({batch.start_date}..{batch.end_date}, by {who})"
+    return f"{batch.batch_id} ({batch.status}, {batch.start_date}..{batch.end_date}, by {who})"
 
 
 def _choose_batch_id(session: Session, options: BatchOptions, partner_ids: Sequence[int]) -> str:
     if options.batch_id is None:
         return _next_batch_id(session, options.payment_date, partner_ids)
-    existing = session.scalar(select(Batch).where(Batch.batch_id == options.batch_id))
+    existing = session.scalar(select(Batch).where(_same_id(Batch.batch_id, options.batch_id)))
     if existing is not None:
-        raise BatchIdTaken(f"batch ID '{options.batch_id}' is already taken by the {_describe_batch(existing)}")
+        raise BatchIdTaken(f"batch ID '{options.batch_id}' is already taken by {_describe_batch(existing)}"
+                           + ("; batch IDs are unique without regard to case" if existing.batch_id != options.batch_id else ""))
     if _payment_references(session, partner_ids, Entry.reference.in_([options.batch_id, void_reference(options.batch_id)])):
         raise BatchIdTaken(
             f"batch ID '{options.batch_id}' is already the reference of a payment recorded for a partner it would pay"
@@ -362,7 +372,8 @@ def request_batch(
 
 
 def get_batch(session: Session, batch_id: str) -> Batch:
-    batch = session.scalar(select(Batch).where(Batch.batch_id == batch_id))
+    """The batch with that ID in any case: `batch-20150703` finds Batch-20150703."""
+    batch = session.scalar(select(Batch).where(_same_id(Batch.batch_id, batch_id)))
     if batch is None:
         raise UnknownBatch(f"no batch with ID '{batch_id}'")
     return batch
@@ -484,6 +495,7 @@ def approve_batch(
     """Post a pending batch: one payment entry per line, dated at the payment date, exactly once."""
     _lock_batches(session)
     batch = get_batch(session, batch_id)
+    batch_id = batch.batch_id  # as stored, whatever case it was typed in
     _refuse_if_decided(batch, POSTED)
     policy.check(actor, batch.requested_by)
     paid, _ = frozen_lines(batch)
@@ -521,6 +533,7 @@ def reject_batch(session: Session, batch_id: str, *, actor: str, policy: Approva
     """Decline a pending batch; approvers may, and so may the person who requested it."""
     _lock_batches(session)
     batch = get_batch(session, batch_id)
+    batch_id = batch.batch_id  # as stored, whatever case it was typed in
     _refuse_if_decided(batch, REJECTED)
     if actor != batch.requested_by:
         ApprovalPolicy(policy.approvers, False, policy.trusted_operator).check(actor, batch.requested_by)
@@ -538,6 +551,7 @@ def void_batch(session: Session, batch_id: str, *, actor: str, reason: str, now:
         raise BatchError(f"the reason for a void is at most {VOID_REASON_LENGTH} characters (it has {len(reason.strip())})")
     _lock_batches(session)
     batch = get_batch(session, batch_id)
+    batch_id = batch.batch_id  # as stored, whatever case it was typed in
     if batch.status != POSTED:
         raise BatchError(f"{batch_id} is {batch.status}; only a posted batch can be voided")
     _claim(session, batch, POSTED, VOIDED, voided_by=actor, voided_at=now, void_reason=reason.strip())
