@@ -448,30 +448,30 @@ def _refuse_if_decided(batch: Batch, wanted: str) -> None:
 
 
 def _changes(batch: Batch, paid: list[PlannedLine], session: Session) -> list[str]:
-    """What moved in the ledger of each paid partner since the batch was requested."""
+    """What moved in the ledger of each paid partner since the batch was requested, figure by figure."""
     current = {row.partner_id: row for row in ledger_report(session, DateRange(batch.start_date, batch.end_date), include_all=True).rows}
     minimum = parse_minimum(batch.minimum)
     changes = []
     for line in paid:
         row = current.get(line.partner_id)
         now_line = _plan_line(row, batch.method, minimum, False) if row else None
-        if now_line is None or now_line.figures != line.figures:
-            before = format_display(line.amount, line.currency)
-            after = format_display(now_line.amount, line.currency) if now_line else "gone"
-            changes.append(f"{line.partner_code}: amount {before} → {after}" + _figure_changes(line, now_line))
+        if now_line is None:
+            changes.append(f"{line.partner_code}: amount {format_display(line.amount, line.currency)} → gone")
+        elif now_line.figures != line.figures:
+            changes.append(f"{line.partner_code}: {', '.join(_figure_changes(line, now_line))}")
     return changes
 
 
-def _figure_changes(before: PlannedLine, after: PlannedLine | None) -> str:
-    if after is None:
-        return ""
-    names = ("beginning balance", "commissions", "clawbacks", "payments")
-    moved = [
+def _figure_changes(before: PlannedLine, after: PlannedLine) -> list[str]:
+    """Each figure that moved, old → new; the amount only when it moved, so a commission-method
+    amount that a new clawback leaves alone never reads as a change. The ending balance is left
+    out: it is the other four figures added up, so one of them is always named when it moves."""
+    names = ("amount", "beginning balance", "commissions", "clawbacks", "payments")
+    return [
         f"{name} {format_display(old, before.currency)} → {format_display(new, before.currency)}"
-        for name, old, new in zip(names, before.figures[1:5], after.figures[1:5], strict=True)
+        for name, old, new in zip(names, before.figures[:5], after.figures[:5], strict=True)
         if old != new
     ]
-    return f" ({', '.join(moved)})" if moved else ""
 
 
 def _claim(session: Session, batch: Batch, source: str, target: str, **values: object) -> None:

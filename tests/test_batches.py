@@ -475,6 +475,27 @@ def test_a_commission_recorded_after_the_request_makes_approval_refused(db):
     assert batch.status == "rejected" and "ledger changed" in batch.decision_note
 
 
+def test_a_stale_commission_batch_names_the_figure_that_changed_and_not_an_unchanged_amount(db):
+    _ledger(db)
+    batch_id = request(db, options("commission"))
+    with db.write() as s:
+        add_entry(s, s.scalar(select(Partner).where(Partner.code == "ANN")), "clawback", 1_000, "2015-06-15")
+    with pytest.raises(batches.StaleBatch, match=r"\(ANN: clawbacks \$0.00 → \$10.00\)"):
+        approve(db, batch_id)
+
+
+def test_a_stale_batch_names_every_changed_figure_of_a_partner_old_and_new(db):
+    _ledger(db)
+    batch_id = request(db, options("commission"))
+    with db.write() as s:
+        ann = s.scalar(select(Partner).where(Partner.code == "ANN"))
+        add_entry(s, ann, "commission", 1_001, "2015-06-15")
+        add_entry(s, ann, "payment", 500, "2015-05-15")
+    expected = r"ANN: amount \$50.00 → \$60.01, beginning balance \$100.00 → \$95.00, commissions \$50.00 → \$60.01\)"
+    with pytest.raises(batches.StaleBatch, match=expected):
+        approve(db, batch_id)
+
+
 def test_a_change_outside_the_range_does_not_make_a_batch_stale(db):
     _ledger(db)
     batch_id = request(db)
