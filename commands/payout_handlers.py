@@ -23,7 +23,7 @@ def policy_for(request: Request) -> ApprovalPolicy:
 def preview(request: Request, options: BatchOptions) -> list[Reply]:
     with request.db.read() as session:
         plan = batches.plan_batch(session, options)
-    return [views.preview_reply(plan)]
+    return [views.preview_reply(plan, batches.payment_date_warning(options, request.settings.today()))]
 
 
 def start_form(request: Request, period: DateRange) -> list[Reply]:
@@ -211,11 +211,16 @@ def _form_options(values: dict[str, str], request: Request) -> BatchOptions:
 
 
 def handle_form(action: str, values: dict[str, str], context: str, request: Request) -> list[Reply]:
-    """The request form: bad values come back beside their fields; good ones create the batch."""
+    """The request form: bad values come back beside their fields; good ones create the batch.
+
+    An odd payment date (batches.payment_date_warning) creates nothing yet: the answer is the
+    preview, whose Submit button asks to confirm that date."""
     if action != views.REQUEST_FORM:
         raise ValueError(f"unknown form '{action}'")
     options = _form_options(values, request)
     try:
+        if batches.payment_date_warning(options, request.settings.today()):
+            return preview(request, options)
         return submit(request, options)
     except batches.BatchIdTaken as exc:
         raise FormErrors({"batch": str(exc)}) from None

@@ -35,6 +35,7 @@ _PARTNERS_PER_QUERY = 500
 VOID_SUFFIX = ":void"
 VOID_REASON_LENGTH = 400  # it goes into each reversing entry's description, at most 500 characters
 MINIMUM_LENGTH = 32  # the width of batch.minimum, where the minimum is kept as written
+FAR_PAYMENT_DAYS = 366  # a payment date further ahead than a year and a day is most likely a typo
 
 
 class BatchError(ValueError):
@@ -197,6 +198,18 @@ def _plan_line(row: LedgerRow, method: str, minimum: Decimal | None, inactive: b
         row.partner_id, row.partner_code, row.partner_name, row.currency, amount,
         row.beginning_balance, row.commissions, row.clawbacks, row.payments, row.ending_balance, reason,
     )
+
+
+def payment_date_warning(options: BatchOptions, today: date) -> str | None:
+    """Why the payment date looks mistyped, or None: a date before the range's START pays for days
+    not yet over, and one more than FAR_PAYMENT_DAYS ahead (9999-12-31) is seldom meant. Such a date
+    is allowed, but only once someone has confirmed it."""
+    paid = options.payment_date
+    if paid < options.period.start:
+        return f"the payment date {paid} is before the range starts ({options.period.start})"
+    if (paid - today).days > FAR_PAYMENT_DAYS:
+        return f"the payment date {paid} is more than {FAR_PAYMENT_DAYS} days after today ({today})"
+    return None
 
 
 def validate_options(options: BatchOptions) -> None:

@@ -175,6 +175,20 @@ def test_a_refused_form_answer_is_asked_again_with_the_reason(shell, database):
     assert "June-9 submitted for approval" in out
 
 
+def test_a_form_with_a_payment_date_before_the_range_shows_the_preview_and_submits_only_once_the_date_is_confirmed(shell, database):
+    _, out = shell("payout 2015-06", "", "", "", "June-9", "2015-05-31", "", "", "1", "y")
+    assert "The payment date 2015-05-31 is before the range starts (2015-06-01)" in out
+    assert "Pay June-9 on 2015-05-31? Note: the payment date 2015-05-31 is before the range starts" in out
+    assert "June-9 submitted for approval" in out
+
+
+def test_a_preview_whose_odd_payment_date_is_not_confirmed_submits_nothing(shell, database):
+    _, out = shell("payout 2015-06 method=commission type=Check batch=June-9 date=9999-12-31 min=0", "1", "")
+    assert "Not pressed: Submit for approval." in out
+    with database.read() as s:
+        assert s.scalar(select(func.count(Batch.id))) == 0
+
+
 def test_a_choice_not_on_the_list_is_asked_again(shell):
     _, out = shell("payout 2015-06", "", "everything", "1", "", "", "", "", "")
     assert "  choose one of: commission, beginning-plus-commission, ending-balance (or its number)" in out
