@@ -7,6 +7,7 @@ import io
 from commands import payout_views as views
 from commands.batch_views import batch_list_text, totals_text
 from commands.context import Request
+from commands.grammar_payout import STATUS_EXAMPLE, VOID_EXAMPLE
 from commands.payout_files import generic_csv
 from commands.reply import Attachment, Button, Figure, FormErrors, Reply, Section
 from domain import batches
@@ -109,7 +110,10 @@ def list_batches(request: Request) -> list[Reply]:
 
 def status(request: Request, batch_id: str) -> list[Reply]:
     with request.db.read() as session:
-        batch = batches.get_batch(session, batch_id)
+        try:
+            batch = batches.get_batch(session, batch_id)
+        except batches.UnknownBatch as unknown:
+            return [Reply.error(str(unknown), STATUS_EXAMPLE)]
         lines, skipped = batches.frozen_lines(batch)
         figures = [Figure("Status", batch.status), Figure("Requested by", batch.requested_by)]
         if batch.decided_by:
@@ -151,8 +155,12 @@ def print_ledgers(request: Request, batch_id: str) -> list[Reply]:
 def void(request: Request, batch_id: str, reason: str) -> list[Reply]:
     if not request.trusted_operator and request.actor not in request.approvers:
         return [Reply.error("only a payout approver can void a batch")]
-    with request.db.write() as session:
-        batch = batches.void_batch(session, batch_id, actor=request.actor, reason=reason, now=request.settings.now())
+    try:
+        with request.db.write() as session:
+            batch = batches.void_batch(session, batch_id, actor=request.actor, reason=reason,
+                                       now=request.settings.now())
+    except batches.UnknownBatch as unknown:
+        return [Reply.error(str(unknown), VOID_EXAMPLE)]
     return [Reply(f"{batch.batch_id} voided by {request.actor}: reversing entries recorded, the originals stay. "
                   f"Reason: {reason}")]
 
