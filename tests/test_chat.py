@@ -122,12 +122,12 @@ def test_a_void_reason_over_400_characters_gives_the_void_example_and_voids_noth
 
 
 def test_an_error_echoes_at_most_40_characters_of_a_huge_token(ledger, settings):
-    [reply] = run_command("payout", "status " + "N" * 1_000_000, req(ledger, settings))
+    [reply] = run_command("payout", "status " + "N" * 10_000, req(ledger, settings))
     assert f"'{'N' * 40}…'" in reply.headline and len(reply.headline) < 100
 
 
 def test_a_usage_error_echoes_at_most_40_characters_of_a_huge_token(ledger, settings):
-    [reply] = run_command("ledger", "2015-06 " + "x" * 1_000_000, req(ledger, settings))
+    [reply] = run_command("ledger", "2015-06 " + "x" * 10_000, req(ledger, settings))
     assert reply.is_error and f"'{'x' * 40}…'" in reply.headline and len(reply.headline) < 200
 
 
