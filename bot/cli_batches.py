@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,9 @@ def _cmd_pay(args: argparse.Namespace, ctx: AppContext) -> int:
     from domain import batches
 
     options = _options(args, ctx)
+    warning = batches.payment_date_warning(options, ctx.settings.today())
+    if warning:
+        print(f"payouts: warning: {warning}", file=sys.stderr)
     if not args.yes:
         with ctx.db.read() as session:
             plan = batches.plan_batch(session, options)

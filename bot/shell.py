@@ -25,7 +25,7 @@ from commands.chat import run_action, run_command, run_form
 from commands.chat_help import ledger_help, payout_help
 from commands.context import Request
 from commands.grammar import COMMANDS, command_name
-from commands.reply import Attachment, Button, Field, Form, FormErrors, Reply, Target
+from commands.reply import Attachment, Button, Field, Form, FormErrors, Reply, Target, shorten_echoes
 
 DEFAULT_FILES_DIR = "payouts-files"
 FILES_DIR_ENV = "PAYOUTS_FILES_DIR"
@@ -187,6 +187,7 @@ class Shell:
         """
         self.console.write(render.form_intro(form))
         values = {field.name: field.default for field in form.fields}
+        accepted = dict(values)  # a refused answer is never offered back as the default
         pending = list(form.fields)
         refused_before = False
         while pending:
@@ -203,11 +204,14 @@ class Shell:
                 refused_before = True
                 for field in form.fields:
                     if field.name in refused.errors:
-                        self.console.write(f"  {field.label}: {refused.errors[field.name]}")
+                        self.console.write(f"  {field.label}: {shorten_echoes(refused.errors[field.name])}")
+                        values[field.name] = accepted[field.name]
+                    else:
+                        accepted[field.name] = values[field.name]
                 pending = [field for field in form.fields if field.name in refused.errors]
                 if not pending:
                     self.errors += 1
-                    self.console.write(f"{form.title}: {'; '.join(refused.errors.values())}")
+                    self.console.write(f"{form.title}: {shorten_echoes('; '.join(refused.errors.values()))}")
                     return None
         return None
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from commands.grammar_remind import RemindCommand, parse_remind
 from commands.grammar_tokens import UsageError, resolve_range, split_options, unescaped, words
-from domain.batches import METHODS, BatchError, BatchOptions, parse_minimum, validate_options
+from domain.batches import METHODS, VOID_REASON_LENGTH, BatchError, BatchOptions, parse_minimum, validate_options
 from domain.dates import DateError, DateRange, parse_date
 from domain.settings import Settings
 
@@ -91,6 +91,9 @@ def _void(text: str) -> PayoutVoid:
     match = _VOID.fullmatch(unescaped(text))
     if not match:
         raise UsageError("void needs the batch ID and a reason", VOID_EXAMPLE)
+    if len(match[2]) > VOID_REASON_LENGTH:
+        raise UsageError(f"the reason for a void is at most {VOID_REASON_LENGTH} characters (it has {len(match[2])})",
+                         VOID_EXAMPLE)
     return PayoutVoid(match[1], match[2])
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from commands.grammar_tokens import UsageError, resolve_range, split_options
+from domain.channels import CHANNEL_FORMS, channel_id
 
 MONTHLY_EXAMPLE = "/payout remind add monthly 1 09:00 C0123ABCD range=last-month"
 WEEKLY_EXAMPLE = "/payout remind add weekly mon 09:00 <#C0123ABCD|finance>"
@@ -14,8 +15,6 @@ REMOVE_EXAMPLE = "/payout remind remove 3"
 DEFAULT_RANGES = {"monthly": "last-month", "weekly": "last-week"}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
-_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{6,}")
-_MENTION = re.compile(r"<#([A-Za-z0-9]+)(?:\|[^>]*)?>")
 
 
 @dataclass(frozen=True)
@@ -95,8 +94,8 @@ def _time(word: str, example: str) -> str:
 
 
 def _channel(word: str, example: str) -> str:
-    mention = _MENTION.fullmatch(word)
-    channel = (mention[1] if mention else word).upper()
-    if not _CHANNEL_ID.fullmatch(channel):
-        raise UsageError(f"'{word}' is not a channel ID (like C0123ABCD) or a channel mention", example)
+    """A channel ID or mention; a channel's name is refused with the ID form as the example."""
+    channel = channel_id(word)
+    if channel is None:
+        raise UsageError(f"'{word}' is not {CHANNEL_FORMS}", example)
     return channel

@@ -10,6 +10,7 @@ import shlex
 from collections.abc import Sequence
 from datetime import date
 
+from commands.reply import shorten_echoes
 from domain.dates import DateRange, parse_range
 
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
@@ -19,6 +20,7 @@ class UsageError(ValueError):
     """Malformed command text: what is wrong, and an example of what works."""
 
     def __init__(self, message: str, example: str) -> None:
+        message = shorten_echoes(message)
         super().__init__(message)
         self.message = message
         self.example = example

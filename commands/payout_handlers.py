@@ -7,6 +7,7 @@ import io
 from commands import payout_views as views
 from commands.batch_views import batch_list_text, totals_text
 from commands.context import Request
+from commands.grammar_payout import STATUS_EXAMPLE, VOID_EXAMPLE
 from commands.payout_files import generic_csv
 from commands.reply import Attachment, Button, Figure, FormErrors, Reply, Section
 from domain import batches
@@ -23,7 +24,7 @@ def policy_for(request: Request) -> ApprovalPolicy:
 def preview(request: Request, options: BatchOptions) -> list[Reply]:
     with request.db.read() as session:
         plan = batches.plan_batch(session, options)
-    return [views.preview_reply(plan)]
+    return [views.preview_reply(plan, batches.payment_date_warning(options, request.settings.today()))]
 
 
 def start_form(request: Request, period: DateRange) -> list[Reply]:
@@ -109,7 +110,10 @@ def list_batches(request: Request) -> list[Reply]:
 
 def status(request: Request, batch_id: str) -> list[Reply]:
     with request.db.read() as session:
-        batch = batches.get_batch(session, batch_id)
+        try:
+            batch = batches.get_batch(session, batch_id)
+        except batches.UnknownBatch as unknown:
+            return [Reply.error(str(unknown), STATUS_EXAMPLE)]
         lines, skipped = batches.frozen_lines(batch)
         figures = [Figure("Status", batch.status), Figure("Requested by", batch.requested_by)]
         if batch.decided_by:
@@ -151,8 +155,12 @@ def print_ledgers(request: Request, batch_id: str) -> list[Reply]:
 def void(request: Request, batch_id: str, reason: str) -> list[Reply]:
     if not request.trusted_operator and request.actor not in request.approvers:
         return [Reply.error("only a payout approver can void a batch")]
-    with request.db.write() as session:
-        batch = batches.void_batch(session, batch_id, actor=request.actor, reason=reason, now=request.settings.now())
+    try:
+        with request.db.write() as session:
+            batch = batches.void_batch(session, batch_id, actor=request.actor, reason=reason,
+                                       now=request.settings.now())
+    except batches.UnknownBatch as unknown:
+        return [Reply.error(str(unknown), VOID_EXAMPLE)]
     return [Reply(f"{batch.batch_id} voided by {request.actor}: reversing entries recorded, the originals stay. "
                   f"Reason: {reason}")]
 
@@ -211,11 +219,16 @@ def _form_options(values: dict[str, str], request: Request) -> BatchOptions:
 
 
 def handle_form(action: str, values: dict[str, str], context: str, request: Request) -> list[Reply]:
-    """The request form: bad values come back beside their fields; good ones create the batch."""
+    """The request form: bad values come back beside their fields; good ones create the batch.
+
+    An odd payment date (batches.payment_date_warning) creates nothing yet: the answer is the
+    preview, whose Submit button asks to confirm that date."""
     if action != views.REQUEST_FORM:
         raise ValueError(f"unknown form '{action}'")
     options = _form_options(values, request)
     try:
+        if batches.payment_date_warning(options, request.settings.today()):
+            return preview(request, options)
         return submit(request, options)
     except batches.BatchIdTaken as exc:
         raise FormErrors({"batch": str(exc)}) from None

@@ -84,10 +84,15 @@ def _summary_figures(options: BatchOptions, batch_id: str) -> list[Figure]:
     return figures
 
 
-def preview_reply(plan: Plan) -> Reply:
+def preview_reply(plan: Plan, date_warning: str | None = None) -> Reply:
+    """The batch as it would be; an odd payment date is shown first and must be confirmed on Submit."""
     sections = skipped_section(plan.skipped)
     pinned = replace(plan.options, batch_id=plan.batch_id)  # a second click finds the ID taken: one batch per preview
-    buttons = [Button("Submit for approval", SUBMIT, encode_options(pinned), Style.PRIMARY)]
+    confirm = f"Pay {plan.batch_id} on {plan.options.payment_date}? Note: {date_warning}." if date_warning else None
+    buttons = [Button("Submit for approval", SUBMIT, encode_options(pinned), Style.PRIMARY, confirm=confirm)]
+    if date_warning:
+        sections.insert(0, Section(f"{date_warning[0].upper()}{date_warning[1:]}. Check it before submitting.",
+                                   title="Payment date"))
     if plan.conflicts and not plan.options.allow_overlap:
         sections.insert(0, Section(conflicts_text(plan.conflicts) + ". Submitting is refused unless the overlap is "
                                    "allowed (overlap=allow).", title="Already paid"))

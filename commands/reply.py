@@ -7,8 +7,23 @@ which files come with it. The shell prints it; the Slack app renders it as Block
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
+
+ECHO_LIMIT = 40  # characters of a user's input an error message repeats
+_ECHO = re.compile(r"'([^'\n]{%d,})'|([^\s']{%d,})" % (ECHO_LIMIT + 1, ECHO_LIMIT + 1))
+
+
+def shorten_echoes(message: str, limit: int = ECHO_LIMIT) -> str:
+    """Cut every quoted value and every long word to `limit` characters and `…`: an error repeats
+    what was typed so the reader can find it, and a pasted megabyte is found by its start."""
+
+    def cut(match: re.Match[str]) -> str:
+        quoted, bare = match[1], match[2]
+        return f"'{quoted[:limit]}…'" if quoted is not None else f"{bare[:limit]}…"
+
+    return _ECHO.sub(cut, message)
 
 
 class Target(Enum):
@@ -99,7 +114,7 @@ class Reply:
     @classmethod
     def error(cls, message: str, example: str = "") -> Reply:
         sections = [Section(f"Example: {example}")] if example else []
-        return cls(headline=message, sections=sections, private=True, is_error=True)
+        return cls(headline=shorten_echoes(message), sections=sections, private=True, is_error=True)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ _PARTNERS_PER_QUERY = 500
 VOID_SUFFIX = ":void"
 VOID_REASON_LENGTH = 400  # it goes into each reversing entry's description, at most 500 characters
 MINIMUM_LENGTH = 32  # the width of batch.minimum, where the minimum is kept as written
+FAR_PAYMENT_DAYS = 366  # a payment date further ahead than a year and a day is most likely a typo
 
 
 class BatchError(ValueError):
@@ -224,6 +225,18 @@ def _plan_line(row: LedgerRow, method: str, minimum: Decimal | None, inactive: b
     )
 
 
+def payment_date_warning(options: BatchOptions, today: date) -> str | None:
+    """Why the payment date looks mistyped, or None: a date before the range's START pays for days
+    not yet over, and one more than FAR_PAYMENT_DAYS ahead (9999-12-31) is seldom meant. Such a date
+    is allowed, but only once someone has confirmed it."""
+    paid = options.payment_date
+    if paid < options.period.start:
+        return f"the payment date {paid} is before the range starts ({options.period.start})"
+    if (paid - today).days > FAR_PAYMENT_DAYS:
+        return f"the payment date {paid} is more than {FAR_PAYMENT_DAYS} days after today ({today})"
+    return None
+
+
 def validate_options(options: BatchOptions) -> None:
     if options.method not in METHODS:
         raise BatchError(f"unknown method '{options.method}' (one of: {', '.join(METHODS)})")
@@ -255,30 +268,40 @@ def void_reference(batch_id: str) -> str:
     return f"{batch_id}{VOID_SUFFIX}"
 
 
+def _same_id(column: ColumnElement[str], batch_id: str) -> ColumnElement[bool]:
+    """Batch IDs are compared without regard to case, as the unique index on lower(batch_id) does."""
+    return func.lower(column) == batch_id.lower()
+
+
 def _next_batch_id(session: Session, payment_date: date, partner_ids: Sequence[int]) -> str:
+    """The first of Batch-YYYYMMDD, -2, -3… that no batch holds in any case, nor any payment reference."""
     base = f"Batch-{payment_date:%Y%m%d}"
-    taken = set(session.scalars(select(Batch.batch_id).where(Batch.batch_id.like(f"{base}%"))))
-    used = _payment_references(session, partner_ids, Entry.reference.like(f"{base}%"))
-    taken |= {reference.removesuffix(VOID_SUFFIX) for reference in used}
-    if base not in taken:
+    taken = {
+        batch_id.lower()
+        for batch_id in session.scalars(select(Batch.batch_id).where(func.lower(Batch.batch_id).like(f"{base.lower()}%")))
+    }
+    used = _payment_references(session, partner_ids, func.lower(Entry.reference).like(f"{base.lower()}%"))
+    taken |= {reference.removesuffix(VOID_SUFFIX).lower() for reference in used}
+    if base.lower() not in taken:
         return base
     suffix = 2
-    while f"{base}-{suffix}" in taken:
+    while f"{base}-{suffix}".lower() in taken:
         suffix += 1
     return f"{base}-{suffix}"
 
 
 def _describe_batch(batch: Batch) -> str:
     who = batch.decided_by or batch.requested_by
-    return f"{batch.status} batch {batch.batch_id} ({batch.start_date}..{batch.end_date}, by {who})"
+    return f"{batch.batch_id} ({batch.status}, {batch.start_date}..{batch.end_date}, by {who})"
 
 
 def _choose_batch_id(session: Session, options: BatchOptions, partner_ids: Sequence[int]) -> str:
     if options.batch_id is None:
         return _next_batch_id(session, options.payment_date, partner_ids)
-    existing = session.scalar(select(Batch).where(Batch.batch_id == options.batch_id))
+    existing = session.scalar(select(Batch).where(_same_id(Batch.batch_id, options.batch_id)))
     if existing is not None:
-        raise BatchIdTaken(f"batch ID '{options.batch_id}' is already taken by the {_describe_batch(existing)}")
+        raise BatchIdTaken(f"batch ID '{options.batch_id}' is already taken by {_describe_batch(existing)}"
+                           + ("; batch IDs are unique without regard to case" if existing.batch_id != options.batch_id else ""))
     if _payment_references(session, partner_ids, Entry.reference.in_([options.batch_id, void_reference(options.batch_id)])):
         raise BatchIdTaken(
             f"batch ID '{options.batch_id}' is already the reference of a payment recorded for a partner it would pay"
@@ -387,7 +410,8 @@ def request_batch(
 
 
 def get_batch(session: Session, batch_id: str) -> Batch:
-    batch = session.scalar(select(Batch).where(Batch.batch_id == batch_id))
+    """The batch with that ID in any case: `batch-20150703` finds Batch-20150703."""
+    batch = session.scalar(select(Batch).where(_same_id(Batch.batch_id, batch_id)))
     if batch is None:
         raise UnknownBatch(f"no batch with ID '{batch_id}'")
     return batch
@@ -462,30 +486,30 @@ def _refuse_if_decided(batch: Batch, wanted: str) -> None:
 
 
 def _changes(batch: Batch, paid: list[PlannedLine], session: Session) -> list[str]:
-    """What moved in the ledger of each paid partner since the batch was requested."""
+    """What moved in the ledger of each paid partner since the batch was requested, figure by figure."""
     current = {row.partner_id: row for row in ledger_report(session, DateRange(batch.start_date, batch.end_date), include_all=True).rows}
     minimum = _stored_minimum(batch.minimum)
     changes = []
     for line in paid:
         row = current.get(line.partner_id)
         now_line = _plan_line(row, batch.method, minimum, False) if row else None
-        if now_line is None or now_line.figures != line.figures:
-            before = format_display(line.amount, line.currency)
-            after = format_display(now_line.amount, line.currency) if now_line else "gone"
-            changes.append(f"{line.partner_code}: amount {before} → {after}" + _figure_changes(line, now_line))
+        if now_line is None:
+            changes.append(f"{line.partner_code}: amount {format_display(line.amount, line.currency)} → gone")
+        elif now_line.figures != line.figures:
+            changes.append(f"{line.partner_code}: {', '.join(_figure_changes(line, now_line))}")
     return changes
 
 
-def _figure_changes(before: PlannedLine, after: PlannedLine | None) -> str:
-    if after is None:
-        return ""
-    names = ("beginning balance", "commissions", "clawbacks", "payments")
-    moved = [
+def _figure_changes(before: PlannedLine, after: PlannedLine) -> list[str]:
+    """Each figure that moved, old → new; the amount only when it moved, so a commission-method
+    amount that a new clawback leaves alone never reads as a change. The ending balance is left
+    out: it is the other four figures added up, so one of them is always named when it moves."""
+    names = ("amount", "beginning balance", "commissions", "clawbacks", "payments")
+    return [
         f"{name} {format_display(old, before.currency)} → {format_display(new, before.currency)}"
-        for name, old, new in zip(names, before.figures[1:5], after.figures[1:5], strict=True)
+        for name, old, new in zip(names, before.figures[:5], after.figures[:5], strict=True)
         if old != new
     ]
-    return f" ({', '.join(moved)})" if moved else ""
 
 
 def _refuse_past_limits(session: Session, batch: Batch, doing: str) -> None:
@@ -535,6 +559,7 @@ def approve_batch(
     """
     _lock_batches(session)
     batch = get_batch(session, batch_id)
+    batch_id = batch.batch_id  # as stored, whatever case it was typed in
     _refuse_if_decided(batch, POSTED)
     policy.check(actor, batch.requested_by)
     paid, _ = frozen_lines(batch)
@@ -588,6 +613,7 @@ def reject_batch(session: Session, batch_id: str, *, actor: str, policy: Approva
     """Decline a pending batch; approvers may, and so may the person who requested it."""
     _lock_batches(session)
     batch = get_batch(session, batch_id)
+    batch_id = batch.batch_id  # as stored, whatever case it was typed in
     _refuse_if_decided(batch, REJECTED)
     if actor != batch.requested_by:
         ApprovalPolicy(policy.approvers, False, policy.trusted_operator).check(actor, batch.requested_by)
@@ -605,6 +631,7 @@ def void_batch(session: Session, batch_id: str, *, actor: str, reason: str, now:
         raise BatchError(f"the reason for a void is at most {VOID_REASON_LENGTH} characters (it has {len(reason.strip())})")
     _lock_batches(session)
     batch = get_batch(session, batch_id)
+    batch_id = batch.batch_id  # as stored, whatever case it was typed in
     if batch.status != POSTED:
         raise BatchError(f"{batch_id} is {batch.status}; only a posted batch can be voided")
     _claim(session, batch, POSTED, VOIDED, voided_by=actor, voided_at=now, void_reason=reason.strip())

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -80,6 +81,8 @@ class Entry(Base):
 
 class Batch(Base):
     __tablename__ = "batch"
+    # `batch-20150703` beside `Batch-20150703` would be two batches no one can tell apart by name.
+    __table_args__ = (Index("uq_batch_batch_id_lower", text("lower(batch_id)"), unique=True),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     batch_id: Mapped[str] = mapped_column(String(64), unique=True)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from domain import audit
 from domain.batches import CurrencyTotal
+from domain.channels import CHANNEL_FORMS, channel_id
 from domain.dates import DateError, DateRange, month_range, parse_range, zone
 from domain.ledger import signed_amount
 from domain.models import Entry, Partner, ReminderSchedule, ReminderSent
@@ -40,8 +41,6 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 GRACE = timedelta(hours=24)
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,20}$")
-_CHANNEL_MENTION = re.compile(r"^<#([A-Za-z0-9]+)(\|[^>]*)?>$")
 
 
 class ReminderError(ValueError):
@@ -121,12 +120,10 @@ def parse_time(text: str) -> time:
 
 def parse_channel(text: str) -> str:
     """A channel ID (C0123ABCD) or a Slack channel mention (<#C0123ABCD|finance>) -> the ID."""
-    value = (text or "").strip()
-    if mention := _CHANNEL_MENTION.match(value):
-        value = mention[1]
-    if not _CHANNEL_ID.match(value):
-        raise ReminderError(f"channel '{text}' is not a Slack channel ID (like C0123ABCD) or mention (<#C0123ABCD|finance>)")
-    return value
+    channel = channel_id(text)
+    if channel is None:
+        raise ReminderError(f"channel '{text}' is not {CHANNEL_FORMS}")
+    return channel
 
 
 def _check_day(frequency: str, day: int) -> None:

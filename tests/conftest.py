@@ -101,6 +101,35 @@ def postgres_db() -> Iterator[Database]:
     admin.dispose()
 
 
+@pytest.fixture
+def unmigrated_postgres_db() -> Iterator[Database]:
+    """An empty PostgreSQL database, for tests that run the migrations themselves."""
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV} (.ci/run starts one)")
+    name = f"payouts_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    database = Database(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    yield database
+    database.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def unmigrated_db(request, tmp_path) -> Iterator[Database]:
+    """An empty database on each engine the product supports, no schema yet."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("unmigrated_postgres_db")
+        return
+    database = Database(f"sqlite:///{tmp_path / 'empty.db'}")
+    yield database
+    database.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db(request) -> Database:
     """The same test on both databases the product supports."""

@@ -9,7 +9,8 @@ import threading
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from domain import batches
 from domain.batches import ApprovalPolicy, BatchOptions
@@ -152,6 +153,48 @@ def test_a_taken_explicit_batch_id_is_refused_by_name(db):
     request(db, options(batch_id="June-run"))
     with pytest.raises(batches.BatchIdTaken, match="June-run"):
         request(db, options(batch_id="June-run", allow_overlap=True))
+
+
+def test_a_batch_id_differing_only_in_case_from_a_taken_one_is_refused_naming_the_existing_batch(db):
+    _ledger(db)
+    request(db, options(batch_id="Batch-20150703"))
+    with pytest.raises(batches.BatchIdTaken, match="'batch-20150703' is already taken by Batch-20150703 "):
+        request(db, options(batch_id="batch-20150703", allow_overlap=True))
+
+
+def test_a_default_batch_id_skips_one_taken_in_another_case(db):
+    _ledger(db)
+    request(db, options(batch_id="batch-20150630"))
+    assert request(db, options(allow_overlap=True)) == "Batch-20150630-2"
+
+
+def test_the_database_refuses_two_batch_ids_differing_only_in_case(db):
+    _ledger(db)
+    batch_id = request(db, options(batch_id="Batch-20150703"))
+    with pytest.raises(IntegrityError), db.write() as s:
+        copy = batches.get_batch(s, batch_id)
+        s.execute(insert(Batch).values(
+            batch_id="BATCH-20150703", status="rejected", method=copy.method, start_date=copy.start_date,
+            end_date=copy.end_date, payment_type=copy.payment_type, payment_date=copy.payment_date,
+            allow_overlap=False, fingerprint=copy.fingerprint, requested_by="U_REQ", requested_at=NOW,
+        ))
+
+
+def test_a_batch_is_found_by_its_id_in_any_case(db):
+    _ledger(db)
+    request(db, options(batch_id="Batch-20150703"))
+    with db.read() as s:
+        assert batches.get_batch(s, "batch-20150703").batch_id == "Batch-20150703"
+
+
+def test_a_batch_voided_by_its_id_in_another_case_reverses_under_its_stored_id(db):
+    _ledger(db)
+    approve(db, request(db, options(batch_id="Batch-20150703")), actor="U_MANAGER")
+    with db.write() as s:
+        batches.void_batch(s, "BATCH-20150703", actor="U_MANAGER", reason="sent twice", now=NOW)
+    with db.read() as s:
+        references = set(s.scalars(select(Entry.reference).where(Entry.amount < 0)))
+    assert references == {"Batch-20150703:void"}
 
 
 def test_a_default_batch_id_skips_one_that_is_an_imported_payment_reference_of_a_paid_partner(db):
@@ -441,6 +484,27 @@ def test_a_commission_recorded_after_the_request_makes_approval_refused(db):
     with db.read() as s:
         batch = batches.get_batch(s, batch_id)
     assert batch.status == "rejected" and "ledger changed" in batch.decision_note
+
+
+def test_a_stale_commission_batch_names_the_figure_that_changed_and_not_an_unchanged_amount(db):
+    _ledger(db)
+    batch_id = request(db, options("commission"))
+    with db.write() as s:
+        add_entry(s, s.scalar(select(Partner).where(Partner.code == "ANN")), "clawback", 1_000, "2015-06-15")
+    with pytest.raises(batches.StaleBatch, match=r"\(ANN: clawbacks \$0.00 → \$10.00\)"):
+        approve(db, batch_id)
+
+
+def test_a_stale_batch_names_every_changed_figure_of_a_partner_old_and_new(db):
+    _ledger(db)
+    batch_id = request(db, options("commission"))
+    with db.write() as s:
+        ann = s.scalar(select(Partner).where(Partner.code == "ANN"))
+        add_entry(s, ann, "commission", 1_001, "2015-06-15")
+        add_entry(s, ann, "payment", 500, "2015-05-15")
+    expected = r"ANN: amount \$50.00 → \$60.01, beginning balance \$100.00 → \$95.00, commissions \$50.00 → \$60.01\)"
+    with pytest.raises(batches.StaleBatch, match=expected):
+        approve(db, batch_id)
 
 
 def test_a_change_outside_the_range_does_not_make_a_batch_stale(db):

@@ -103,6 +103,34 @@ def test_void_of_a_batch_that_does_not_exist_is_an_error_naming_it(ledger, setti
     assert reply.is_error and "Nope-1" in reply.headline
 
 
+def test_status_of_an_unknown_batch_gives_the_status_example(ledger, settings):
+    [reply] = run_command("payout", "status NOPE", req(ledger, settings))
+    assert [section.text for section in reply.sections] == ["Example: /payout status Batch-20150701"]
+
+
+def test_void_of_an_unknown_batch_gives_the_void_example(ledger, settings):
+    [reply] = run_command("payout", "void NOPE-1 x", req(ledger, settings, actor="U_BOSS"))
+    assert [section.text for section in reply.sections] == [
+        "Example: /payout void Batch-20150701 the checks were never sent"]
+
+
+def test_a_void_reason_over_400_characters_gives_the_void_example_and_voids_nothing(ledger, settings):
+    [reply] = run_command("payout", "void Batch-20150701 " + "x" * 401, req(ledger, settings, actor="U_BOSS"))
+    assert reply.is_error and "at most 400 characters (it has 401)" in reply.headline
+    assert [section.text for section in reply.sections] == [
+        "Example: /payout void Batch-20150701 the checks were never sent"]
+
+
+def test_an_error_echoes_at_most_40_characters_of_a_huge_token(ledger, settings):
+    [reply] = run_command("payout", "status " + "N" * 10_000, req(ledger, settings))
+    assert f"'{'N' * 40}…'" in reply.headline and len(reply.headline) < 100
+
+
+def test_a_usage_error_echoes_at_most_40_characters_of_a_huge_token(ledger, settings):
+    [reply] = run_command("ledger", "2015-06 " + "x" * 10_000, req(ledger, settings))
+    assert reply.is_error and f"'{'x' * 40}…'" in reply.headline and len(reply.headline) < 200
+
+
 def test_payout_help_lists_every_form_with_an_example(ledger, settings):
     [reply] = run_command("payout", "help", req(ledger, settings))
     forms = reply.sections[0].text

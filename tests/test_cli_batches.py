@@ -208,3 +208,21 @@ def test_approving_a_batch_twice_is_bad_input_naming_who_posted_it(capsys, datab
     run(capsys, database, "batch", "approve", batch_id)
     status, _, err = run(capsys, database, "batch", "approve", batch_id)
     assert status == 2 and "already posted by cli:" in err
+
+
+def test_pay_with_a_payment_date_years_away_warns_on_stderr_and_still_previews(capsys, database):
+    status, out, err = run(capsys, database, "pay", "2015-06", "--method", "ending-balance", "--date", "9999-12-31")
+    assert "payouts: warning: the payment date 9999-12-31 is more than 366 days after today" in err
+    assert status == 0 and "Batch-99991231" in out
+
+
+def test_pay_with_a_payment_date_before_the_range_warns_on_stderr_and_still_posts(capsys, database):
+    status, _, err = run(capsys, database, "pay", "2015-06", "--method", "ending-balance", "--date", "2015-05-31",
+                         "--yes")
+    assert "payouts: warning: the payment date 2015-05-31 is before the range starts (2015-06-01)" in err
+    assert status == 0
+
+
+def test_pay_with_an_ordinary_payment_date_gives_no_warning(capsys, database):
+    _, _, err = run(capsys, database, *PAY_JUNE)
+    assert "warning" not in err

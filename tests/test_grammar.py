@@ -143,6 +143,13 @@ def test_malformed_commands_name_the_problem_and_give_an_example(command, text, 
     assert error.example.startswith("/")
 
 
+@pytest.mark.parametrize("name", ["general", "GENERAL", "greetings"])
+def test_a_channel_name_is_refused_with_the_channel_id_form_as_the_example(name):
+    error = usage("payout", f"remind add monthly 1 09:00 {name}")
+    assert f"'{name}' is not a Slack channel ID (like C0123ABCD) or a channel mention (like <#C0123ABCD|finance>)" in error.message
+    assert "C0123ABCD" in error.example
+
+
 def test_a_help_with_trailing_words_is_a_usage_error():
     assert usage("ledger", "help me").example == "/ledger help"
 

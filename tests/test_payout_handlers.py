@@ -193,3 +193,28 @@ def test_a_pending_batch_can_be_approved_from_its_status_by_another_approver(led
     replies = payout_handlers.handle_action(approve.action, approve.value, req(ledger, settings, actor="U_BOSS"))
     assert own[0].is_error and "cannot approve" in own[0].headline
     assert any("approved by U_BOSS and posted" in reply.headline for reply in replies)
+
+
+def test_a_preview_with_a_payment_date_before_the_range_warns_and_its_submit_asks_to_confirm_the_date(ledger, settings):
+    [reply] = payout_handlers.preview(req(ledger, settings), june_options(payment_date=date(2015, 5, 31)))
+    assert "The payment date 2015-05-31 is before the range starts (2015-06-01)" in reply.sections[0].text
+    assert "2015-05-31" in reply.buttons[0].confirm
+
+
+def test_a_preview_with_a_payment_date_over_366_days_ahead_asks_to_confirm_the_date(ledger, settings):
+    [reply] = payout_handlers.preview(req(ledger, settings), june_options(payment_date=date(9999, 12, 31)))
+    assert "9999-12-31 is more than 366 days after today (2015-07-15)" in reply.buttons[0].confirm
+
+
+def test_a_preview_with_an_ordinary_payment_date_submits_without_confirmation(ledger, settings):
+    [reply] = payout_handlers.preview(req(ledger, settings), june_options())
+    assert reply.buttons[0].confirm is None
+
+
+def test_a_form_with_an_odd_payment_date_answers_with_the_preview_and_creates_nothing(ledger, settings):
+    values = {"range": "2015-06", "method": "ending-balance", "type": "Check", "batch": "", "date": "9999-12-31",
+              "min": "", "overlap": "no"}
+    [reply] = payout_handlers.handle_form("payout.request", values, "", req(ledger, settings))
+    assert reply.headline.startswith("Preview of Batch-99991231") and "9999-12-31" in reply.buttons[0].confirm
+    with ledger.read() as s:
+        assert s.scalar(select(func.count(Batch.id))) == 0

@@ -64,6 +64,7 @@ def test_a_channel_mention_is_stored_as_its_channel_id(db):
         ({"at_time": "25:00"}, "time '25:00'"),
         ({"at_time": "9am"}, "time '9am'"),
         ({"channel": "#finance"}, "channel '#finance'"),
+        ({"channel": "GENERAL"}, "channel 'GENERAL' is not a Slack channel ID"),
         ({"range_expression": "last-fortnight"}, "'last-fortnight'"),
     ],
 )

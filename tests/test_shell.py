@@ -175,6 +175,32 @@ def test_a_refused_form_answer_is_asked_again_with_the_reason(shell, database):
     assert "June-9 submitted for approval" in out
 
 
+def test_a_form_with_a_payment_date_before_the_range_shows_the_preview_and_submits_only_once_the_date_is_confirmed(shell, database):
+    _, out = shell("payout 2015-06", "", "", "", "June-9", "2015-05-31", "", "", "1", "y")
+    assert "The payment date 2015-05-31 is before the range starts (2015-06-01)" in out
+    assert "Pay June-9 on 2015-05-31? Note: the payment date 2015-05-31 is before the range starts" in out
+    assert "June-9 submitted for approval" in out
+
+
+def test_a_preview_whose_odd_payment_date_is_not_confirmed_submits_nothing(shell, database):
+    _, out = shell("payout 2015-06 method=commission type=Check batch=June-9 date=9999-12-31 min=0", "1", "")
+    assert "Not pressed: Submit for approval." in out
+    with database.read() as s:
+        assert s.scalar(select(func.count(Batch.id))) == 0
+
+
+def test_a_refused_form_answer_is_not_offered_back_as_the_default(shell, database):
+    _, out = shell("payout 2015-06", "", "", "", "June-9", "2015-02-30", "", "", "")
+    first, second = [line.split("]")[0] for line in out.splitlines() if line.startswith("Payment date [")]
+    assert first == second != "Payment date [2015-02-30"
+    assert "June-9 submitted for approval" in out
+
+
+def test_an_unknown_shell_command_echoes_at_most_40_characters_of_it(shell):
+    _, out = shell("x" * 1_000_000)
+    assert f"there is no command '{'x' * 40}…'" in out and len(out) < 1_000
+
+
 def test_a_choice_not_on_the_list_is_asked_again(shell):
     _, out = shell("payout 2015-06", "", "everything", "1", "", "", "", "", "")
     assert "  choose one of: commission, beginning-plus-commission, ending-balance (or its number)" in out
@@ -259,6 +285,6 @@ def test_at_a_terminal_the_shell_welcomes_prompts_and_keeps_history(database, tm
 
 def test_a_reminder_for_a_channel_outside_ledger_channels_is_refused_in_the_shell_too(shell, monkeypatch):
     monkeypatch.setenv("LEDGER_CHANNELS", "C0LEDGER")
-    status, out = shell("payout remind add monthly 1 09:00 C0OTHER", "payout remind list")
-    assert status == 2 and "C0OTHER" in out and "C0LEDGER" in out
+    status, out = shell("payout remind add monthly 1 09:00 C0OTHER12", "payout remind list")
+    assert status == 2 and "C0OTHER12" in out and "C0LEDGER" in out
     assert "No reminder schedules" in out

@@ -237,6 +237,16 @@ def test_payout_with_every_option_previews_privately_with_a_submit_button(app, d
         assert s.scalar(select(func.count(Batch.id))) == 0
 
 
+def test_a_preview_with_a_payment_date_years_away_puts_the_date_in_the_submit_confirm_dialog(app, double) -> None:
+    send_command(app, double, "2015-06 method=ending-balance type=Check batch=B-JUNE date=9999-12-31 min=0",
+                 command="/payout")
+
+    [preview] = double.wait_for("response_url")
+    [actions] = [b for b in preview.arg("blocks") if b["type"] == "actions"]
+    confirm = actions["elements"][0]["confirm"]
+    assert "9999-12-31 is more than 366 days after today" in json.dumps(confirm)
+
+
 def form_values(**overrides) -> dict:
     values = {"range": "2015-06-01..2015-06-30", "method": "ending-balance", "type": "Check",
               "batch": "", "date": "2015-07-01", "min": "", "overlap": "no"}

@@ -1,0 +1,44 @@
+"""The migrations themselves, run step by step on an empty database of each engine."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from alembic import command
+from sqlalchemy import insert, select
+
+from domain import migrations_runner
+from domain.db import SchemaError
+from domain.models import Batch
+from domain.schema_version import HEAD_REVISION
+
+NOW = datetime(2015, 7, 1, 9, 0, tzinfo=UTC)
+
+
+def _batch(batch_id: str) -> dict:
+    return dict(batch_id=batch_id, status="rejected", method="commission", start_date=date(2015, 6, 1),
+                end_date=date(2015, 6, 30), payment_type="Check", payment_date=date(2015, 7, 3),
+                allow_overlap=False, fingerprint="0" * 64, requested_by="U_REQ", requested_at=NOW)
+
+
+def _at_initial_schema_with(database, batch_ids: list[str]) -> None:
+    command.upgrade(migrations_runner._config(database.engine), "0001")
+    with database.engine.begin() as connection:
+        connection.execute(insert(Batch.__table__), [_batch(batch_id) for batch_id in batch_ids])
+
+
+def test_the_case_insensitive_batch_id_upgrade_refuses_case_duplicates_naming_them(unmigrated_db):
+    _at_initial_schema_with(unmigrated_db, ["Batch-20150703", "batch-20150703", "June-run"])
+    with pytest.raises(SchemaError, match="differ only in case: Batch-20150703 and batch-20150703. Rename"):
+        migrations_runner.upgrade(unmigrated_db.engine)
+    assert migrations_runner.current_revision(unmigrated_db.engine) == "0001"
+
+
+def test_the_case_insensitive_batch_id_upgrade_keeps_batches_that_differ_in_more_than_case(unmigrated_db):
+    _at_initial_schema_with(unmigrated_db, ["Batch-20150703", "Batch-20150703-2"])
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.connect() as connection:
+        kept = set(connection.scalars(select(Batch.batch_id)))
+    assert kept == {"Batch-20150703", "Batch-20150703-2"}
+    assert migrations_runner.current_revision(unmigrated_db.engine) == HEAD_REVISION
