@@ -22,21 +22,21 @@ def _batch(batch_id: str) -> dict:
                 allow_overlap=False, fingerprint="0" * 64, requested_by="U_REQ", requested_at=NOW)
 
 
-def _at_initial_schema_with(database, batch_ids: list[str]) -> None:
-    command.upgrade(migrations_runner._config(database.engine), "0001")
+def _before_case_insensitive_ids_with(database, batch_ids: list[str]) -> None:
+    command.upgrade(migrations_runner._config(database.engine), "0002")
     with database.engine.begin() as connection:
         connection.execute(insert(Batch.__table__), [_batch(batch_id) for batch_id in batch_ids])
 
 
 def test_the_case_insensitive_batch_id_upgrade_refuses_case_duplicates_naming_them(unmigrated_db):
-    _at_initial_schema_with(unmigrated_db, ["Batch-20150703", "batch-20150703", "June-run"])
+    _before_case_insensitive_ids_with(unmigrated_db, ["Batch-20150703", "batch-20150703", "June-run"])
     with pytest.raises(SchemaError, match="differ only in case: Batch-20150703 and batch-20150703. Rename"):
         migrations_runner.upgrade(unmigrated_db.engine)
-    assert migrations_runner.current_revision(unmigrated_db.engine) == "0001"
+    assert migrations_runner.current_revision(unmigrated_db.engine) == "0002"
 
 
 def test_the_case_insensitive_batch_id_upgrade_keeps_batches_that_differ_in_more_than_case(unmigrated_db):
-    _at_initial_schema_with(unmigrated_db, ["Batch-20150703", "Batch-20150703-2"])
+    _before_case_insensitive_ids_with(unmigrated_db, ["Batch-20150703", "Batch-20150703-2"])
     migrations_runner.upgrade(unmigrated_db.engine)
     with unmigrated_db.engine.connect() as connection:
         kept = set(connection.scalars(select(Batch.batch_id)))
