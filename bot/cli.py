@@ -22,6 +22,7 @@ from commands.ledger_text import partner_ledger_table, report_table
 from domain.dates import DateError, DateRange, parse_range
 from domain.db import SchemaError
 from domain.ledger import UnknownPartner, ledger_report, partner_ledger
+from domain.text import visible
 
 Handler = Callable[[argparse.Namespace, AppContext], int]
 
@@ -212,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ctx.db.check_schema()
         return args.handler(args, ctx)
     except (UsageProblem, DateError, UnknownPartner, ValueError) as exc:
-        print(f"payouts: {exc}", file=sys.stderr)
+        print(f"payouts: {visible(str(exc))}", file=sys.stderr)
         return 2
     except SchemaError as exc:
         print(f"payouts: {exc}", file=sys.stderr)
@@ -226,5 +227,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:
-        print(f"payouts: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"payouts: failed: {type(exc).__name__}: {visible(str(exc))}", file=sys.stderr)
         return 1

@@ -203,3 +203,20 @@ def test_approving_a_batch_twice_is_bad_input_naming_who_posted_it(capsys, datab
     run(capsys, database, "batch", "approve", batch_id)
     status, _, err = run(capsys, database, "batch", "approve", batch_id)
     assert status == 2 and "already posted by cli:" in err
+
+
+def test_pay_shows_a_stored_name_with_a_newline_and_escapes_as_one_inert_row(capsys, database):
+    with Database(database).write() as s:
+        add_entry(s, add_partner(s, "BIG", "Big Payee\nA  Alice  $1.00\x1b[2J"), "commission", 999_900, "2015-06-10")
+    status, out, _ = run(capsys, database, *PAY_JUNE)
+    assert status == 0 and "\x1b" not in out
+    [row] = [line for line in out.splitlines() if line.startswith("BIG")]
+    assert "Big Payee\\nA  Alice  $1.00\\x1b[2J" in row and "$9,999.00" in row
+    assert not any(line.startswith("A ") for line in out.splitlines())
+
+
+def test_the_audit_log_shows_control_characters_in_a_reason_as_escapes(capsys, database):
+    assert run(capsys, database, *PAY_JUNE, "--yes")[0] == 0
+    assert run(capsys, database, "batch", "void", "Batch-20150701", "--reason", "sent\x1b[2J twice")[0] == 0
+    status, out, _ = run(capsys, database, "audit")
+    assert status == 0 and "\x1b" not in out
