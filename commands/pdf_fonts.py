@@ -142,7 +142,7 @@ class FontFamily:
 
     def fit(self, text: str, size: Points, max_width: Points) -> str:
         """The text, cut short with an ellipsis if it would overflow its column."""
-        if text.isascii() and len(text) * size * self._widest_ascii() <= max_width:
+        if text.isascii() and text.isprintable() and len(text) * size * self._widest_ascii() <= max_width:
             return text  # short enough to fit even if every character were the widest one
         if self.width(text, size) <= max_width:
             return text

@@ -492,3 +492,9 @@ def test_peak_memory_does_not_grow_with_the_number_of_partners(tmp_path):
     many = _print_in_a_child(4 * PART_PAGES, tmp_path / "many.pdf")
     assert len(PdfReader(tmp_path / "many.pdf").pages) == 4 * PART_PAGES
     assert many - few < 2, f"{PART_PAGES} partners peaked at {few:.1f} MB, {4 * PART_PAGES} at {many:.1f} MB"
+
+
+def test_control_characters_are_measured_as_the_escapes_that_print_so_they_stay_in_their_column():
+    text = "\x1b" * 10  # ten characters would fit without measuring; their escapes are forty
+    fitted = family().fit(text, 9, 86)
+    assert family().width(fitted, 9) <= 86 and fitted.endswith("…")
