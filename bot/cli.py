@@ -23,6 +23,7 @@ from commands.ledger_text import partner_ledger_table, report_table
 from domain.dates import DateError, DateRange, parse_range
 from domain.db import SchemaError
 from domain.ledger import UnknownPartner, ledger_report, partner_ledger
+from domain.text import visible
 
 Handler = Callable[[argparse.Namespace, AppContext], int]
 
@@ -140,18 +141,27 @@ def _write_report(args: argparse.Namespace, session: Session, period: DateRange)
             print(report_table(report), file=handle)
 
 
+def _wants_text(args: argparse.Namespace) -> bool:
+    """`--pdf FILE` alone prints the ledgers and says what it wrote, rather than also writing the whole
+    report (a line per partner) to the terminal; `--format` or `--output` asks for the report too."""
+    return not args.pdf or args.format is not None or args.output is not None
+
+
 def _cmd_ledger(args: argparse.Namespace, ctx: AppContext) -> int:
     period = parse_range(args.range, ctx.settings.today())
+    wants_text = _wants_text(args)
+    args.format = args.format or "table"
     with ctx.db.read() as session:
-        if args.partner:
+        if wants_text and args.partner:
             _write_partner_ledger(args, session, period)
-        else:
+        elif wants_text:
             _write_report(args, session, period)
         if args.pdf:
             from bot.cli_files import write_ledger_pdf
 
+            said = sys.stderr if wants_text and not args.output else sys.stdout  # the report's stdout stays clean
             write_ledger_pdf(session, ctx, period, args.pdf, partner=args.partner, include_all=args.all,
-                             paper=args.paper)
+                             paper=args.paper, said=said)
     return 0
 
 
@@ -185,9 +195,10 @@ def _add_ledger_parser(sub: argparse._SubParsersAction) -> None:
     ledger.add_argument("range", help="2015-06-01..2015-06-30, 2015-06, 2015-Q2, 2015, last-month, ytd …")
     ledger.add_argument("--partner", metavar="CODE", help="one partner's ledger with a running balance")
     ledger.add_argument("--all", action="store_true", help="list every partner, even with nothing to show")
-    ledger.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    ledger.add_argument("--format", choices=("table", "json", "csv"), help="table (the default), json or csv")
     ledger.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
-    ledger.add_argument("--pdf", metavar="FILE", help="also print the partners' ledgers to a PDF")
+    ledger.add_argument("--pdf", metavar="FILE",
+                        help="print the partners' ledgers to a PDF (the report too, with --format or --output)")
     ledger.add_argument("--paper", choices=("letter", "a4"), default="letter")
     ledger.set_defaults(handler=_cmd_ledger)
 
@@ -235,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ctx.db.check_schema()
         return args.handler(args, ctx)
     except (UsageProblem, DateError, UnknownPartner, ValueError) as exc:
-        print(f"payouts: {exc}", file=sys.stderr)
+        print(f"payouts: {visible(str(exc))}", file=sys.stderr)
         return 2
     except SchemaError as exc:
         print(f"payouts: {exc}", file=sys.stderr)
@@ -249,5 +260,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:
-        print(f"payouts: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"payouts: failed: {type(exc).__name__}: {visible(str(exc))}", file=sys.stderr)
         return 1

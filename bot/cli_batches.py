@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.context import AppContext
 from domain.dates import parse_date, parse_range, zone
+from domain.text import visible
 
 if TYPE_CHECKING:
     from domain.batches import ApprovalPolicy, BatchOptions
@@ -147,7 +148,7 @@ def _cmd_audit(args: argparse.Namespace, ctx: AppContext) -> int:
         return 0
     for line in lines:
         detail = ", ".join(f"{key}={value}" for key, value in sorted(line.detail.items()))
-        print(f"{line.at:%Y-%m-%d %H:%M:%S} UTC  {line.actor:<16}  {line.action:<16}  {line.subject}  {detail}".rstrip())
+        print(visible(f"{line.at:%Y-%m-%d %H:%M:%S} UTC  {line.actor:<16}  {line.action:<16}  {line.subject}  {detail}".rstrip()))
     if not lines:
         print("The audit log is empty" + (f" since {args.since}." if args.since else "."))
     return 0

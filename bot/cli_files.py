@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy.orm import Session
 
@@ -15,14 +17,15 @@ from domain.money import normalize_currency
 
 
 def write_ledger_pdf(session: Session, ctx: AppContext, period: DateRange, path: str, *, partner: str | None,
-                     include_all: bool, paper: str) -> None:
+                     include_all: bool, paper: str, said: TextIO = sys.stdout) -> None:
+    """Print the ledgers to `path`; one line on `said` names the file, its pages and partners."""
     from commands.printing import report_ledgers_pdf  # reportlab and its fonts load only when printing
 
     codes = [find_partner(session, partner).code] if partner else None
     report = ledger_report(session, period, include_all=include_all, partner_codes=codes)
     with open(path, "wb") as handle:
         pages = report_ledgers_pdf(session, report, handle, organisation=ctx.settings.organisation, paper=paper)
-    print(f"Printed {len(report.rows)} partner ledger(s), {pages} page(s): {path}")
+    print(f"Printed {len(report.rows)} partner ledger(s), {pages} page(s): {path}", file=said)
 
 
 def _cmd_export(args: argparse.Namespace, ctx: AppContext) -> int:

@@ -2,7 +2,9 @@
 
 Every field of a Reply shows: where it would go in Slack (approvers, a channel, the message it
 rewrites), headline, figures, sections, the table, numbered buttons. Slack-only markup such as
-code fences is dropped, since the terminal shows text as it is.
+code fences is dropped, since the terminal shows text as it is. Every value goes through `line`
+(one line) or `lines` (a section's own lines kept): control characters in stored text show as
+escapes (domain.text), so a name can neither draw a line of its own nor steer the terminal.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import jinja2
 import templates
 from commands.reply import Field, Form, Reply, Target
 from commands.text_table import render
+from domain.text import visible, visible_lines
 
 
 def plain(text: str) -> str:
@@ -24,7 +27,7 @@ def plain(text: str) -> str:
 
 @cache
 def environment() -> jinja2.Environment:
-    return templates.environment("shell", {"plain": plain})
+    return templates.environment("shell", {"plain": plain, "line": visible, "lines": visible_lines})
 
 
 def render_text(template: str, **values: Any) -> str:
@@ -36,7 +39,7 @@ def target_line(reply: Reply) -> str:
     if reply.target is Target.APPROVERS:
         return "→ approvers:"
     if reply.target is Target.CHANNEL:
-        return f"→ {reply.channel or 'channel'}:"
+        return f"→ {visible(reply.channel or 'channel')}:"
     if reply.target is Target.REPLACE:
         return "↻ the earlier message now reads:"
     return ""

@@ -8,6 +8,7 @@ from commands.text_table import render
 from domain.batches import CurrencyTotal, Plan, PlannedLine, currency_totals, frozen_lines
 from domain.models import Batch
 from domain.money import format_display, format_plain
+from domain.text import visible
 
 
 def _json_body(batch_id: str, status: str, options, lines: list[PlannedLine], skipped: list[PlannedLine]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -78,9 +79,9 @@ def plan_text(plan: Plan) -> str:
         f"Preview of {plan.batch_id}: {o.method} for {o.period}, {o.payment_type}, paid {o.payment_date}"
         + (f", minimum {o.minimum}" if o.minimum else "")
     )
-    parts = [head, lines_table(plan.lines, plan.skipped), f"Total: {totals_text(plan.lines)}"]
+    parts = [visible(head), lines_table(plan.lines, plan.skipped), f"Total: {totals_text(plan.lines)}"]
     if plan.conflicts:
-        parts.append(conflicts_text(plan.conflicts))
+        parts.append(visible(conflicts_text(plan.conflicts)))
     return "\n".join(parts)
 
 
@@ -103,7 +104,7 @@ def batch_text(batch: Batch) -> str:
         facts.append(f"  note: {batch.decision_note}")
     if batch.voided_by:
         facts.append(f"  voided by {batch.voided_by} at {batch.voided_at:%Y-%m-%d %H:%M} UTC: {batch.void_reason}")
-    return "\n".join([*facts, lines_table(lines, skipped), f"Total: {totals_text(lines)}"])
+    return "\n".join([*map(visible, facts), lines_table(lines, skipped), f"Total: {totals_text(lines)}"])
 
 
 def batch_list_text(batches: list[Batch], totals: dict[int, list[CurrencyTotal]]) -> str:

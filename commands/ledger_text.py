@@ -5,6 +5,7 @@ from __future__ import annotations
 from commands.text_table import render
 from domain.ledger import LedgerReport, PartnerLedger
 from domain.money import format_display
+from domain.text import visible
 
 _REPORT_HEADER = ("Code", "Partner", "Cur", "Beginning", "Commissions", "Clawbacks", "Payments", "Ending")
 _REPORT_RIGHT = (False, False, False, True, True, True, True, True)
@@ -39,7 +40,7 @@ def partner_ledger_table(ledger: PartnerLedger) -> str:
         for line in ledger.lines
     ]
     rows.append(["", "Ending balance", "", "", "", format_display(ledger.ending_balance, cur)])
-    title = (
+    title = visible(
         f"{ledger.partner_name} ({ledger.partner_code}), {ledger.range}, {cur}"
         + (f", {ledger.email}" if ledger.email else "")
     )

@@ -13,6 +13,7 @@ from domain.dates import DateRange, parse_date
 from domain.models import Batch
 from domain.money import format_display
 from domain.settings import Settings
+from domain.text import visible
 
 PREVIEW_ROWS = 15
 
@@ -66,9 +67,10 @@ def lines_table(lines: list[PlannedLine], skipped: list[PlannedLine], *, limit: 
 
 
 def skipped_section(skipped: list[PlannedLine], limit: int = 10) -> list[Section]:
+    """One line per partner, whatever its stored name holds (a newline in it shows as an escape)."""
     if not skipped:
         return []
-    listed = "\n".join(f"{line.partner_code} {line.partner_name}: {line.skip_reason}" for line in skipped[:limit])
+    listed = "\n".join(visible(f"{line.partner_code} {line.partner_name}: {line.skip_reason}") for line in skipped[:limit])
     more = f"\n… and {len(skipped) - limit} more" if len(skipped) > limit else ""
     return [Section(listed + more, title="Skipped")]
 

@@ -31,6 +31,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from domain.text import visible
+
 ELLIPSIS = "…"
 Points = Real  # lengths and positions on the page in PostScript points (1/72 in), as reportlab takes them
 Colour = tuple[Real, Real, Real]  # red, green, blue from 0 to 1
@@ -106,8 +108,11 @@ class FontFamily:
         return self.primary
 
     def runs(self, text: str) -> list[tuple[str, str]]:
-        """(font name, characters) pairs in drawing order, left to right."""
+        """(font name, characters) pairs in drawing order, left to right. Control characters print as
+        their escapes (domain.text): a font has no glyph for them, and a bidi override would reorder
+        what is read ("\u202e00.1$" as "$1.00")."""
         self.register()
+        text = visible(text)
         if text.isascii():
             return [(self.primary, text)] if text else []
         runs: list[tuple[str, str]] = []
@@ -137,7 +142,7 @@ class FontFamily:
 
     def fit(self, text: str, size: Points, max_width: Points) -> str:
         """The text, cut short with an ellipsis if it would overflow its column."""
-        if text.isascii() and len(text) * size * self._widest_ascii() <= max_width:
+        if text.isascii() and text.isprintable() and len(text) * size * self._widest_ascii() <= max_width:
             return text  # short enough to fit even if every character were the widest one
         if self.width(text, size) <= max_width:
             return text

@@ -225,7 +225,7 @@ class _LedgerPrinter:
     def _stamp(self, top: Points, stamp: BatchStamp, ledger: PartnerLedger) -> None:
         self.canvas.setFillColorRGB(*SHADE)
         self.canvas.rect(MARGIN, top - STAMP_HEIGHT, self.width - 2 * MARGIN, STAMP_HEIGHT - 12, stroke=0, fill=1)
-        details = (f"Batch {stamp.batch_id}   ·   Payment date {stamp.payment_date.isoformat()}   ·   "
+        details = (f"{_batch_label(stamp.batch_id)}   ·   Payment date {stamp.payment_date.isoformat()}   ·   "
                    f"Payment type {stamp.payment_type}")
         self._text(MARGIN + 8, top - 26, self.regular.fit(details, BODY, self.width - 2 * MARGIN - 16))
         paid = stamp.amounts.get(ledger.partner_id)
@@ -287,6 +287,11 @@ class _LedgerPrinter:
         label = self.regular.fit(f"{ledger.partner_name} ({ledger.partner_code})", SMALL, self.width - 2 * MARGIN - 90)
         self._text(MARGIN, y, label, SMALL, grey=True)
         self._text(self.width - MARGIN, y, f"Page {number} of {count}", SMALL, align="right")
+
+
+def _batch_label(batch_id: str) -> str:
+    """The batch ID, named as a batch unless it already says so (Batch-20150701, not Batch Batch-20150701)."""
+    return batch_id if batch_id.lower().startswith("batch") else f"Batch {batch_id}"
 
 
 def _identity(ledger: PartnerLedger) -> str:

@@ -29,6 +29,7 @@ from domain.dates import DateError, parse_date
 from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
 from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverBudget
 from domain.money import MoneyError, format_display, normalize_currency, parse_amount
+from domain.text import describe, first_control, visible
 
 MAX_REPORTED_ERRORS = 20
 # Reading stops once this many problems are counted: a file this wrong is not fixed row by row, and
@@ -252,12 +253,28 @@ class _PartnerRow:
         return {key: value for key, value in self.__dict__.items() if value is not None}
 
 
+def _refuse_controls(line: int, row: dict[str, str], columns: tuple[str, ...], refused: ImportRefused) -> set[str]:
+    """Refuse text that would steer how it is shown (a newline drawing a made-up table row, an ESC
+    sequence, a bidi override); return the columns refused, so no other reason repeats the value."""
+    bad = set()
+    for column in columns:
+        value = row.get(column, "")
+        char = first_control(value)
+        if char is not None:
+            reason = (f"'{visible(value)}' contains {describe(char)}; text may not hold control characters "
+                      "(newlines, tabs, escapes, bidi overrides)")
+            refused.add(RowProblem(line, column, reason))
+            bad.add(column)
+    return bad
+
+
 def _parse_partner(line: int, row: dict[str, str], refused: ImportRefused) -> _PartnerRow | None:
     problems_before = refused.count
     code, name = row.get("code", ""), row.get("name", "")
+    controlled = _refuse_controls(line, row, ("code", "name", "email", "payout_email"), refused)
     if not code:
         refused.add(RowProblem(line, "code", "required"))
-    elif len(code) > 64 or any(ch.isspace() for ch in code):
+    elif "code" not in controlled and (len(code) > 64 or any(ch.isspace() for ch in code)):
         refused.add(RowProblem(line, "code", f"'{code}' must be at most 64 characters with no spaces"))
     if not name:
         refused.add(RowProblem(line, "name", "required"))
@@ -266,9 +283,9 @@ def _parse_partner(line: int, row: dict[str, str], refused: ImportRefused) -> _P
     emails: dict[str, str | None] = {}
     for column in ("email", "payout_email"):
         value = row.get(column) or None
-        if value is not None and len(value) > 254:
+        if value is not None and column not in controlled and len(value) > 254:
             refused.add(RowProblem(line, column, "longer than 254 characters"))
-        elif value is not None and not _EMAIL.match(value):
+        elif value is not None and column not in controlled and not _EMAIL.match(value):
             refused.add(RowProblem(line, column, f"'{value}' is not an e-mail address"))
         emails[column] = value
     currency = None
@@ -373,6 +390,7 @@ def _parse_entry(
         except MoneyError as exc:
             refused.add(RowProblem(line, "amount", str(exc)))
     reference = row.get("reference", "")
+    _refuse_controls(line, row, ("reference", "description"), refused)
     if not reference:
         refused.add(RowProblem(line, "reference", "required"))
     elif len(reference) > 200:

@@ -226,3 +226,20 @@ def test_pay_with_a_payment_date_before_the_range_warns_on_stderr_and_still_post
 def test_pay_with_an_ordinary_payment_date_gives_no_warning(capsys, database):
     _, _, err = run(capsys, database, *PAY_JUNE)
     assert "warning" not in err
+
+
+def test_pay_shows_a_stored_name_with_a_newline_and_escapes_as_one_inert_row(capsys, database):
+    with Database(database).write() as s:
+        add_entry(s, add_partner(s, "BIG", "Big Payee\nA  Alice  $1.00\x1b[2J"), "commission", 999_900, "2015-06-10")
+    status, out, _ = run(capsys, database, *PAY_JUNE)
+    assert status == 0 and "\x1b" not in out
+    [row] = [line for line in out.splitlines() if line.startswith("BIG")]
+    assert "Big Payee\\nA  Alice  $1.00\\x1b[2J" in row and "$9,999.00" in row
+    assert not any(line.startswith("A ") for line in out.splitlines())
+
+
+def test_the_audit_log_shows_control_characters_in_a_reason_as_escapes(capsys, database):
+    assert run(capsys, database, *PAY_JUNE, "--yes")[0] == 0
+    assert run(capsys, database, "batch", "void", "Batch-20150701", "--reason", "sent\x1b[2J twice")[0] == 0
+    status, out, _ = run(capsys, database, "audit")
+    assert status == 0 and "\x1b" not in out

@@ -261,3 +261,34 @@ def test_init_creates_the_database_folder(tmp_path, capsys):
     assert cli.main(["--database", f"sqlite:///{target}", "init"]) == 0
     assert target.exists()
 
+
+
+# ---- stored text is shown, never obeyed ---------------------------------------------------------
+
+
+def _forged(db: Database) -> None:
+    """A name and a reference written before the import rules, holding a newline and ESC sequences."""
+    with db.write() as s:
+        big = add_partner(s, "BIG", "Big Payee\nA     Alice          $1.00", email="big\x1b[2J@example.com")
+        add_entry(s, big, "commission", 999_900, "2015-06-10", reference="R\x1b]0;pwned\x07")
+
+
+def test_a_stored_name_with_a_newline_is_one_row_of_the_ledger_table(sqlite_db, capsys):
+    _forged(sqlite_db)
+    assert run(sqlite_db, "ledger", "2015-06") == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert len(rows) == 5  # title, header, rule, BIG, total
+    assert rows[3].startswith("BIG ") and "Big Payee\\nA     Alice          $1.00  USD" in rows[3]
+
+
+def test_a_partner_ledger_shows_escape_sequences_in_its_title_and_rows_as_escapes(sqlite_db, capsys):
+    _forged(sqlite_db)
+    assert run(sqlite_db, "ledger", "2015-06", "--partner", "BIG") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Big Payee\\nA     Alice          $1.00 (BIG), 2015-06-01..2015-06-30, USD, big\\x1b[2J@")
+    assert "R\\x1b]0;pwned\\x07" in out and "\x1b" not in out
+
+
+def test_a_reason_quoting_what_was_typed_shows_its_control_characters_as_escapes(sqlite_db, capsys):
+    assert run(sqlite_db, "ledger", "2015-06", "--partner", "X\x1b[2J") == 2
+    assert "X\\x1b[2J" in one_line_error(capsys)

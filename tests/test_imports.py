@@ -397,6 +397,70 @@ def test_partners_in_real_currencies_whose_codes_start_with_x_are_imported(db):
         assert sorted(s.scalars(select(Partner.currency))) == ["XAF", "XCD", "XOF", "XPF"]
 
 
+# ---- text that would steer its own display ------------------------------------------------------
+# A name holding a newline draws a made-up table row for an approver; ESC sequences and bidi
+# overrides act on the terminal or reorder what is read. Stored text may hold none of them.
+
+# A quoted newline moves the reader on a line, and rows are numbered by the line they end on.
+CONTROL_TEXTS = [
+    pytest.param("Big Payee\nA     Alice          $1.00", "a newline (U+000A)", id="newline"),
+    pytest.param("Ann\x1b]0;pwned\x07", "an escape (ESC) (U+001B)", id="escape sequence"),
+    pytest.param("Ann\tCo", "a tab (U+0009)", id="tab"),
+    pytest.param("\u202e00.1$ nnA", "right-to-left override (U+202E)", id="bidi override"),
+    pytest.param("Ann\u2028Co", "line separator (U+2028)", id="line separator"),
+    pytest.param("Ann\x85Co", "a control character (U+0085)", id="C1 control"),
+]
+
+
+def quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+@pytest.mark.parametrize(("text", "named"), CONTROL_TEXTS)
+def test_a_partner_name_with_a_control_character_refuses_the_file_naming_row_column_and_character(db, text, named):
+    refused = refusal(db, f"code,name\nANN,Ann\nBIG,{quoted(text)}\n", partners=True)
+    [problem] = refused.problems
+    assert (problem.row, problem.column) == (3 + text.count("\n"), "name") and named in problem.reason
+    assert balances(db) == {}
+
+
+@pytest.mark.parametrize(("text", "named"), CONTROL_TEXTS[1:])
+def test_a_partner_code_with_a_control_character_is_refused_naming_the_character(db, text, named):
+    refused = refusal(db, f"code,name\n{quoted(text.replace(' ', ''))},Ann\n", partners=True)
+    [problem] = refused.problems
+    assert (problem.row, problem.column) == (2, "code") and named in problem.reason
+    assert balances(db) == {}
+
+
+def test_a_partner_email_with_an_escape_sequence_is_refused(db):
+    refused = refusal(db, 'code,name,email\nANN,Ann,"ann\x1b[2J@example.com"\n', partners=True)
+    assert [(p.row, p.column) for p in refused.problems] == [(2, "email")]
+
+
+@pytest.mark.parametrize("column", ["reference", "description"])
+@pytest.mark.parametrize(("text", "named"), CONTROL_TEXTS)
+def test_an_entry_reference_or_description_with_a_control_character_refuses_the_file(db, column, text, named):
+    _partners(db)
+    cells = {"reference": "R-9", "description": "Bonus", column: quoted(text)}
+    refused = refusal(db, csv_text(GOOD_ROWS[0], f"2015-06-02,ANN,commission,1.00,{cells['reference']},{cells['description']}"))
+    [problem] = refused.problems
+    assert (problem.row, problem.column) == (3 + text.count("\n"), column) and named in problem.reason
+    assert stored_entries(db) == []
+
+
+def test_a_refused_control_character_is_quoted_as_a_visible_escape_in_the_reason(db):
+    refused = refusal(db, 'code,name\nANN,"Ann\x1b[2J"\n', partners=True)
+    assert "'Ann\\x1b[2J'" in refused.problems[0].reason
+    assert "\x1b" not in str(refused)
+
+
+def test_names_in_any_script_with_joiners_and_marks_are_still_imported(db):
+    """Zero-width joiners (Persian, emoji), right-to-left marks and accents are text, not controls."""
+    names = ["می\u200cخواهم", "שלום\u200f", "Zoë", "👩\u200d💻 Dev", "佐藤花子"]
+    rows = "".join(f"P{i},{name}\n" for i, name in enumerate(names))
+    assert import_partners(db, "code,name\n" + rows).added == len(names)
+
+
 # ---- the command line ------------------------------------------------------------------------
 
 

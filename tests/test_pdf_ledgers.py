@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
+import json
 import subprocess
 import sys
 import unicodedata
@@ -309,9 +310,38 @@ def test_cli_batch_print_stamps_each_ledger_with_the_batch(cli_database, tmp_pat
     assert status == 0 and "Printed the ledgers of Batch-20150701, 3 page(s)" in capsys.readouterr().out
     ann, eleni, wang = pages_text(target.read_bytes())
     for text in (ann, eleni, wang):
-        assert "Batch Batch-20150701" in text and "Payment date 2015-07-01" in text and "Payment type PayPal" in text
+        assert "Batch-20150701   ·   Payment date" in text and "Batch Batch" not in text
+        assert "Payment date 2015-07-01" in text and "Payment type PayPal" in text
     assert "Amount paid: $123.45" in ann and "Amount paid: €20.00" in eleni and "Amount paid: $70.00" in wang
     assert NAMES["GRE"] in eleni and NAMES["CHI"] in wang
+
+
+def test_cli_ledger_pdf_alone_says_in_one_line_what_it_wrote_instead_of_printing_the_report(cli_database, tmp_path,
+                                                                                            capsys):
+    """SPEC §5: `--pdf FILE` prints the ledgers; the report table is asked for with --format or --output."""
+    target = tmp_path / "june.pdf"
+    assert main(["--database", cli_database, "ledger", "2015-06", "--pdf", str(target)]) == 0
+    assert capsys.readouterr().out == f"Printed 3 partner ledger(s), 3 page(s): {target}\n"
+
+
+def test_cli_ledger_pdf_with_a_format_prints_the_report_and_says_what_it_wrote_on_standard_error(
+        cli_database, tmp_path, capsys):
+    target = tmp_path / "june.pdf"
+    assert main(["--database", cli_database, "ledger", "2015-06", "--format", "json", "--pdf", str(target)]) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)["rows"]) == 3
+    assert captured.err == f"Printed 3 partner ledger(s), 3 page(s): {target}\n"
+
+
+def test_control_characters_in_stored_text_print_as_their_escapes():
+    """A bidi override would make the reference read backwards; a newline or ESC has no glyph."""
+    ledger = _ledger(0, name="Ann\x1b[2J\nBob")
+    ledger.lines.append(LedgerLine(1, JUNE.start, "commission", "\u202e00.1$", "Bonus\tplan", 100, 100))
+    out = io.BytesIO()
+    write_ledgers_pdf([ledger], out, organisation="Acme", paper="letter")
+    [text] = pages_text(out.getvalue())
+    assert "Ann\\x1b[2J\\nBob" in text and "\\u202e00.1$" in text and "Bonus\\tplan" in text
+    assert not any(ch in text for ch in "\x1b\u202e\t")
 
 
 def test_cli_batch_print_of_a_batch_never_posted_exits_2_and_writes_nothing(cli_database, sqlite_db, tmp_path, capsys):
@@ -462,3 +492,9 @@ def test_peak_memory_does_not_grow_with_the_number_of_partners(tmp_path):
     many = _print_in_a_child(4 * PART_PAGES, tmp_path / "many.pdf")
     assert len(PdfReader(tmp_path / "many.pdf").pages) == 4 * PART_PAGES
     assert many - few < 2, f"{PART_PAGES} partners peaked at {few:.1f} MB, {4 * PART_PAGES} at {many:.1f} MB"
+
+
+def test_control_characters_are_measured_as_the_escapes_that_print_so_they_stay_in_their_column():
+    text = "\x1b" * 10  # ten characters would fit without measuring; their escapes are forty
+    fitted = family().fit(text, 9, 86)
+    assert family().width(fitted, 9) <= 86 and fitted.endswith("…")

@@ -288,3 +288,43 @@ def test_a_reminder_for_a_channel_outside_ledger_channels_is_refused_in_the_shel
     status, out = shell("payout remind add monthly 1 09:00 C0OTHER12", "payout remind list")
     assert status == 2 and "C0OTHER12" in out and "C0LEDGER" in out
     assert "No reminder schedules" in out
+
+
+# ---- stored text is shown, never obeyed ---------------------------------------------------------
+
+FORGED = "Big Payee\nA     Alice          $1.00"
+ESCAPES = "\x1b]0;pwned\x07\x1b[2J"
+
+
+@pytest.fixture
+def forged(sqlite_db, files, monkeypatch, capsys):
+    """Names, references and descriptions written before the import rules, holding controls."""
+    with sqlite_db.write() as s:
+        big = add_partner(s, "BIG", FORGED)
+        add_entry(s, big, "commission", 999_900, "2015-06-10", reference=f"R{ESCAPES}", description=f"Plan{ESCAPES}")
+        add_entry(s, add_partner(s, "LOW", f"Low{ESCAPES}"), "clawback", 100, "2015-06-10")
+
+    def run(*lines: str) -> str:
+        monkeypatch.setattr(sys, "stdin", io.StringIO("".join(line + "\n" for line in lines)))
+        main(["--database", sqlite_db.url, "shell", "--files-dir", str(files)])
+        return capsys.readouterr().out
+
+    return run
+
+
+def test_a_newline_in_a_stored_name_draws_no_row_of_its_own_in_the_shell(forged):
+    out = forged("ledger 2015-06")
+    assert "BIG Big Payee\\nA Alice $1.00 $0.00 $9,999.00" in squeezed(out)
+    assert not any(line.split()[:1] == ["A"] for line in out.splitlines())
+
+
+def test_escape_sequences_in_stored_text_reach_the_shell_as_visible_escapes(forged):
+    out = forged("ledger 2015-06 partner BIG", "ledger 2015-06 partner LOW")
+    assert "R\\x1b]0;pwned\\x07\\x1b[2J" in out and "Plan\\x1b]0;pwned\\x07\\x1b[2J" in out
+    assert "Low\\x1b]0;pwned\\x07\\x1b[2J (LOW): ledger" in out
+    assert "\x1b" not in out and "\x07" not in out
+
+
+def test_a_skipped_partner_with_a_newline_in_its_name_is_one_line_of_the_preview(forged):
+    out = forged("payout 2015-06 method=ending-balance type=Check batch=June-1 date=2015-07-01 min=0")
+    assert "LOW Low\\x1b]0;pwned\\x07\\x1b[2J: " in out and "\x1b" not in out

@@ -295,6 +295,21 @@ def test_the_approval_request_has_a_confirmed_approve_and_a_reject(app, double, 
     assert "confirm" in actions["elements"][0]
 
 
+def test_an_approval_request_shows_a_forged_name_as_one_inert_row(make_app, double, sqlite_db) -> None:
+    """A name stored before the import rules, holding a newline and a code fence, forges nothing."""
+    forged = "Big\n```\n*:white_check_mark: CFO OK*"
+    with sqlite_db.write() as s:
+        add_entry(s, add_partner(s, "BIG", forged), "commission", 999_900, "2015-06-10")
+    app = make_app(sqlite_db)
+
+    request_batch(app, double, sqlite_db)
+
+    [table] = [b["text"]["text"] for b in approval_request(double).arg("blocks")
+               if b["type"] == "section" and b.get("text", {}).get("text", "").startswith("```")]
+    assert table.count("```") == 2 and table.count("\n") == 4  # fence, header, rule, one row, fence
+    assert "Big\\nˋˋˋ\\n*:white_check_mark: CFO OK*" in table
+
+
 def test_the_requester_cannot_approve_their_own_batch(app, double, ledger) -> None:
     batch_id = request_batch(app, double, ledger)
 

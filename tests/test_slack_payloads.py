@@ -194,3 +194,71 @@ def test_escaping_cannot_push_a_text_over_slacks_limits() -> None:
     assert len(blocks[0]["text"]["text"]) <= 3000
     assert len(blocks[1]["fields"][0]["text"]) <= 2000
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks[2:])
+
+
+# ---- stored text is shown, never obeyed ---------------------------------------------------------
+# Names may predate the import rules (or come from elsewhere): whatever they hold, an approver
+# reads them as text. The code block of a table cannot be closed by a name, prose cannot be
+# emphasised, and no control character reaches Slack.
+
+FORGED_FENCE = "Big Payee\n```\n*:white_check_mark: Reviewed and approved by the CFO*\n```"
+
+
+def table_reply(name: str) -> Reply:
+    return Reply("Approval needed", table=Table(("Code", "Partner", "Amount"), (("BIG", name, "$9,999.00"),),
+                                               (False, False, True)))
+
+
+def test_a_name_holding_a_code_fence_cannot_close_the_table_block() -> None:
+    [table] = render_message(table_reply(FORGED_FENCE))["blocks"][1:]
+    text = table["text"]["text"]
+
+    assert text.startswith("```\n") and text.endswith("\n```") and text.count("```") == 2
+    assert "ˋˋˋ" in text
+
+
+def test_a_newline_in_a_name_cannot_draw_a_row_in_a_slack_table() -> None:
+    [table] = render_message(table_reply("Big Payee\nA     Alice          $1.00"))["blocks"][1:]
+
+    rows = table["text"]["text"].strip("`\n").split("\n")
+    assert len(rows) == 3 and "Big Payee\\nA     Alice          $1.00" in rows[2]
+
+
+def test_emphasis_marks_and_backticks_in_stored_text_are_swapped_for_look_alikes() -> None:
+    reply = Reply("Preview", figures=[Figure("Payment type", "*Approved by the CFO* _urgent_ ~void~ `x`")])
+
+    [field] = render_message(reply)["blocks"][1]["fields"]
+
+    assert field["text"] == "*Payment type*\n∗Approved by the CFO∗ ˍurgentˍ ∼void∼ ˋxˋ"
+
+
+def test_marks_between_two_letters_or_digits_stay_as_typed_since_slack_does_not_read_them() -> None:
+    reply = Reply("Preview", figures=[Figure("Partner", "ACME_CO_2 2*3")])
+
+    assert render_message(reply)["blocks"][1]["fields"][0]["text"] == "*Partner*\nACME_CO_2 2*3"
+
+
+def test_a_code_fence_in_prose_cannot_open_a_code_block() -> None:
+    reply = Reply("Preview", sections=[Section("BIG Big ```Payee: under the minimum", title="Skipped")])
+
+    assert render_message(reply)["blocks"][1]["text"]["text"] == "*Skipped*\nBIG Big ˋˋˋPayee: under the minimum"
+
+
+def test_a_newline_in_a_one_line_value_shows_as_an_escape() -> None:
+    reply = Reply("Ann\nApproved", figures=[Figure("Partner", "Ann\n*Approved*")])
+
+    message = render_message(reply)
+
+    assert message["text"] == "Ann\\nApproved"
+    assert message["blocks"][0]["text"]["text"] == "Ann\\nApproved"
+    assert message["blocks"][1]["fields"][0]["text"] == "*Partner*\nAnn\\n*Approved∗"  # a mark between letters opens nothing
+
+
+def test_escape_sequences_in_headlines_buttons_and_files_show_as_escapes() -> None:
+    reply = Reply("Ann\x1b]0;pwned\x07", buttons=[Button("Pay \x1b[2J", "x", confirm="Sure\u202e?")])
+
+    message = render_message(reply)
+
+    assert message["blocks"][0]["text"]["text"] == "Ann\\x1b]0;pwned\\x07"
+    [button] = message["blocks"][1]["elements"]
+    assert button["text"]["text"] == "Pay \\x1b[2J" and button["confirm"]["text"]["text"] == "Sure\\u202e?"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.slack.templating import escape_mrkdwn, render_json
+from bot.slack.templating import escape_code, escape_mrkdwn, mrkdwn_line, plain_line, render_json
 from commands.reply import Button, Reply, Section, Style, Table
 from commands.text_table import render as render_table
 
@@ -68,25 +68,27 @@ def code_chunks(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
 
 
 def section_texts(section: Section) -> list[str]:
-    """A section's mrkdwn, escaped, then chunked; a fenced code block stays fenced in every chunk."""
-    title = f"*{escape_mrkdwn(clip(section.title, 200))}*\n" if section.title else ""
-    body = escape_mrkdwn(section.text.strip())
+    """A section's mrkdwn, escaped, then chunked; a fenced code block stays fenced in every chunk, and
+    what is inside it can never close it."""
+    title = f"*{mrkdwn_line(clip(section.title, 200))}*\n" if section.title else ""
+    body = section.text.strip()
     if len(body) > 2 * len(FENCE) and body.startswith(FENCE) and body.endswith(FENCE):
-        chunks = code_chunks(body[len(FENCE):-len(FENCE)].strip("\n"), MAX_SECTION_TEXT - len(title))
+        inner = escape_code(body[len(FENCE):-len(FENCE)].strip("\n"))
+        chunks = code_chunks(inner, MAX_SECTION_TEXT - len(title))
     else:
-        chunks = chunk_lines(body, MAX_SECTION_TEXT - len(title))
+        chunks = chunk_lines(escape_mrkdwn(body), MAX_SECTION_TEXT - len(title))
     return [title + chunks[0], *chunks[1:]]
 
 
 def table_chunks(table: Table) -> list[str]:
     right = table.right_aligned or (False,) * len(table.columns)
     text = render_table(table.columns, table.rows, right, max_width=40)
-    return code_chunks(escape_mrkdwn(text))
+    return code_chunks(escape_code(text))
 
 
 def figure_groups(reply: Reply) -> list[list[str]]:
     """Fields' mrkdwn ("*label*\nvalue"), escaped and then clipped, so escaping cannot overflow them."""
-    texts = [clip(f"*{escape_mrkdwn(f.label)}*\n{escape_mrkdwn(f.value)}", MAX_FIELD_TEXT) for f in reply.figures]
+    texts = [clip(f"*{mrkdwn_line(f.label)}*\n{mrkdwn_line(f.value)}", MAX_FIELD_TEXT) for f in reply.figures]
     return [texts[i:i + MAX_FIELDS] for i in range(0, len(texts), MAX_FIELDS)]
 
 
@@ -98,10 +100,10 @@ def button_parts(buttons: list[Button]) -> list[ButtonParts]:
         count = seen[button.action]
         parts.append(ButtonParts(
             action_id=button.action if count == 1 else f"{button.action}{ACTION_SUFFIX}{count}",
-            label=clip(button.label, MAX_BUTTON_LABEL),
+            label=clip(plain_line(button.label), MAX_BUTTON_LABEL),
             value=button.value,
             style=None if button.style is Style.DEFAULT else button.style.value,
-            confirm=clip(button.confirm, MAX_CONFIRM_TEXT) if button.confirm else None,
+            confirm=clip(plain_line(button.confirm), MAX_CONFIRM_TEXT) if button.confirm else None,
         ))
     return parts
 
@@ -126,32 +128,32 @@ def fit_blocks(blocks: list[dict[str, Any]], limit: int = MAX_BLOCKS) -> list[di
 
 def fallback_text(reply: Reply) -> str:
     """The notification and screen-reader text; errors carry their explanation too."""
-    parts = [reply.headline]
+    parts = [mrkdwn_line(reply.headline)]
     if reply.is_error:
-        parts += [section.text for section in reply.sections]
-    return clip(escape_mrkdwn("\n".join(parts)), MAX_FALLBACK_TEXT)
+        parts += [escape_mrkdwn(section.text) for section in reply.sections]
+    return clip("\n".join(parts), MAX_FALLBACK_TEXT)
 
 
 def lead_text(reply: Reply) -> str:
     """The first block as a mrkdwn section instead of a header: for errors, and for a headline too long
     for a header (totals in many currencies, what changed in a stale batch), which would lose its end."""
     if reply.is_error:
-        return clip(":warning: " + escape_mrkdwn(reply.headline), MAX_SECTION_TEXT)
+        return clip(":warning: " + mrkdwn_line(reply.headline), MAX_SECTION_TEXT)
     if len(reply.headline) > MAX_HEADER:
-        return clip(f"*{escape_mrkdwn(reply.headline)}*", MAX_SECTION_TEXT)
+        return clip(f"*{mrkdwn_line(reply.headline)}*", MAX_SECTION_TEXT)
     return ""
 
 
 def render_blocks(reply: Reply, *, with_buttons: bool = True) -> list[dict[str, Any]]:
     blocks = render_json(
         "message.j2",
-        headline=clip(reply.headline, MAX_HEADER),
+        headline=clip(plain_line(reply.headline), MAX_HEADER),
         lead_text=lead_text(reply),
         figure_groups=figure_groups(reply),
         table_chunks=table_chunks(reply.table) if reply.table and reply.table.rows else [],
-        caption=clip(escape_mrkdwn(reply.table.caption), MAX_SECTION_TEXT) if reply.table else "",
+        caption=clip(mrkdwn_line(reply.table.caption), MAX_SECTION_TEXT) if reply.table else "",
         section_texts=[text for section in reply.sections for text in section_texts(section)],
-        files=clip(escape_mrkdwn(", ".join(attachment.filename for attachment in reply.files)), MAX_SECTION_TEXT - 20),
+        files=clip(mrkdwn_line(", ".join(attachment.filename for attachment in reply.files)), MAX_SECTION_TEXT - 20),
         buttons=button_parts(reply.buttons) if with_buttons else [],
     )
     return fit_blocks(blocks)

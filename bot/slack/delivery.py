@@ -7,6 +7,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.slack.blocks import render_message
 from bot.slack.client import retry_handlers
+from bot.slack.templating import plain_line
 from commands.reply import Attachment, Reply
 
 
@@ -21,7 +22,7 @@ def upload_files(client: WebClient, channel: str, files: list[Attachment]) -> No
     client.files_upload_v2(
         channel=channel,
         file_uploads=[
-            {"content": attachment.content, "filename": attachment.filename, "title": attachment.title or attachment.filename}
+            {"content": attachment.content, "filename": attachment.filename, "title": plain_line(attachment.title or attachment.filename)}
             for attachment in files
         ],
     )

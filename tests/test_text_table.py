@@ -1,0 +1,58 @@
+"""Terminal tables: columns line up by display width, and a cell is one line of inert text."""
+
+from __future__ import annotations
+
+from commands.text_table import render
+
+RIGHT = (False, True)
+
+
+def table(*names: str, max_width: int = 40) -> list[str]:
+    return render(("Partner", "Amount"), [(name, "$1.00") for name in names], RIGHT, max_width=max_width).split("\n")
+
+
+def test_chinese_and_japanese_names_take_two_columns_a_character():
+    assert table("佐藤花子", "Bob") == [
+        "Partner   Amount",
+        "--------  ------",
+        "佐藤花子   $1.00",
+        "Bob        $1.00",
+    ]
+
+
+def test_an_emoji_joined_by_zero_width_joiners_takes_the_two_columns_a_terminal_gives_it():
+    """👩‍💻 is one picture, two columns wide (Unicode TR #51), not the five its three code points sum to."""
+    assert table("\U0001f469\u200d\U0001f4bb Dev", "Bob") == [
+        "Partner  Amount",
+        "-------  ------",
+        "\U0001f469\u200d\U0001f4bb Dev    $1.00",
+        "Bob       $1.00",
+    ]
+
+
+def test_zero_width_spaces_and_hangul_vowel_jamo_take_no_columns():
+    """A decomposed Hangul syllable (ᄀ + ᅡ) shows as one wide syllable; U+200B shows as nothing."""
+    assert table("Ann\u200b", "\u1100\u1161 Kim") == [
+        "Partner  Amount",
+        "-------  ------",
+        "Ann\u200b       $1.00",
+        "\u1100\u1161 Kim    $1.00",
+    ]
+
+
+def test_a_cell_too_wide_is_cut_by_columns_between_whole_characters():
+    names = table("佐藤花子佐藤花子", "\U0001f469\u200d\U0001f4bb" * 5, max_width=7)
+    assert names[2] == "佐藤花…   $1.00"
+    assert names[3] == "\U0001f469\u200d\U0001f4bb\U0001f469\u200d\U0001f4bb\U0001f469\u200d\U0001f4bb…   $1.00"
+
+
+def test_a_newline_in_a_cell_is_shown_as_an_escape_and_draws_no_row_of_its_own():
+    lines = table("Big Payee\nA     Alice          $1.00")
+    assert len(lines) == 3
+    assert lines[2].startswith("Big Payee\\nA     Alice          $1.00")
+
+
+def test_escape_sequences_and_bidi_overrides_in_a_cell_are_shown_as_escapes():
+    lines = table("Ann\x1b]0;pwned\x07", "\x1b[2J", "\u202e00.1$")
+    assert [line.split("  ")[0] for line in lines[2:]] == ["Ann\\x1b]0;pwned\\x07", "\\x1b[2J", "\\u202e00.1$"]
+    assert not any(ch in "\x1b\x07\u202e" for line in lines for ch in line)
