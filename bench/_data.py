@@ -170,6 +170,7 @@ def write_entries_csv(path: Path, shape: Shape) -> Path:
     if path.exists():
         return path
     progress(f"writing {path.name}: {shape.entries:,} rows …")
+    path.parent.mkdir(parents=True, exist_ok=True)
     building = path.with_suffix(".building")
     with building.open("w", encoding="utf-8", newline="") as handle:
         out = csv.writer(handle, lineterminator="\n")

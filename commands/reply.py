@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 ECHO_LIMIT = 40  # characters of a user's input an error message repeats
-_ECHO = re.compile(r"'([^'\n]{%d,})'|([^\s']{%d,})" % (ECHO_LIMIT + 1, ECHO_LIMIT + 1))
+_ECHO = re.compile(rf"'([^'\n]{{{ECHO_LIMIT + 1},}})'|([^\s']{{{ECHO_LIMIT + 1},}})")
 
 
 def shorten_echoes(message: str, limit: int = ECHO_LIMIT) -> str:

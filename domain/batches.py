@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, object_session
 from domain import audit
 from domain.currencies import not_money_reason
 from domain.dates import DateRange
-from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
 from domain.ledger import LedgerRow, ledger_report
+from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
 from domain.models import PAYMENT, Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, format_display, parse_decimal, to_decimal
 

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from domain import audit
 from domain.batches import VOID_SUFFIX
 from domain.dates import DateError, parse_date
-from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
 from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverBudget
+from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, format_display, normalize_currency, parse_amount
 from domain.text import describe, first_control, visible
 

@@ -82,6 +82,21 @@ def sqlite_db(tmp_path) -> Iterator[Database]:
     database.dispose()
 
 
+def _throwaway_postgres(admin_url: str, template: str | None) -> Iterator[Database]:
+    """A fresh database on the server (cloned from `template` when given), dropped afterwards."""
+    name = f"payouts_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    cloned = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"{cloned}'))
+    database = Database(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    yield database
+    database.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture
 def postgres_db() -> Iterator[Database]:
     reason = _postgres_template()
@@ -89,16 +104,7 @@ def postgres_db() -> Iterator[Database]:
         pytest.skip(reason)
     admin_url = _postgres_admin_url()
     assert admin_url is not None
-    name = f"payouts_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_NAME}"'))
-    database = Database(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
-    yield database
-    database.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from _throwaway_postgres(admin_url, TEMPLATE_NAME)
 
 
 @pytest.fixture
@@ -107,16 +113,7 @@ def unmigrated_postgres_db() -> Iterator[Database]:
     admin_url = _postgres_admin_url()
     if admin_url is None:
         pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV} (.ci/run starts one)")
-    name = f"payouts_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    database = Database(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
-    yield database
-    database.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from _throwaway_postgres(admin_url, None)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

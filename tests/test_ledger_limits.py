@@ -13,13 +13,12 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from domain import batches, imports, migrations_runner
+from domain import batches, imports
 from domain.batches import ApprovalPolicy, BatchOptions
 from domain.dates import DateRange
-from domain.db import Database
 from domain.imports import ImportRefused
 from domain.ledger import ledger_report
 from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, PARTNER_LIMIT
@@ -166,27 +165,3 @@ def test_the_database_refuses_a_partner_turnover_past_its_backstop(db):
             for i in range(1_001)
         ])
     assert _partner(db, "BIG") == (PARTNER_LIMIT, PARTNER_LIMIT)
-
-
-def test_upgrading_an_existing_database_counts_the_turnover_of_its_entries(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
-    config = migrations_runner._config(database.engine)
-    from alembic import command
-
-    command.upgrade(config, "0001")
-    with database.engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO partner (id, code, name, currency, status, balance, created_at) "
-            "VALUES (1, 'ANN', 'Ann', 'USD', 'active', 0, '2015-01-01')"
-        ))
-        for kind, amount in (("commission", 500), ("clawback", 200), ("payment", -100)):
-            connection.execute(text(
-                "INSERT INTO entry (partner_id, kind, amount, currency, effective_date, reference, description, "
-                "recorded_at, recorded_by) VALUES (1, :kind, :amount, 'USD', '2015-06-01', :kind, '', '2015-06-01', 't')"
-            ), {"kind": kind, "amount": amount})
-    migrations_runner.upgrade(database.engine)
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    with engine.connect() as connection:
-        assert connection.execute(text("SELECT balance, turnover FROM partner")).one() == (400, 800)
-    engine.dispose()
-    database.dispose()

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from domain import migrations_runner
 from domain.db import SchemaError
@@ -42,3 +42,20 @@ def test_the_case_insensitive_batch_id_upgrade_keeps_batches_that_differ_in_more
         kept = set(connection.scalars(select(Batch.batch_id)))
     assert kept == {"Batch-20150703", "Batch-20150703-2"}
     assert migrations_runner.current_revision(unmigrated_db.engine) == HEAD_REVISION
+
+
+def test_the_turnover_upgrade_counts_the_entries_a_partner_already_has(unmigrated_db):
+    command.upgrade(migrations_runner._config(unmigrated_db.engine), "0001")
+    with unmigrated_db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO partner (id, code, name, currency, status, balance, created_at) "
+            "VALUES (1, 'ANN', 'Ann', 'USD', 'active', 0, '2015-01-01')"
+        ))
+        for kind, amount in (("commission", 500), ("clawback", 200), ("payment", -100)):
+            connection.execute(text(
+                "INSERT INTO entry (partner_id, kind, amount, currency, effective_date, reference, description, "
+                "recorded_at, recorded_by) VALUES (1, :kind, :amount, 'USD', '2015-06-01', :kind, '', '2015-06-01', 't')"
+            ), {"kind": kind, "amount": amount})
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.connect() as connection:
+        assert tuple(connection.execute(text("SELECT balance, turnover FROM partner")).one()) == (400, 800)

@@ -12,8 +12,8 @@ import pytest
 from bot import cli
 from commands.payout_files import ExportError, PayoutFile, file_name, payout_files
 from domain import batches
-from domain.dates import DateRange
 from domain.batches import PlannedLine
+from domain.dates import DateRange
 from domain.ledger import partners_by_ids
 from domain.models import Batch, Partner
 from tests.factories import add_entry, add_partner
