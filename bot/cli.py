@@ -90,8 +90,11 @@ def _import_file(what: str, path: Path, ctx: AppContext) -> None:
     try:
         with ctx.db.write() as session:
             if what == "partners":
+                from domain.secret_box import SecretBox
+
                 result = imports.import_partners_file(
-                    session, path, actor=ctx.actor, default_currency=ctx.settings.default_currency
+                    session, path, actor=ctx.actor, default_currency=ctx.settings.default_currency,
+                    secrets=SecretBox.from_env(),
                 )
             else:
                 result = imports.import_entries_file(session, path, actor=ctx.actor, progress=progress)
@@ -212,9 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-shell", action="store_true", help="only load the data")
     demo.set_defaults(handler=_cmd_demo, needs_schema=False)
 
-    from bot import cli_batches, cli_clock, cli_shell, cli_slack
+    from bot import cli_batches, cli_clock, cli_secrets, cli_shell, cli_slack
 
     cli_batches.register(sub)
+    cli_secrets.register(sub)
     cli_clock.register(sub)
     cli_shell.register(sub)
     cli_slack.register(sub)
