@@ -290,3 +290,33 @@ def test_the_audit_log_of_an_import_counts_bank_details_without_showing_them(db,
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "import.partners")).one()
     assert json.loads(event.detail)["bank_details_changed"] == 3
     assert _secrets_in(event.detail.encode()) == []
+
+
+# ---- the demo -------------------------------------------------------------------------------------
+
+
+def _demo_export(tmp_path, monkeypatch, key: str | None) -> list[str]:
+    from datetime import timedelta
+
+    if key is None:
+        monkeypatch.delenv("PAYOUTS_SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("PAYOUTS_SECRET_KEY", key)
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert cli.main(["--database", url, "demo", "--no-shell", "--partners", "60"]) == 0
+    paid = (date.today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    assert cli.main(["--database", url, "pay", f"{paid:%Y-%m}", "--method", "ending-balance", "--yes",
+                     "--batch-id", "DEMO"]) == 0
+    folder = tmp_path / "files"
+    folder.mkdir()
+    assert cli.main(["--database", url, "batch", "export", "DEMO", "--output", str(folder)]) == 0
+    return sorted({p.name.split("-")[1] if not p.name.startswith("DEMO-wise") else "wise-email" for p in folder.iterdir()})
+
+
+def test_the_demo_with_a_key_gives_every_kind_of_payout_file(tmp_path, monkeypatch):
+    assert _demo_export(tmp_path, monkeypatch, generate_key()) == ["bank", "check", "paypal", "wise-email"]
+
+
+def test_the_demo_without_a_key_stores_no_bank_details_and_still_exports(tmp_path, monkeypatch, capsys):
+    assert _demo_export(tmp_path, monkeypatch, None) == ["check", "paypal", "wise-email"]
+    assert "no demo partner has bank details" in capsys.readouterr().out
