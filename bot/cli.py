@@ -91,8 +91,11 @@ def _import_file(what: str, path: Path, ctx: AppContext) -> None:
     try:
         with ctx.db.write() as session:
             if what == "partners":
+                from domain.secret_box import SecretBox
+
                 result = imports.import_partners_file(
-                    session, path, actor=ctx.actor, default_currency=ctx.settings.default_currency
+                    session, path, actor=ctx.actor, default_currency=ctx.settings.default_currency,
+                    secrets=SecretBox.from_env(),
                 )
             else:
                 result = imports.import_entries_file(session, path, actor=ctx.actor, progress=progress)
@@ -168,20 +171,26 @@ def _cmd_ledger(args: argparse.Namespace, ctx: AppContext) -> int:
 def _cmd_demo(args: argparse.Namespace, ctx: AppContext) -> int:
     from domain import migrations_runner
     from domain.demo import load_demo, partner_count
+    from domain.secret_box import SecretBox
 
+    secrets = SecretBox.from_env()
     ctx.db.create_location()
     migrations_runner.upgrade(ctx.db.engine)
     with ctx.db.write() as session:
         existing = partner_count(session)
         if not existing:
             partners, entries = load_demo(
-                session, partners=args.partners, seed=args.seed, today=ctx.settings.today(), actor=ctx.actor
+                session, partners=args.partners, seed=args.seed, today=ctx.settings.today(), actor=ctx.actor,
+                secrets=secrets,
             )
     if existing:
         print(f"{ctx.db.display_url} already holds {existing} partner(s); the demo data is loaded only into "
               "an empty database.")
     else:
         print(f"Loaded {partners} demo partners and {entries} ledger entries into {ctx.db.display_url}.")
+        if secrets is None:
+            print("PAYOUTS_SECRET_KEY is not set, so no demo partner has bank details (they are paid by Wise "
+                  "e-mail instead); set one from `payouts secret-key` before `payouts demo` to try bank files.")
     if args.no_shell:
         print("Try: payouts ledger last-month")
         return 0
@@ -223,9 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-shell", action="store_true", help="only load the data")
     demo.set_defaults(handler=_cmd_demo, needs_schema=False)
 
-    from bot import cli_batches, cli_clock, cli_shell, cli_slack
+    from bot import cli_batches, cli_clock, cli_secrets, cli_shell, cli_slack
 
     cli_batches.register(sub)
+    cli_secrets.register(sub)
     cli_clock.register(sub)
     cli_shell.register(sub)
     cli_slack.register(sub)

@@ -19,7 +19,7 @@ from commands.reply import Reply
 from domain.batches import BatchError
 
 LEDGER_ACTIONS = (ledger_views.CSV_ACTION, ledger_views.PDF_ACTION)
-SLOW_ACTIONS = (*LEDGER_ACTIONS, payout_views.PRINT)  # they build files: a transport runs them off its quick path
+SLOW_ACTIONS = (*LEDGER_ACTIONS, payout_views.PRINT, payout_views.FILES)  # they build files: a transport runs them off its quick path
 
 
 def run_command(command: str, text: str, request: Request) -> list[Reply]:

@@ -8,7 +8,7 @@ from commands import payout_views as views
 from commands.batch_views import batch_list_text, totals_text
 from commands.context import Request
 from commands.grammar_payout import STATUS_EXAMPLE, VOID_EXAMPLE
-from commands.payout_files import generic_csv
+from commands.payout_files import ExportError, generic_csv, provider_file_name, provider_files
 from commands.reply import Attachment, Button, Figure, FormErrors, Reply, Section
 from domain import batches
 from domain.batches import ApprovalPolicy, BatchError, BatchOptions
@@ -71,7 +71,7 @@ def approve(request: Request, batch_id: str) -> list[Reply]:
         return _after_stale(request, batch_id, stale)
     except (batches.NotAllowed, batches.AlreadyDecided, batches.OverlapRefused) as refused:
         return [Reply.error(f"{batch_id}: {refused}")]
-    printing = [views.print_button(batch)]
+    printing = [views.print_button(batch), views.files_button(batch)]
     notice = views.requester_notice(batch, f"Your batch {headline}", [csv], printing)
     replies.append(notice or Reply(headline, files=[csv], buttons=printing))
     return replies
@@ -134,7 +134,7 @@ def _status_buttons(batch: Batch, payments: int) -> list[Button]:
     if batch.status == batches.PENDING:
         return views.decision_buttons(batch, payments)
     if batch.status == batches.POSTED:
-        return [views.print_button(batch)]
+        return [views.print_button(batch), views.files_button(batch)]
     return []
 
 
@@ -150,6 +150,30 @@ def print_ledgers(request: Request, batch_id: str) -> list[Reply]:
         pages = batch_ledgers_pdf(session, batch, out, organisation=request.settings.organisation, paper="letter")
     pdf = Attachment(f"{batch_id}-ledgers.pdf", out.getvalue(), "application/pdf", f"{batch_id} partner ledgers")
     return [Reply(f"Printed ledgers of {batch_id}: {pages} page(s)", files=[pdf])]
+
+
+def payout_files_reply(request: Request, batch_id: str) -> list[Reply]:
+    """The files a finance team uploads, one per payout method and currency, or who stops them."""
+    from domain.payout_details import read_bank_details
+    from domain.secret_box import SecretBox, SecretKeyError
+
+    with request.db.read() as session:
+        batch = batches.get_batch(session, batch_id)
+        lines, _ = batches.frozen_lines(batch)
+        partners = partners_by_ids(session, (line.partner_id for line in lines))
+        try:
+            files = provider_files(batch, lines, partners, read_bank_details(partners.values(), SecretBox.from_env()))
+        except (ExportError, SecretKeyError) as exc:
+            return [Reply.error(f"{batch_id}: {exc}")]
+    attachments = [
+        Attachment(provider_file_name(batch_id, payout), payout.text.encode("utf-8"), "text/csv",
+                   provider_file_name(batch_id, payout))
+        for payout in files
+    ]
+    renamed = [f"customer ID {customer_id} is partner {code}" for payout in files for code, customer_id in payout.customer_ids]
+    sections = [Section("PayPal customer IDs: " + "; ".join(renamed))] if renamed else []
+    return [Reply(f"Payout files of {batch_id}: {len(files)} file(s), one per payout method and currency",
+                  files=attachments, sections=sections)]
 
 
 def void(request: Request, batch_id: str, reason: str) -> list[Reply]:
@@ -179,6 +203,8 @@ def handle_action(action: str, value: str, request: Request) -> list[Reply]:
             return reject(request, value)
         if action == views.PRINT:
             return print_ledgers(request, value)
+        if action == views.FILES:
+            return payout_files_reply(request, value)
     except (BatchError, DateError) as exc:
         return [Reply.error(str(exc))]
     return [Reply.error(f"unknown action '{action}'")]

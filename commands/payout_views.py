@@ -23,6 +23,7 @@ SUBMIT = "payout.submit"
 START = "payout.start"
 REQUEST_FORM = "payout.request"
 PRINT = "payout.print"
+FILES = "payout.files"
 METHOD_LABELS = {
     "commission": "Commission for the range",
     "beginning-plus-commission": "Beginning balance + commission",
@@ -164,6 +165,11 @@ def decided_request(batch: Batch, headline: str) -> Reply:
 def print_button(batch: Batch) -> Button:
     """The partners' ledgers stamped with what this batch paid them, for the envelopes."""
     return Button("Print ledgers (PDF)", PRINT, batch.batch_id)
+
+
+def files_button(batch: Batch) -> Button:
+    """The provider-ready files, one per payout method and currency (SPEC §9)."""
+    return Button("Payout files (CSV)", FILES, batch.batch_id)
 
 
 def requester_notice(batch: Batch, headline: str, files: list[Attachment] | None = None,

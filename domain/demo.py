@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from domain import audit
 from domain.models import CLAWBACK, COMMISSION, PAYMENT, Entry, Partner
+from domain.payout_details import BANK, CHECK, PAYPAL, WISE_EMAIL, BankDetails
+from domain.secret_box import SecretBox
 
 _NAMES: tuple[tuple[str, str, str], ...] = (
     ("Amelia Johnson", "USD", "us"), ("Carlos Mendoza", "USD", "mx"), ("Zoë Ångström", "EUR", "se"),
@@ -33,14 +35,57 @@ def _email(name: str, country: str, index: int) -> str:
     return f"{local or 'partner'}{index}@example.{country if country != 'us' else 'com'}"
 
 
+# A mix of payout methods, so that every kind of payout file can be tried; PayPal does not pay in
+# KWD and Wise has no bank template for JPY or KWD, so those partners are paid another way.
+_METHODS = (PAYPAL, WISE_EMAIL, BANK, CHECK, PAYPAL)
+_NOT_PAYABLE = {("KWD", PAYPAL): CHECK, ("KWD", BANK): CHECK, ("JPY", BANK): WISE_EMAIL}
+
+
+def _method(index: int, currency: str, can_encrypt: bool) -> str:
+    """Without a key there are no bank details to store, so would-be bank partners are paid by Wise e-mail."""
+    method = _METHODS[index % len(_METHODS)]
+    method = _NOT_PAYABLE.get((currency, method), method)
+    return WISE_EMAIL if method == BANK and not can_encrypt else method
+
+
+def _address(number: int, country: str) -> dict[str, str | None]:
+    code = "GB" if country == "uk" else country.upper()
+    return {"address_line1": f"{number} Example Street", "city": "Springfield", "postcode": f"{10000 + number}",
+            "state": "IL" if code == "US" else None, "country": code}
+
+
+def _bank(number: int, currency: str) -> BankDetails:
+    """Fake details that pass every check: a valid IBAN checksum, a valid ABA routing number."""
+    if currency == "GBP":
+        return BankDetails(sort_code="601613", account_number=f"{number:08d}")
+    if currency == "USD":
+        return BankDetails(ach_routing="021000021", account_number=f"{4_000_000 + number}", account_type="checking")
+    from schwifty import IBAN
+
+    return BankDetails(iban=str(IBAN.generate("DE", bank_code="37040044", account_code=f"{number:010d}").compact))
+
+
+def _payout_details(number: int, currency: str, country: str, secrets: SecretBox | None) -> dict[str, str | None]:
+    method = _method(number - 1, currency, secrets is not None)
+    details: dict[str, str | None] = {"payout_method": method, "entity": "business" if number % 7 == 0 else "person"}
+    if method in (BANK, CHECK):
+        details.update(_address(number, country))
+    if method == BANK and secrets is not None:
+        bank = _bank(number, currency)
+        details.update(bank_details=secrets.encrypt(bank.to_json()), bank_mask=bank.masked())
+    return details
+
+
 def partner_count(session: Session) -> int:
     return session.scalar(select(func.count(Partner.id))) or 0
 
 
-def load_demo(session: Session, *, partners: int, seed: int, today: date, actor: str) -> tuple[int, int]:
+def load_demo(session: Session, *, partners: int, seed: int, today: date, actor: str,
+              secrets: SecretBox | None = None) -> tuple[int, int]:
     """Add `partners` partners with 18 months of commissions, clawbacks and monthly payments.
 
-    Meant for an empty database: the partner codes start at P00001.
+    Meant for an empty database: the partner codes start at P00001. Partners get a mix of payout
+    methods; bank details only when `secrets` (PAYOUTS_SECRET_KEY) can encrypt them.
     """
     rng = random.Random(seed)
     first_month = today.year * 12 + today.month - 1 - 17
@@ -57,6 +102,7 @@ def load_demo(session: Session, *, partners: int, seed: int, today: date, actor:
                 code=f"P{number:05d}", name=name, email=_email(name, country, number),
                 payout_email=_email(name, country, number) if rng.random() < 0.5 else None,
                 currency=currency, status="active", balance=0, created_at=recorded,
+                **_payout_details(number, currency, country, secrets),
             )
         )
     session.add_all(new_partners)

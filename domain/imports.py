@@ -23,12 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from domain import audit
+from domain import audit, payout_details
 from domain.batches import VOID_SUFFIX
 from domain.dates import DateError, parse_date
 from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverBudget
 from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, format_display, normalize_currency, parse_amount
+from domain.secret_box import SECRET_KEY_SETTING, SecretBox, SecretKeyError
 from domain.text import describe, first_control, visible
 
 MAX_REPORTED_ERRORS = 20
@@ -235,7 +236,11 @@ def _open_file(path: Path) -> TextIO:
 
 @dataclass(frozen=True)
 class _PartnerRow:
-    """A partner as the file gives it; None is a cell left empty or a column the file does not have."""
+    """A partner as the file gives it; None is a cell left empty or a column the file does not have.
+
+    `bank` holds the bank columns the row gives, checked but in clear: they are merged with what is
+    stored and encrypted before anything is written.
+    """
 
     code: str
     name: str
@@ -243,14 +248,52 @@ class _PartnerRow:
     payout_email: str | None
     currency: str | None
     status: str | None
+    payout_method: str | None = None
+    entity: str | None = None
+    address_line1: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+    bank: tuple[tuple[str, str], ...] = ()
+
+    def _plain(self) -> dict[str, str | None]:
+        return {key: value for key, value in self.__dict__.items() if key != "bank"}
 
     def new_partner(self, default_currency: str) -> dict[str, str | None]:
         """A new partner's values: DEFAULT_CURRENCY and `active` unless the file says otherwise."""
-        return {**self.__dict__, "currency": self.currency or default_currency, "status": self.status or "active"}
+        return {**self._plain(), "currency": self.currency or default_currency, "status": self.status or "active"}
 
     def given(self) -> dict[str, str]:
         """The values an update may change: an upsert never wipes what the file leaves out."""
-        return {key: value for key, value in self.__dict__.items() if value is not None}
+        return {key: value for key, value in self._plain().items() if value is not None}
+
+
+def _parse_details(line: int, row: dict[str, str], refused: ImportRefused) -> dict[str, object]:
+    """The payout-detail columns of a row (SPEC §9), each checked; a bad one is a row problem."""
+    if not any(row.get(column) for column in payout_details.DETAIL_COLUMNS):
+        return {}
+    details: dict[str, object] = {}
+    bank: list[tuple[str, str]] = []
+    for column in payout_details.DETAIL_COLUMNS:
+        value = row.get(column) or None
+        if value is None:
+            continue
+        try:
+            if column == "payout_method":
+                details[column] = payout_details.check_choice(value, payout_details.PAYOUT_METHODS)
+            elif column == "entity":
+                details[column] = payout_details.check_choice(value, payout_details.ENTITIES)
+            elif column == "country":
+                details[column] = payout_details.check_country(value)
+            elif column in payout_details.ADDRESS_COLUMNS:
+                details[column] = payout_details.check_address_part(column, value)
+            else:
+                bank.append((column, payout_details.check_bank_column(column, value, row)))
+        except payout_details.DetailError as exc:
+            refused.add(RowProblem(line, column, str(exc)))
+    details["bank"] = tuple(bank)
+    return details
 
 
 def _refuse_controls(line: int, row: dict[str, str], columns: tuple[str, ...], refused: ImportRefused) -> set[str]:
@@ -297,15 +340,51 @@ def _parse_partner(line: int, row: dict[str, str], refused: ImportRefused) -> _P
     status = row.get("status", "").lower() or None
     if status is not None and status not in PARTNER_STATUSES:
         refused.add(RowProblem(line, "status", f"'{status}' is not one of {', '.join(PARTNER_STATUSES)}"))
+    details = _parse_details(line, row, refused)
     if refused.count > problems_before:
         return None
-    return _PartnerRow(code, name, emails["email"], emails["payout_email"], currency, status)
+    return _PartnerRow(code, name, emails["email"], emails["payout_email"], currency, status, **details)  # type: ignore[arg-type]
+
+
+def _bank_problem(line: int, item: _PartnerRow, secrets: SecretBox | None) -> RowProblem | None:
+    """Bank details in a row are refused without a key: they are never stored in clear."""
+    if item.bank and secrets is None:
+        return RowProblem(line, item.bank[0][0], f"bank details are stored encrypted: set {SECRET_KEY_SETTING} "
+                          "(create one with `payouts secret-key`) and import again")
+    return None
+
+
+def _merged_bank(line: int, item: _PartnerRow, stored: str | None, secrets: SecretBox | None,
+                 refused: ImportRefused) -> payout_details.BankDetails | None:
+    """The partner's bank details once the row's are merged in, or None when the row gives none."""
+    if not item.bank or secrets is None:
+        return None
+    try:
+        current = payout_details.BankDetails.from_json(secrets.decrypt(stored)) if stored else payout_details.BankDetails()
+    except SecretKeyError as exc:
+        refused.add(RowProblem(line, item.bank[0][0], str(exc)))
+        return None
+    merged = current.merged(dict(item.bank))
+    if merged.sort_code and merged.account_number and len(merged.account_number) != 8:
+        refused.add(RowProblem(line, "account_number", f"{payout_details.mask(merged.account_number)} is not a "
+                               "UK account number (8 digits, with a sort code)"))
+        return None
+    return merged
+
+
+def _bank_columns(bank: payout_details.BankDetails, secrets: SecretBox) -> dict[str, str]:
+    return {"bank_details": secrets.encrypt(bank.to_json()), "bank_mask": bank.masked()}
 
 
 def import_partners(
-    session: Session, handle: TextIO, *, source: str, actor: str, default_currency: str, now=None
+    session: Session, handle: TextIO, *, source: str, actor: str, default_currency: str, now=None,
+    secrets: SecretBox | None = None,
 ) -> ImportResult:
-    """Create or update partners by code. A partner's currency cannot change once it has entries."""
+    """Create or update partners by code. A partner's currency cannot change once it has entries.
+
+    Bank details are encrypted with `secrets` (PAYOUTS_SECRET_KEY); a file that gives some without
+    a key is refused.
+    """
     refused = ImportRefused(source)
     seen: dict[str, int] = {}
     parsed: list[tuple[int, _PartnerRow]] = []
@@ -316,6 +395,9 @@ def import_partners(
         if item.code in seen:
             refused.add(RowProblem(line, "code", f"'{item.code}' appears again (first on row {seen[item.code]})"))
             continue
+        if (problem := _bank_problem(line, item, secrets)) is not None:
+            refused.add(problem)
+            continue
         seen[item.code] = line
         parsed.append((line, item))
     existing = {
@@ -325,18 +407,27 @@ def import_partners(
             select(Partner).where(Partner.code.in_([item.code for _, item in parsed[offset : offset + 900]]))
         )
     }
-    added = updated = unchanged = 0
+    added = updated = unchanged = bank_changed = 0
     moment = now or audit.utcnow()
     for line, item in parsed:
         partner = existing.get(item.code)
+        stored = partner.bank_details if partner is not None else None
+        bank = _merged_bank(line, item, stored, secrets, refused)
         if partner is None:
-            session.add(Partner(**item.new_partner(default_currency), balance=0, created_at=moment))
+            secret_columns = _bank_columns(bank, secrets) if bank is not None and secrets is not None else {}
+            session.add(Partner(**item.new_partner(default_currency), **secret_columns, balance=0, created_at=moment))
             added += 1
+            bank_changed += bool(secret_columns)
             continue
         changes = {key: value for key, value in item.given().items() if getattr(partner, key) != value}
         if "currency" in changes and session.scalar(select(Entry.id).where(Entry.partner_id == partner.id).limit(1)):
             refused.add(RowProblem(line, "currency", f"'{item.code}' has entries in {partner.currency}; its currency cannot change"))
             continue
+        if bank is not None and secrets is not None and (
+            stored is None or payout_details.BankDetails.from_json(secrets.decrypt(stored)) != bank
+        ):
+            changes.update(_bank_columns(bank, secrets))
+            bank_changed += 1
         if not changes:
             unchanged += 1
             continue
@@ -346,7 +437,9 @@ def import_partners(
     if refused.count:
         raise refused
     session.flush()
-    audit.record(session, actor, "import.partners", source, added=added, updated=updated, unchanged=unchanged)
+    counted = {"bank_details_changed": bank_changed} if bank_changed else {}
+    audit.record(session, actor, "import.partners", source, added=added, updated=updated, unchanged=unchanged,
+                 **counted)
     return ImportResult(rows=len(parsed), added=added, updated=updated, unchanged=unchanged)
 
 

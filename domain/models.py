@@ -6,6 +6,7 @@ has (commissions minus clawbacks minus payments); the database keeps it with an 
 `partner.turnover`, the sum of the absolute amounts of its entries, is kept the same way and
 bounds every sum of them (domain.limits).
 Entries cannot be updated or deleted: triggers refuse it.
+`partner.bank_details` is ciphertext only (domain.secret_box); `bank_mask` is what may be shown of it.
 """
 
 from __future__ import annotations
@@ -52,6 +53,15 @@ class Partner(Base):
     balance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     turnover: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payout_method: Mapped[str | None] = mapped_column(String(16))
+    entity: Mapped[str | None] = mapped_column(String(16))
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(100))
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(2))
+    bank_details: Mapped[str | None] = mapped_column(Text)
+    bank_mask: Mapped[str | None] = mapped_column(String(64))
 
 
 class Entry(Base):

@@ -25,7 +25,7 @@ OPERATOR = batches.ApprovalPolicy(frozenset(), trusted_operator=True)
 def _post(db, *, with_emails: bool = True) -> str:
     with db.write() as s:
         ann = add_partner(s, "ANN", "Ann Lee", email="ann@example.com", payout_email="pay-ann@example.com")
-        evil = add_partner(s, "EVIL", "=HYPERLINK(\"http://x\")", email="@evil@example.com")
+        evil = add_partner(s, "EVIL", "=HYPERLINK(\"http://x\")", email="-evil@example.com")
         bob = add_partner(s, "BOB", "Bob Müller", currency="EUR", email="bob@example.com" if with_emails else None)
         yen = add_partner(s, "YEN", "山田太郎", currency="JPY", email="yamada@example.jp")
         add_entry(s, ann, "commission", 12_345, "2015-06-10")
@@ -54,18 +54,18 @@ def test_paypal_files_have_no_header_and_one_currency_each(sqlite_db):
     note = "Referral commission payout Batch-20150624"
     assert files["USD"] == [
         f"pay-ann@example.com,123.45,USD,ANN,{note},PAYPAL",
-        f"'@evil@example.com,1.00,USD,EVIL,{note},PAYPAL",
+        f"-evil@example.com,1.00,USD,EVIL,{note},PAYPAL",
     ]
-    assert files["EUR"] == [f"bob@example.com,20.50,EUR,BOB,{note},PAYPAL"]
+    assert files["EUR"] == [f'bob@example.com,"20,50",EUR,BOB,{note},PAYPAL']
     assert files["JPY"] == [f"yamada@example.jp,1500,JPY,YEN,{note},PAYPAL"]
 
 
-def test_wise_file_has_wises_header_and_neutralised_names(sqlite_db):
+def test_wise_file_has_wises_header_and_names_as_given(sqlite_db):
     batch_id = _post(sqlite_db)
     usd = next(f for f in _files(sqlite_db, batch_id, "wise") if f.currency == "USD").text.splitlines()
     assert usd[0] == "name,recipientEmail,paymentReference,receiverType,amountCurrency,amount,sourceCurrency,targetCurrency"
-    assert usd[1] == "Ann Lee,pay-ann@example.com,Batch-20150624,PRIVATE,target,123.45,USD,USD"
-    assert usd[2] == "\"'=HYPERLINK(\"\"http://x\"\")\",'@evil@example.com,Batch-20150624,PRIVATE,target,1.00,USD,USD"
+    assert usd[1] == "Ann Lee,pay-ann@example.com,Batch-20150624,PERSON,target,123.45,USD,USD"
+    assert usd[2] == "\"=HYPERLINK(\"\"http://x\"\")\",-evil@example.com,Batch-20150624,PERSON,target,1.00,USD,USD"
 
 
 def test_generic_csv_of_a_batch_in_several_currencies_is_one_file_per_currency(sqlite_db):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from commands import payout_handlers
 from commands.context import Request
-from commands.payout_views import APPROVE, PRINT, REJECT, START, SUBMIT, encode_options
+from commands.payout_views import APPROVE, FILES, PRINT, REJECT, START, SUBMIT, encode_options
 from commands.reply import FormErrors, Target
 from domain.batches import BatchOptions
 from domain.dates import DateRange
@@ -162,7 +162,7 @@ def test_submitting_the_same_preview_twice_creates_one_batch(ledger, settings):
 def test_the_requester_can_print_the_posted_batchs_ledgers_for_the_envelopes(ledger, settings):
     batch_id = submitted(ledger, settings)
     replies = payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_BOSS"))
-    [printing] = next(r for r in replies if r.target is Target.CHANNEL).buttons
+    printing, _files = next(r for r in replies if r.target is Target.CHANNEL).buttons
     [reply] = payout_handlers.handle_action(printing.action, printing.value, req(ledger, settings))
     [pdf] = reply.files
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
@@ -176,7 +176,7 @@ def test_a_batchs_status_offers_approval_while_pending_and_printed_ledgers_once_
     payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_BOSS"))
     [posted] = payout_handlers.status(req(ledger, settings), batch_id)
     assert [(b.action, b.value) for b in pending.buttons] == [(APPROVE, batch_id), (REJECT, batch_id)]
-    assert [(b.action, b.value) for b in posted.buttons] == [(PRINT, batch_id)]
+    assert [(b.action, b.value) for b in posted.buttons] == [(PRINT, batch_id), (FILES, batch_id)]
 
 
 def test_a_pending_batch_does_not_print_as_if_paid(ledger, settings):
@@ -218,3 +218,13 @@ def test_a_form_with_an_odd_payment_date_answers_with_the_preview_and_creates_no
     assert reply.headline.startswith("Preview of Batch-99991231") and "9999-12-31" in reply.buttons[0].confirm
     with ledger.read() as s:
         assert s.scalar(select(func.count(Batch.id))) == 0
+
+
+def test_a_posted_batch_offers_its_provider_files_one_per_method_and_currency(ledger, settings):
+    batch_id = submitted(ledger, settings)
+    replies = payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_BOSS"))
+    _printing, files = next(r for r in replies if r.target is Target.CHANNEL).buttons
+    [reply] = payout_handlers.handle_action(files.action, files.value, req(ledger, settings))
+    assert not reply.is_error, reply.headline
+    assert [f.filename for f in reply.files] and all(
+        f.filename.startswith(f"{batch_id}-") and f.filename.endswith(".csv") for f in reply.files)

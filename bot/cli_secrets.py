@@ -1,0 +1,33 @@
+"""`payouts secret-key` and `payouts rotate-secrets`: the key that encrypts bank details (SPEC §9)."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.context import AppContext
+
+
+def _cmd_secret_key(args: argparse.Namespace, ctx: AppContext) -> int:
+    from domain.secret_box import generate_key
+
+    print(generate_key())
+    return 0
+
+
+def _cmd_rotate(args: argparse.Namespace, ctx: AppContext) -> int:
+    from domain.payout_details import rotate_bank_details
+    from domain.secret_box import SecretBox, require_box
+
+    box = require_box(SecretBox.from_env(), "rotate-secrets")
+    with ctx.db.write() as session:
+        count = rotate_bank_details(session, box, actor=ctx.actor)
+    print(f"Re-encrypted the bank details of {count} partner(s) with the first key of PAYOUTS_SECRET_KEY; "
+          "the other keys may now be removed.")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    sub.add_parser("secret-key", help="print a new key for PAYOUTS_SECRET_KEY").set_defaults(
+        handler=_cmd_secret_key, needs_schema=False)
+    sub.add_parser("rotate-secrets", help="re-encrypt stored bank details with the first PAYOUTS_SECRET_KEY").set_defaults(
+        handler=_cmd_rotate)
