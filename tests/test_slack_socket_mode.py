@@ -288,6 +288,16 @@ def test_a_form_with_bad_values_gets_its_errors_in_the_acknowledgement(app: Sock
         assert s.scalar(select(func.count(Batch.id))) == 0
 
 
+def test_an_unknown_action_id_is_acknowledged_and_logged(app: SocketApp, web_api: SlackApiDouble,
+                                                         socket_mode: SocketModeDouble) -> None:
+    """Bolt answers an unmatched request with 404, and over Socket Mode a 404 sends no ack at all."""
+    envelope = socket_mode.send_interactive(click(web_api, "payout.unknown", "B-1", "U_REQ", "C_FIN"))
+
+    assert acknowledged_promptly(socket_mode, envelope) == {"envelope_id": envelope}
+    socket_mode.wait_until(lambda: "unknown action_id 'payout.unknown'" in app.output(), 10, "the warning")
+    assert "Traceback" not in app.output()
+    assert web_api.calls("response_url") == [] and web_api.calls("chat.postMessage") == []
+
 # ---- reconnecting -----------------------------------------------------------------------------
 
 

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack import buttons, modal_submissions, slash_commands
 from bot.slack.approvers import ApproverDirectory
 from bot.slack.client import web_client
+from bot.slack.listeners import register_listeners
 from bot.slack.routing import ReplyRouter
 from bot.slack.runtime import SlackRuntime
 from bot.slack.settings import SlackSettings
@@ -43,7 +43,5 @@ def create_app(runtime: SlackRuntime) -> App:
         signing_secret=runtime.slack.signing_secret,
         listener_executor=ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="slack-ack"),
     )
-    slash_commands.register(app, runtime)
-    buttons.register(app, runtime)
-    modal_submissions.register(app, runtime)
+    register_listeners(app, runtime)
     return app

@@ -6,6 +6,7 @@ section, 75-character button labels); templates/slack/message.j2 lays the pieces
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +112,12 @@ def button_parts(buttons: list[Button]) -> list[ButtonParts]:
 def action_of(action_id: str) -> str:
     """The Reply's action behind a rendered action_id (undoing the suffix of repeated actions)."""
     return action_id.split(ACTION_SUFFIX, 1)[0]
+
+
+def action_id_pattern(action: str) -> re.Pattern[str]:
+    """Every action_id `button_parts` renders for `action` ("payout.approve", "payout.approve#2"…) and
+    nothing else, so a listener registered with it gets exactly that action's clicks."""
+    return re.compile(rf"\A{re.escape(action)}(?:{re.escape(ACTION_SUFFIX)}[0-9]+)?\Z")
 
 
 def fit_blocks(blocks: list[dict[str, Any]], limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:

@@ -1,13 +1,13 @@
-"""Submitted modals: the form runs before the ack, because bad values must come back in the ack
-itself (response_action "errors") for Slack to show them beside their fields."""
+"""A submitted form runs before the ack, because bad values must come back in the ack itself
+(response_action "errors") for Slack to show them beside their fields."""
 
 from __future__ import annotations
 
 import logging
-import re
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack
 
 from bot.slack.modals import ModalOrigin, errors_for_view, submitted_values
 from bot.slack.routing import Origin
@@ -17,23 +17,24 @@ from commands.reply import FormErrors, Reply
 
 log = logging.getLogger(__name__)
 
-ANY_FORM = re.compile(r".+")
 
+def form_submission(runtime: SlackRuntime, name: str) -> Callable[..., None]:
+    """The listener for the Form action `name`; what it replies is delivered from a work queue."""
 
-def register(app: App, runtime: SlackRuntime) -> None:
-    @app.view(ANY_FORM)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         carried = ModalOrigin.decode(view.get("private_metadata") or "")
         origin = Origin(user=body["user"]["id"], channel=carried.channel)
-        action = view.get("callback_id") or ""
         try:
-            replies = chat.run_form(action, submitted_values(view), carried.context,
+            replies = chat.run_form(name, submitted_values(view), carried.context,
                                     runtime.request(origin, refresh_approvers=False))
         except FormErrors as invalid:
             ack(response_action="errors", errors=errors_for_view(invalid.errors, view))
             return
         except Exception:
-            log.exception("form %s failed for %s", action, origin.user)
+            log.exception("form %s failed for %s", name, origin.user)
             replies = [Reply.error(UNEXPECTED)]
         ack()
-        runtime.interactions.submit(f"form {action}", lambda: runtime.router.deliver(replies, origin))
+        runtime.interactions.submit(f"form {name}", lambda: runtime.router.deliver(replies, origin))
+
+    on_submit.__name__ = f"on_{name}_submit"
+    return on_submit

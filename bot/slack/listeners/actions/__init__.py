@@ -1,0 +1,23 @@
+"""Every button the replies carry, one listener per action_id; then one for action_ids the app does not know."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import App
+
+from bot.slack.blocks import action_id_pattern
+from bot.slack.listeners.actions.buttons import button_click
+from bot.slack.listeners.actions.unknown import on_unknown_action
+from bot.slack.runtime import SlackRuntime
+from commands.ledger_views import CSV_ACTION, PDF_ACTION
+from commands.payout_views import APPROVE, PRINT, REJECT, START, SUBMIT
+
+BUTTON_ACTIONS = (CSV_ACTION, PDF_ACTION, START, SUBMIT, APPROVE, REJECT, PRINT)
+ANY_ACTION = re.compile(r".*")
+
+
+def register(app: App, runtime: SlackRuntime) -> None:
+    for action in BUTTON_ACTIONS:
+        app.action(action_id_pattern(action))(button_click(runtime, action))
+    app.action(ANY_ACTION)(on_unknown_action)

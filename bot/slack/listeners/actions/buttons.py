@@ -1,0 +1,40 @@
+"""A click is acknowledged at once; its action runs in a work queue (the slow, file-building ones in the reports one)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack
+
+from bot.slack.routing import Origin
+from bot.slack.runtime import SlackRuntime
+from commands import chat
+
+
+def click_origin(body: dict[str, Any]) -> Origin:
+    """Where the click happened; a message's ts only when it can be chat.update'd (not ephemeral)."""
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    message_ts = None if container.get("is_ephemeral") else container.get("message_ts")
+    return Origin(user=body["user"]["id"], channel=channel, response_url=body.get("response_url"),
+                  trigger_id=body.get("trigger_id"), message_ts=message_ts)
+
+
+def clicked_value(action: dict[str, Any]) -> str:
+    """A button's value, or a select's chosen option."""
+    return action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+
+
+def button_click(runtime: SlackRuntime, name: str) -> Callable[..., None]:
+    """The listener for the Reply action `name`, whatever suffix its action_id carries."""
+    slow = name in chat.SLOW_ACTIONS
+
+    def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        value = clicked_value(action)
+        runtime.later(f"button {name} {value[:80]}", click_origin(body),
+                      lambda request: chat.run_action(name, value, request), report=slow)
+
+    on_click.__name__ = f"on_{name}_click"
+    return on_click
