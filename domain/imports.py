@@ -29,6 +29,7 @@ from domain.dates import DateError, parse_date
 from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
 from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverBudget
 from domain.money import MoneyError, format_display, normalize_currency, parse_amount
+from domain.settings import parse_hold_days
 
 MAX_REPORTED_ERRORS = 20
 # Reading stops once this many problems are counted: a file this wrong is not fixed row by row, and
@@ -38,7 +39,7 @@ MAX_COUNTED_PROBLEMS = 1_000
 MAX_ROW_CHARACTERS = 1_000_000
 _UTF16_BYTE_ORDER_MARKS = (b"\xff\xfe", b"\xfe\xff")
 CHUNK_ROWS = 5_000
-PARTNER_COLUMNS = ("code", "name", "email", "payout_email", "currency", "status")
+PARTNER_COLUMNS = ("code", "name", "email", "payout_email", "currency", "status", "hold_days")
 ENTRY_COLUMNS = ("date", "partner_code", "kind", "amount", "reference", "description")
 PARTNER_STATUSES = ("active", "inactive")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -242,6 +243,7 @@ class _PartnerRow:
     payout_email: str | None
     currency: str | None
     status: str | None
+    hold_days: int | None = None
 
     def new_partner(self, default_currency: str) -> dict[str, str | None]:
         """A new partner's values: DEFAULT_CURRENCY and `active` unless the file says otherwise."""
@@ -280,9 +282,15 @@ def _parse_partner(line: int, row: dict[str, str], refused: ImportRefused) -> _P
     status = row.get("status", "").lower() or None
     if status is not None and status not in PARTNER_STATUSES:
         refused.add(RowProblem(line, "status", f"'{status}' is not one of {', '.join(PARTNER_STATUSES)}"))
+    hold_days = None
+    if row.get("hold_days"):
+        try:
+            hold_days = parse_hold_days(row["hold_days"])
+        except ValueError as exc:
+            refused.add(RowProblem(line, "hold_days", str(exc)))
     if refused.count > problems_before:
         return None
-    return _PartnerRow(code, name, emails["email"], emails["payout_email"], currency, status)
+    return _PartnerRow(code, name, emails["email"], emails["payout_email"], currency, status, hold_days)
 
 
 def import_partners(

@@ -10,13 +10,14 @@ GROUP BY over every entry, kept as the reference the fast path is tested against
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import Select, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from domain.dates import DateRange
+from domain.holds import held_commissions, holds_configured, partner_hold_days, payable_on
 from domain.models import CLAWBACK, COMMISSION, PAYMENT, Batch, Entry, Partner
 
 
@@ -37,10 +38,16 @@ class LedgerRow:
     commissions: int
     clawbacks: int
     payments: int
+    on_hold: int = 0
 
     @property
     def ending_balance(self) -> int:
         return self.beginning_balance + self.commissions - self.clawbacks - self.payments
+
+    @property
+    def payable(self) -> int:
+        """SPEC §12: the ending balance less the commissions not yet payable on the range's end."""
+        return self.ending_balance - self.on_hold
 
     @property
     def is_zero(self) -> bool:
@@ -56,6 +63,11 @@ class CurrencyTotals:
     clawbacks: int = 0
     payments: int = 0
     ending_balance: int = 0
+    on_hold: int = 0
+
+    @property
+    def payable(self) -> int:
+        return self.ending_balance - self.on_hold
 
     def add(self, row: LedgerRow) -> None:
         self.partners += 1
@@ -64,6 +76,7 @@ class CurrencyTotals:
         self.clawbacks += row.clawbacks
         self.payments += row.payments
         self.ending_balance += row.ending_balance
+        self.on_hold += row.on_hold
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,7 @@ class LedgerReport:
     range: DateRange
     rows: list[LedgerRow]
     totals: list[CurrencyTotals]
+    holds: bool = False  # a hold is configured: the files carry on_hold and payable (SPEC §12)
 
     def row_for(self, code: str) -> LedgerRow | None:
         return next((row for row in self.rows if row.partner_code == code), None)
@@ -153,12 +167,20 @@ def ledger_report(
     *,
     include_all: bool = False,
     partner_codes: Iterable[str] | None = None,
+    hold_days: int = 0,
 ) -> LedgerReport:
-    """Every partner with a non-zero figure for the range (all partners with `include_all`)."""
+    """Every partner with a non-zero figure for the range (all partners with `include_all`).
+
+    `hold_days` is HOLD_DAYS; with a hold configured each row carries what is on hold at the end.
+    """
     listed_all = include_all or partner_codes is not None
     query = _report_query(period, include_all, partner_codes, session.get_bind().dialect.name)
     rows = _rows(session, query, listed_all)
-    return LedgerReport(period, rows, totals_by_currency(rows))
+    if not holds_configured(session, hold_days):
+        return LedgerReport(period, rows, totals_by_currency(rows))
+    held = held_commissions(session, as_of=period.end, until=period.end, default_days=hold_days)
+    rows = [replace(row, on_hold=held[row.partner_id].amount) if row.partner_id in held else row for row in rows]
+    return LedgerReport(period, rows, totals_by_currency(rows), holds=True)
 
 
 def ledger_report_plain(session: Session, period: DateRange, *, include_all: bool = False) -> LedgerReport:
@@ -208,6 +230,7 @@ class LedgerLine:
     amount: int
     balance: int
     batch_id: str | None = None
+    payable_on: date | None = None  # a commission still on hold at the range's end: the day it is payable
 
 
 @dataclass
@@ -220,10 +243,16 @@ class PartnerLedger:
     range: DateRange
     beginning_balance: int
     lines: list[LedgerLine] = field(default_factory=list)
+    on_hold: int = 0
+    holds: bool = False  # a hold is configured, so the ledger shows on_hold and payable
 
     @property
     def ending_balance(self) -> int:
         return self.lines[-1].balance if self.lines else self.beginning_balance
+
+    @property
+    def payable(self) -> int:
+        return self.ending_balance - self.on_hold
 
     def total(self, kind: str) -> int:
         """The column total for a kind, as the report shows it (payments net of reversals)."""
@@ -247,16 +276,36 @@ def _beginning_balances(session: Session, period: DateRange, partner_ids: list[i
     return {partner_id: int(balance) for partner_id, balance in session.execute(query)}
 
 
-def partner_ledger(session: Session, code: str, period: DateRange) -> PartnerLedger:
+def partner_ledger(session: Session, code: str, period: DateRange, *, hold_days: int = 0) -> PartnerLedger:
     """One partner's entries in the range with a running balance that agrees with the report row."""
     partner = find_partner(session, code)
-    return next(iter_partner_ledgers(session, period, [partner]))
+    return next(iter_partner_ledgers(session, period, [partner], hold_days=hold_days))
+
+
+def _held_line(line: LedgerLine, hold: int, end: date) -> LedgerLine:
+    """A commission not payable on the range's end is marked with the day it becomes payable."""
+    if line.kind != COMMISSION or hold <= 0 or payable_on(line.date, hold) <= end:
+        return line
+    return replace(line, payable_on=payable_on(line.date, hold))
+
+
+def _mark_holds(session: Session, period: DateRange, group: list[Partner], ledgers: dict[int, PartnerLedger],
+                hold_days: int) -> None:
+    held = held_commissions(session, as_of=period.end, until=period.end, default_days=hold_days,
+                            partner_ids=[partner.id for partner in group])
+    for partner in group:
+        ledger = ledgers[partner.id]
+        hold = partner_hold_days(partner.hold_days, hold_days)
+        ledger.holds = True
+        ledger.on_hold = held[partner.id].amount if partner.id in held else 0
+        ledger.lines = [_held_line(line, hold, period.end) for line in ledger.lines]
 
 
 def iter_partner_ledgers(
-    session: Session, period: DateRange, partners: list[Partner], chunk: int = 500
+    session: Session, period: DateRange, partners: list[Partner], chunk: int = 500, *, hold_days: int = 0
 ) -> Iterator[PartnerLedger]:
     """Partner ledgers one at a time, a chunk of partners per query, so memory stays bounded."""
+    holds = holds_configured(session, hold_days)
     for offset in range(0, len(partners), chunk):
         group = partners[offset : offset + chunk]
         ids = [partner.id for partner in group]
@@ -284,6 +333,8 @@ def iter_partner_ledgers(
             ledgers[partner_id].lines.append(
                 LedgerLine(entry_id, day, kind, reference, description or "", effect, balances[partner_id], batch_id)
             )
+        if holds:
+            _mark_holds(session, period, group, ledgers, hold_days)
         for partner in group:
             yield ledgers[partner.id]
 
