@@ -118,10 +118,10 @@ def _output(args: argparse.Namespace) -> contextlib.AbstractContextManager[TextI
     return contextlib.nullcontext(sys.stdout)
 
 
-def _write_partner_ledger(args: argparse.Namespace, session: Session, period: DateRange) -> None:
+def _write_partner_ledger(args: argparse.Namespace, session: Session, period: DateRange, hold_days: int) -> None:
     if args.format == "csv":
         raise UsageProblem("--format csv is the report; for one partner use table or json")
-    ledger = partner_ledger(session, args.partner, period)
+    ledger = partner_ledger(session, args.partner, period, hold_days=hold_days)
     with _output(args) as handle:
         if args.format == "json":
             handle.write(json.dumps(partner_ledger_json(ledger), ensure_ascii=False, indent=2) + "\n")
@@ -129,8 +129,8 @@ def _write_partner_ledger(args: argparse.Namespace, session: Session, period: Da
             print(partner_ledger_table(ledger), file=handle)
 
 
-def _write_report(args: argparse.Namespace, session: Session, period: DateRange) -> None:
-    report = ledger_report(session, period, include_all=args.all)
+def _write_report(args: argparse.Namespace, session: Session, period: DateRange, hold_days: int) -> None:
+    report = ledger_report(session, period, include_all=args.all, hold_days=hold_days)
     with _output(args) as handle:
         if args.format == "json":
             handle.write(json.dumps(ledger_json(report), ensure_ascii=False, indent=2) + "\n")
@@ -144,9 +144,9 @@ def _cmd_ledger(args: argparse.Namespace, ctx: AppContext) -> int:
     period = parse_range(args.range, ctx.settings.today())
     with ctx.db.read() as session:
         if args.partner:
-            _write_partner_ledger(args, session, period)
+            _write_partner_ledger(args, session, period, ctx.settings.hold_days)
         else:
-            _write_report(args, session, period)
+            _write_report(args, session, period, ctx.settings.hold_days)
         if args.pdf:
             from bot.cli_files import write_ledger_pdf
 

@@ -102,6 +102,7 @@ class DueSummary:
     range: DateRange
     partners: int
     totals: list[CurrencyTotal]
+    holds: bool = False  # a hold is configured: due is the ending balance less what is on hold
 
 
 # ---- validation -------------------------------------------------------------------------------
@@ -354,7 +355,7 @@ def due_summary(session: Session, period: DateRange, *, hold_days: int = 0) -> D
             total[0] += payable
             total[1] += 1
     totals = [CurrencyTotal(currency, amount, count) for currency, (amount, count) in sorted(sums.items())]
-    return DueSummary(period, sum(total.count for total in totals), totals)
+    return DueSummary(period, sum(total.count for total in totals), totals, holds=True)
 
 
 def _endings(session: Session, period: DateRange):  # type: ignore[no-untyped-def]
