@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Date, case, func, literal, literal_column, select
+from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from domain.models import COMMISSION, Entry, Partner
@@ -47,11 +47,12 @@ def holds_configured(session: Session, default_days: int) -> bool:
     return default_days > 0 or any(days > 0 for days in partner_holds(session))
 
 
-def _cutoff(default_days: int, overrides: set[int], as_of: date):  # type: ignore[no-untyped-def]
-    """Per partner, the last commission date already payable on `as_of` (as_of − its hold days)."""
-    days = func.coalesce(Partner.hold_days, default_days)
-    whens = {value: literal(as_of - timedelta(days=value), Date) for value in overrides | {default_days}}
-    return case(whens, value=days, else_=literal(as_of, Date))
+def _own_holds(session: Session, partner_ids: list[int] | None) -> dict[int, int]:
+    """Partners with a hold of their own, read from the partner.hold_days index."""
+    query = select(Partner.id, Partner.hold_days).where(Partner.hold_days.is_not(None))
+    if partner_ids is not None:
+        query = query.where(Partner.id.in_(partner_ids))
+    return {partner_id: int(days) for partner_id, days in session.execute(query)}
 
 
 def held_commissions(
@@ -61,40 +62,43 @@ def held_commissions(
     """Per partner, the commissions dated on or before `until` that are not payable on `as_of`.
 
     `in_range` is the part dated on or after `since`. Only the window of the longest hold before
-    `as_of` is read. On SQLite the GROUP BY names `partner_id + 0` so that the planner walks the
-    date index over the window rather than the (partner, date) index over all history.
+    `as_of` is read, in one pass over the date index with a few sums per distinct hold; each
+    partner then takes the sums of its own hold. On SQLite the GROUP BY names `partner_id + 0` so
+    that the planner walks the date index over the window, not the (partner, date) index over all
+    history.
     """
-    overrides = partner_holds(session)
-    longest = max(overrides | {default_days})
-    if longest <= 0:
+    own = _own_holds(session, partner_ids)
+    holds = sorted(set(own.values()) | {default_days})
+    if max(holds) <= 0:
         return {}
-    first = as_of - timedelta(days=longest)
     since = since or date.min
     sqlite = session.get_bind().dialect.name == "sqlite"
     group_key = Entry.partner_id + literal_column("0") if sqlite else Entry.partner_id
+    columns = []
+    for days in holds:
+        held = Entry.effective_date > as_of - timedelta(days=days)
+        columns += [
+            func.sum(case((held, Entry.amount), else_=0)),
+            func.sum(case((and_(held, Entry.effective_date >= since), Entry.amount), else_=0)),
+            func.max(case((held, Entry.effective_date), else_=None)),
+        ]
     query = (
-        select(
-            Entry.partner_id,
-            func.max(Partner.hold_days),
-            func.sum(Entry.amount),
-            func.coalesce(func.sum(case((Entry.effective_date >= since, Entry.amount), else_=0)), 0),
-            func.max(Entry.effective_date),
-        )
-        .join(Partner, Partner.id == Entry.partner_id)
+        select(Entry.partner_id, *columns)
         .where(
-            Entry.effective_date > first,
+            Entry.effective_date > as_of - timedelta(days=max(holds)),
             Entry.effective_date <= until,
             Entry.kind == COMMISSION,
-            Entry.effective_date > _cutoff(default_days, overrides, as_of),
         )
         .group_by(group_key)
     )
     if partner_ids is not None:
         query = query.where(Entry.partner_id.in_(partner_ids))
-    held = {}
-    for partner_id, own_days, amount, in_range, last in session.execute(query):
-        last_day = last if isinstance(last, date) else date.fromisoformat(str(last))
-        days = partner_hold_days(own_days, default_days)
-        held[partner_id] = Held(int(amount), int(in_range), payable_on(last_day, days))
-    return held
-
+    found = {}
+    for partner_id, *sums in session.execute(query):
+        days = own.get(partner_id, default_days)
+        at = 3 * holds.index(days)
+        amount, in_range, last = sums[at : at + 3]
+        if last is not None and amount:
+            last_day = last if isinstance(last, date) else date.fromisoformat(str(last))
+            found[partner_id] = Held(int(amount), int(in_range), payable_on(last_day, days))
+    return found

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Select, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from domain.dates import DateRange
-from domain.holds import held_commissions, holds_configured, partner_hold_days, payable_on
+from domain.holds import held_commissions, holds_configured, partner_hold_days, partner_holds, payable_on
 from domain.models import CLAWBACK, COMMISSION, PAYMENT, Batch, Entry, Partner
 
 
@@ -107,33 +107,72 @@ def _sum_of(kind: str, *conditions):  # type: ignore[no-untyped-def]
     return func.coalesce(func.sum(case((and_(Entry.kind == kind, *conditions), Entry.amount), else_=0)), 0)
 
 
-def _recent_activity(period: DateRange, dialect: str):  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class _Holds:
+    """The holds a report applies (SPEC §12): HOLD_DAYS and every partner's own hold, distinct."""
+
+    default_days: int
+    days: tuple[int, ...]
+
+    def first_scanned(self, period: DateRange) -> date:
+        """The earliest entry date the report reads: the range's start, or the hold window's if earlier."""
+        return min(period.start, period.end - timedelta(days=max(self.days) - 1))
+
+    def held_columns(self, period: DateRange) -> list:  # type: ignore[type-arg]
+        """Per distinct hold, the commissions dated by the end and not payable on it."""
+        return [
+            _sum_of(COMMISSION, Entry.effective_date > period.end - timedelta(days=days),
+                    Entry.effective_date <= period.end).label(f"held_{index}")
+            for index, days in enumerate(self.days)
+        ]
+
+    def on_hold(self, recent):  # type: ignore[no-untyped-def]
+        """Each partner's on_hold: the held sum of its own hold, else of HOLD_DAYS."""
+        chosen = {days: func.coalesce(recent.c[f"held_{index}"], 0) for index, days in enumerate(self.days)}
+        return case(chosen, value=func.coalesce(Partner.hold_days, self.default_days), else_=0)
+
+
+def _report_holds(session: Session, hold_days: int) -> _Holds | None:
+    """The holds to apply, or None when no commission can be held (every figure is then SPEC §2's)."""
+    days = partner_holds(session) | {hold_days}
+    return _Holds(hold_days, tuple(sorted(days))) if max(days) > 0 else None
+
+
+def _recent_activity(period: DateRange, dialect: str, holds: _Holds | None = None):  # type: ignore[no-untyped-def]
     """Sums of the entries dated on or after the range's start, read from the (date, partner) index.
+
+    With holds the same pass also sums, per distinct hold, the commissions still held at the end,
+    starting earlier when the longest hold reaches back before the start.
 
     On SQLite the GROUP BY names `partner_id + 0` rather than the bare column: otherwise the planner
     walks the (partner, date) index to save a sort, reading every entry ever recorded. (SQLite
     allows the bare column beside it in the select list; PostgreSQL does not, nor needs the trick.)
     """
-    in_range = Entry.effective_date <= period.end
+    first = holds.first_scanned(period) if holds else period.start
+    since_start = [Entry.effective_date >= period.start] if first < period.start else []
+    in_range = and_(Entry.effective_date <= period.end, *since_start)
     group_key = Entry.partner_id + literal_column("0") if dialect == "sqlite" else Entry.partner_id
+    net = signed_amount() if not since_start else case((since_start[0], signed_amount()), else_=0)
     return (
         select(
             Entry.partner_id.label("partner_id"),
             _sum_of(COMMISSION, in_range).label("commissions"),
             _sum_of(CLAWBACK, in_range).label("clawbacks"),
             _sum_of(PAYMENT, in_range).label("payments"),
-            func.sum(signed_amount()).label("net_since_start"),
+            func.sum(net).label("net_since_start"),
+            *(holds.held_columns(period) if holds else []),
         )
-        .where(Entry.effective_date >= period.start)
+        .where(Entry.effective_date >= first)
         .group_by(group_key)
         .subquery("recent")
     )
 
 
 def _report_query(
-    period: DateRange, include_all: bool, partner_codes: Iterable[str] | None, dialect: str
+    period: DateRange, include_all: bool, partner_codes: Iterable[str] | None, dialect: str,
+    holds: _Holds | None = None,
 ) -> Select:
-    recent = _recent_activity(period, dialect)
+    recent = _recent_activity(period, dialect, holds)
     query = (
         select(
             Partner.id,
@@ -145,6 +184,7 @@ def _report_query(
             func.coalesce(recent.c.commissions, 0),
             func.coalesce(recent.c.clawbacks, 0),
             func.coalesce(recent.c.payments, 0),
+            *([holds.on_hold(recent)] if holds else []),
         )
         .outerjoin(recent, recent.c.partner_id == Partner.id)
         .order_by(Partner.code)
@@ -174,13 +214,10 @@ def ledger_report(
     `hold_days` is HOLD_DAYS; with a hold configured each row carries what is on hold at the end.
     """
     listed_all = include_all or partner_codes is not None
-    query = _report_query(period, include_all, partner_codes, session.get_bind().dialect.name)
+    holds = _report_holds(session, hold_days)
+    query = _report_query(period, include_all, partner_codes, session.get_bind().dialect.name, holds)
     rows = _rows(session, query, listed_all)
-    if not holds_configured(session, hold_days):
-        return LedgerReport(period, rows, totals_by_currency(rows))
-    held = held_commissions(session, as_of=period.end, until=period.end, default_days=hold_days)
-    rows = [replace(row, on_hold=held[row.partner_id].amount) if row.partner_id in held else row for row in rows]
-    return LedgerReport(period, rows, totals_by_currency(rows), holds=True)
+    return LedgerReport(period, rows, totals_by_currency(rows), holds=holds is not None)
 
 
 def ledger_report_plain(session: Session, period: DateRange, *, include_all: bool = False) -> LedgerReport:
