@@ -305,7 +305,7 @@ def _description(line: LedgerLine) -> str:
     """A commission still on hold at the range's end says the day it becomes payable."""
     if line.payable_on is None:
         return line.description
-    held = f"on hold, payable {line.payable_on.isoformat()}"
+    held = f"payable {line.payable_on.isoformat()}"  # the narrow column keeps the date whole
     return f"{held}: {line.description}" if line.description else held
 
 

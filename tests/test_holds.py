@@ -232,6 +232,21 @@ def test_a_partners_ledger_in_chat_says_when_a_held_commission_becomes_payable(l
     assert {"On hold", "Payable"} <= {figure.label for figure in reply.figures}
 
 
+def test_printed_ledgers_mark_held_commissions_and_show_on_hold_and_payable(ledger):
+    from pypdf import PdfReader
+
+    from commands.printing import report_ledgers_pdf
+
+    out = io.BytesIO()
+    with ledger.read() as s:
+        report_ledgers_pdf(s, ledger_report(s, JUNE, hold_days=30), out, organisation="Org", paper="letter",
+                           hold_days=30)
+    printed = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(out.getvalue())).pages)
+    assert "payable 2015-07-10" in printed
+    assert "payable 2015-07-25" in printed
+    assert "On hold (not yet payable) (2015-06-30)" in printed and "Payable (2015-06-30)" in printed
+
+
 # ---- batches ------------------------------------------------------------------------------------
 
 
