@@ -51,7 +51,7 @@ class LedgerRow:
 
     @property
     def is_zero(self) -> bool:
-        return not (self.beginning_balance or self.commissions or self.clawbacks or self.payments)
+        return not (self.beginning_balance or self.commissions or self.clawbacks or self.payments or self.on_hold)
 
 
 @dataclass

@@ -137,6 +137,17 @@ def test_a_partners_hold_of_zero_pays_at_once_whatever_the_setting(ledger):
         assert ledger_report(s, JUNE, hold_days=30).rows[0].on_hold == 0
 
 
+def test_a_partner_whose_only_figure_is_on_hold_is_listed(db):
+    """A commission clawed back before the range and still held leaves payable negative: a figure to show."""
+    with db.write() as s:
+        bob = add_partner(s, "BOB")
+        add_entry(s, bob, "commission", 700, "2015-05-25")
+        add_entry(s, bob, "clawback", 700, "2015-05-26")
+    with db.read() as s:
+        [row] = ledger_report(s, DateRange(date(2015, 6, 1), date(2015, 6, 1)), hold_days=30).rows
+    assert (row.partner_code, row.ending_balance, row.on_hold, row.payable) == ("BOB", 0, 700, -700)
+
+
 def test_the_totals_carry_on_hold_and_payable_per_currency(ledger):
     with ledger.read() as s:
         [total] = ledger_report(s, JUNE, hold_days=30).totals
