@@ -1,6 +1,7 @@
 """Ledger report for one month, as a whole process, against the naive GROUP BY in the sqlite3 shell.
 
     python bench/ledger_report.py [--repeat 5] [--postgres URL]
+    python bench/ledger_report.py --held 30 [--history 100000] [--repeat 9]
 
 Builds (once, cached in bench/.data/) two SQLite ledgers of 10,000 partners that differ only in
 history: 1,000,000 and 100,000 entries before June 2015, each with 20,000 entries in June and
@@ -13,6 +14,11 @@ is loaded there too and the same command is timed against it.
 Every workload gets one untimed warm-up run (so the page cache is warm for all alike), then
 `--repeat` timed runs; the table shows the median. The CSV is checked against
 domain.ledger.ledger_report_plain once, outside the timing.
+
+With `--held DAYS` only the hold variant runs (SPEC §12): the same report on the `--history`
+ledger without a hold and with HOLD_DAYS=DAYS, runs alternating so that load on a shared machine
+falls on both alike; the held CSV must carry the same figures plus on_hold and payable, and its
+median must stay within 10 % of the one without a hold.
 """
 
 from __future__ import annotations
@@ -135,6 +141,39 @@ def _postgres_part(repeat: int, history: int, admin_url: str, scratch: Path, sql
     print(f"\n- under 1 second: {report.median:.3f} s, {_verdict(report.median < 1)}")
 
 
+def _check_held(plain: Path, held: Path) -> int:
+    """The held CSV is the plain one with on_hold and payable after ending_balance, and payable = ending - on_hold."""
+    from decimal import Decimal
+
+    with plain.open(encoding="utf-8", newline="") as first, held.open(encoding="utf-8", newline="") as second:
+        plain_rows, held_rows = list(csv.reader(first)), list(csv.reader(second))
+    if held_rows[0] != plain_rows[0] + ["on_hold", "payable"] or [row[:-2] for row in held_rows] != plain_rows:
+        raise SystemExit(f"{held}: the held report's figures differ from the report without a hold")
+    on_hold = sum(1 for row in held_rows[1:] if Decimal(row[-2]) != 0)
+    if any(Decimal(row[-1]) != Decimal(row[-3]) - Decimal(row[-2]) for row in held_rows[1:]):
+        raise SystemExit(f"{held}: payable is not ending_balance - on_hold")
+    return on_hold
+
+
+def _held_part(repeat: int, history: int, hold_days: int, scratch: Path) -> None:
+    database = sqlite_dataset(Shape(PARTNERS, history, MONTH_ENTRIES, AFTER_ENTRIES))
+    url = f"sqlite:///{database}"
+    plain_csv, held_csv = scratch / "plain.csv", scratch / "held.csv"
+    hold_env = {"HOLD_DAYS": str(hold_days)}
+    run_process(_report_command(url, plain_csv), env={"HOLD_DAYS": "0"})
+    run_process(_report_command(url, held_csv), env=hold_env)
+    partners_on_hold = _check_held(plain_csv, held_csv)
+    plain = Result(f"payouts ledger, no hold, {history:,} before the month")
+    held = Result(f"payouts ledger, HOLD_DAYS={hold_days}, {history:,} before the month")
+    for _ in range(repeat):
+        plain.runs.append(run_process(_report_command(url, plain_csv), env={"HOLD_DAYS": "0"}))
+        held.runs.append(run_process(_report_command(url, held_csv), env=hold_env))
+    print_table(f"SQLite: ledger report for {MONTH_START:%Y-%m}, {PARTNERS:,} partners, {partners_on_hold:,} with "
+                f"commissions on hold (median of {repeat}, runs alternating)", [plain, held], baseline=plain)
+    ratio = held.median / plain.median
+    print(f"\n- with a {hold_days}-day hold within 10 % of no hold: {ratio:.2f}×, {_verdict(ratio <= 1.10)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -142,8 +181,14 @@ def main() -> None:
     parser.add_argument("--small-history", type=int, default=100_000)
     parser.add_argument("--postgres", metavar="URL", default=os.environ.get(POSTGRES_ENV),
                         help=f"a PostgreSQL server to create the benchmark database on (default ${POSTGRES_ENV})")
+    parser.add_argument("--held", type=int, metavar="DAYS",
+                        help="time only the report with HOLD_DAYS=DAYS against it without, on the --history ledger")
     args = parser.parse_args()
     print(f"Machine: {machine()}; {date.today()}")
+    if args.held is not None:
+        with tempfile.TemporaryDirectory() as scratch:
+            _held_part(args.repeat, args.history, args.held, Path(scratch))
+        return
     with tempfile.TemporaryDirectory() as scratch:
         sqlite_csv = _sqlite_part(args.repeat, args.history, args.small_history, Path(scratch))
         if args.postgres:

@@ -122,10 +122,10 @@ def _output(args: argparse.Namespace) -> contextlib.AbstractContextManager[TextI
     return contextlib.nullcontext(sys.stdout)
 
 
-def _write_partner_ledger(args: argparse.Namespace, session: Session, period: DateRange) -> None:
+def _write_partner_ledger(args: argparse.Namespace, session: Session, period: DateRange, hold_days: int) -> None:
     if args.format == "csv":
         raise UsageProblem("--format csv is the report; for one partner use table or json")
-    ledger = partner_ledger(session, args.partner, period)
+    ledger = partner_ledger(session, args.partner, period, hold_days=hold_days)
     with _output(args) as handle:
         if args.format == "json":
             handle.write(json.dumps(partner_ledger_json(ledger), ensure_ascii=False, indent=2) + "\n")
@@ -133,8 +133,8 @@ def _write_partner_ledger(args: argparse.Namespace, session: Session, period: Da
             print(partner_ledger_table(ledger), file=handle)
 
 
-def _write_report(args: argparse.Namespace, session: Session, period: DateRange) -> None:
-    report = ledger_report(session, period, include_all=args.all)
+def _write_report(args: argparse.Namespace, session: Session, period: DateRange, hold_days: int) -> None:
+    report = ledger_report(session, period, include_all=args.all, hold_days=hold_days)
     with _output(args) as handle:
         if args.format == "json":
             handle.write(json.dumps(ledger_json(report), ensure_ascii=False, indent=2) + "\n")
@@ -156,9 +156,9 @@ def _cmd_ledger(args: argparse.Namespace, ctx: AppContext) -> int:
     args.format = args.format or "table"
     with ctx.db.read() as session:
         if wants_text and args.partner:
-            _write_partner_ledger(args, session, period)
+            _write_partner_ledger(args, session, period, ctx.settings.hold_days)
         elif wants_text:
-            _write_report(args, session, period)
+            _write_report(args, session, period, ctx.settings.hold_days)
         if args.pdf:
             from bot.cli_files import write_ledger_pdf
 

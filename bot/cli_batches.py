@@ -60,13 +60,14 @@ def _cmd_pay(args: argparse.Namespace, ctx: AppContext) -> int:
         print(f"payouts: warning: {warning}", file=sys.stderr)
     if not args.yes:
         with ctx.db.read() as session:
-            plan = batches.plan_batch(session, options)
+            plan = batches.plan_batch(session, options, hold_days=ctx.settings.hold_days)
         _print_json(plan_json(plan)) if args.format == "json" else print(plan_text(plan))
         return 0
     policy = _operator_policy(ctx)
     now = ctx.settings.now()
     with ctx.db.write() as session:
-        posted = batches.request_and_post_batch(session, options, actor=ctx.actor, policy=policy, now=now)
+        posted = batches.request_and_post_batch(session, options, actor=ctx.actor, policy=policy, now=now,
+                                                hold_days=ctx.settings.hold_days)
         shown = batch_json(posted) if args.format == "json" else batch_text(posted)
     _print_json(shown) if args.format == "json" else print(shown)  # once committed, never before
     return 0
@@ -117,7 +118,7 @@ def _cmd_batch_approve(args: argparse.Namespace, ctx: AppContext) -> int:
 
     with ctx.db.write() as session:
         batch = batches.approve_batch(session, args.id, actor=ctx.actor, policy=_operator_policy(ctx),
-                                      now=ctx.settings.now())
+                                      now=ctx.settings.now(), hold_days=ctx.settings.hold_days)
         text = batch_text(batch)
     print(text)
     return 0

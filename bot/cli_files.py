@@ -22,9 +22,11 @@ def write_ledger_pdf(session: Session, ctx: AppContext, period: DateRange, path:
     from commands.printing import report_ledgers_pdf  # reportlab and its fonts load only when printing
 
     codes = [find_partner(session, partner).code] if partner else None
-    report = ledger_report(session, period, include_all=include_all, partner_codes=codes)
+    report = ledger_report(session, period, include_all=include_all, partner_codes=codes,
+                           hold_days=ctx.settings.hold_days)
     with open(path, "wb") as handle:
-        pages = report_ledgers_pdf(session, report, handle, organisation=ctx.settings.organisation, paper=paper)
+        pages = report_ledgers_pdf(session, report, handle, organisation=ctx.settings.organisation, paper=paper,
+                                   hold_days=ctx.settings.hold_days)
     print(f"Printed {len(report.rows)} partner ledger(s), {pages} page(s): {path}", file=said)
 
 
@@ -95,7 +97,8 @@ def _cmd_print(args: argparse.Namespace, ctx: AppContext) -> int:
         if batch.status != batches.POSTED:
             raise UsageProblem(f"{args.id} is {batch.status}; only a posted batch prints its ledgers")
         with open(output, "wb") as handle:
-            pages = batch_ledgers_pdf(session, batch, handle, organisation=ctx.settings.organisation, paper=args.paper)
+            pages = batch_ledgers_pdf(session, batch, handle, organisation=ctx.settings.organisation, paper=args.paper,
+                                      hold_days=ctx.settings.hold_days)
     print(f"Printed the ledgers of {args.id}, {pages} page(s): {output}")
     return 0
 

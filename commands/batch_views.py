@@ -20,16 +20,27 @@ def _json_body(batch_id: str, status: str, options, lines: list[PlannedLine], sk
         "payment_date": options.payment_date.isoformat(),
         "start": options.period.start.isoformat(),
         "end": options.period.end.isoformat(),
-        "lines": [
-            {"partner_code": line.partner_code, "amount": format_plain(line.amount, line.currency), "currency": line.currency}
-            for line in lines
-        ],
+        "lines": [_json_line(line) for line in lines],
         "skipped": [{"partner_code": line.partner_code, "reason": line.skip_reason} for line in skipped],
         "totals": [
             {"currency": total.currency, "amount": format_plain(total.amount, total.currency), "count": total.count}
             for total in currency_totals(lines)
         ],
     }
+
+
+def _json_line(line: PlannedLine) -> dict[str, Any]:
+    """A paid line; one a hold reduced also says how much is held and until when (SPEC §12)."""
+    item: dict[str, Any] = {"partner_code": line.partner_code, "amount": format_plain(line.amount, line.currency),
+                            "currency": line.currency}
+    if line.held:
+        item["on_hold"] = format_plain(line.held, line.currency)
+        item["held_until"] = line.held_until.isoformat() if line.held_until else None
+    return item
+
+
+def _held_note(line: PlannedLine) -> str:
+    return f"{format_display(line.held, line.currency)} on hold until {line.held_until}" if line.held else ""
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -56,7 +67,8 @@ def batch_json(batch: Batch) -> dict[str, Any]:
 
 
 def lines_table(lines: list[PlannedLine], skipped: list[PlannedLine]) -> str:
-    rows = [[line.partner_code, line.partner_name, line.currency, format_display(line.amount, line.currency), ""]
+    rows = [[line.partner_code, line.partner_name, line.currency, format_display(line.amount, line.currency),
+             _held_note(line)]
             for line in lines]
     rows += [[line.partner_code, line.partner_name, line.currency, "", f"skipped: {line.skip_reason}"]
              for line in skipped]

@@ -21,7 +21,8 @@ def report(request: Request, command: LedgerReport) -> list[Reply]:
     if command.file == "pdf":
         return _printed(request, command.period, include_all=command.include_all, paper=command.paper)
     with request.db.read() as session:
-        found = ledger_report(session, command.period, include_all=command.include_all)
+        found = ledger_report(session, command.period, include_all=command.include_all,
+                              hold_days=request.settings.hold_days)
     return [views.csv_reply(found) if command.file == "csv" else views.summary_reply(found, command.include_all)]
 
 
@@ -31,7 +32,7 @@ def partner(request: Request, command: PartnerLedgerCommand) -> list[Reply]:
         return _printed(request, command.period, code=command.code, paper=command.paper)
     try:
         with request.db.read() as session:
-            ledger = partner_ledger(session, command.code, command.period)
+            ledger = partner_ledger(session, command.code, command.period, hold_days=request.settings.hold_days)
     except UnknownPartner as unknown:
         return [_unknown_partner(request, unknown, command.period)]
     return [views.partner_reply(ledger, attach_csv=command.file == "csv")]
@@ -55,11 +56,13 @@ def _printed(request: Request, period: DateRange, *, code: str | None = None, in
     try:
         with request.db.read() as session:
             codes = [find_partner(session, code).code] if code is not None else None
-            found = ledger_report(session, period, include_all=include_all, partner_codes=codes)
+            found = ledger_report(session, period, include_all=include_all, partner_codes=codes,
+                                  hold_days=request.settings.hold_days)
             if not found.rows:
                 return [views.empty_report(period)]
             out = io.BytesIO()
-            pages = report_ledgers_pdf(session, found, out, organisation=request.settings.organisation, paper=paper)
+            pages = report_ledgers_pdf(session, found, out, organisation=request.settings.organisation, paper=paper,
+                                       hold_days=request.settings.hold_days)
     except UnknownPartner as unknown:
         return [_unknown_partner(request, unknown, period)]
     return [views.pdf_reply(period, len(found.rows), pages, out.getvalue())]

@@ -15,7 +15,7 @@ from commands.ledger_files import write_ledger_csv
 from commands.ranking import largest_per_currency
 from commands.reply import Attachment, Button, Figure, Reply, Style, Table
 from domain.dates import DateRange
-from domain.ledger import CurrencyTotals, LedgerReport, LedgerRow, PartnerLedger
+from domain.ledger import CurrencyTotals, LedgerLine, LedgerReport, LedgerRow, PartnerLedger
 from domain.models import CLAWBACK, COMMISSION, PAYMENT
 from domain.money import format_display, format_plain
 
@@ -48,24 +48,34 @@ def totals_figures(report: LedgerReport) -> list[Figure]:
     figures = []
     for total in report.totals:
         begin, earned, clawed, paid, ending = _money_cells(total, total.currency)
+        held = (f"; on hold {format_display(total.on_hold, total.currency)}, "
+                f"payable {format_display(total.payable, total.currency)}" if report.holds else "")
         figures.append(Figure(
             f"Total {total.currency} ({total.partners} partner(s))",
-            f"ending {ending} = beginning {begin} + commissions {earned} − clawbacks {clawed} − payments {paid}",
+            f"ending {ending} = beginning {begin} + commissions {earned} − clawbacks {clawed} − payments {paid}{held}",
         ))
     return figures
+
+
+def _held_cells(row: LedgerRow, holds: bool) -> tuple[str, ...]:
+    if not holds:
+        return ()
+    return format_display(row.on_hold, row.currency), format_display(row.payable, row.currency)
 
 
 def top_partners_table(report: LedgerReport, limit: int = TOP_PARTNERS) -> Table:
     """The partners owed the most in each currency (a yen is never ranked against a euro)."""
     ranked = largest_per_currency(report.rows, amount=lambda row: row.ending_balance,
                                   currency=lambda row: row.currency, limit=limit)
-    rows = tuple((row.partner_code, row.partner_name, *_money_cells(row, row.currency)) for row in ranked)
+    rows = tuple((row.partner_code, row.partner_name, *_money_cells(row, row.currency),
+                  *_held_cells(row, report.holds)) for row in ranked)
     shown = len(rows)
     per_currency = " in each currency" if len(report.totals) > 1 else ""
     caption = f"Top {shown} of {len(report.rows)} partner(s) by ending balance{per_currency}"
     if len(report.rows) > shown:
         caption += "; the CSV lists them all"
-    return Table(_REPORT_COLUMNS, rows, (False, False) + (True,) * 5, caption)
+    columns = _REPORT_COLUMNS + (("On hold", "Payable") if report.holds else ())
+    return Table(columns, rows, (False, False) + (True,) * (len(columns) - 2), caption)
 
 
 def report_buttons(period: DateRange, include_all: bool = False) -> list[Button]:
@@ -122,32 +132,48 @@ def partner_figures(ledger: PartnerLedger) -> list[Figure]:
         Figure("Clawbacks", format_display(ledger.total(CLAWBACK), cur)),
         Figure("Payments", format_display(ledger.total(PAYMENT), cur)),
         Figure("Ending balance", format_display(ledger.ending_balance, cur)),
-    ]
+    ] + ([Figure("On hold", format_display(ledger.on_hold, cur)), Figure("Payable", format_display(ledger.payable, cur))]
+         if ledger.holds else [])
 
 
 def partner_csv(ledger: PartnerLedger) -> Attachment:
     """Every line of the partner's ledger, between its beginning and ending balances."""
     cur = ledger.currency
+    extra = [""] if ledger.holds else []
     rows = [[ledger.range.start.isoformat(), "beginning balance", "", "", "",
-             format_plain(ledger.beginning_balance, cur), ""]]
+             format_plain(ledger.beginning_balance, cur), "", *extra]]
     rows += [
         [line.date.isoformat(), line.kind, safe_text(line.reference), safe_text(line.description),
          format_plain(line.amount, cur), format_plain(line.balance, cur), line.batch_id or ""]
+        + ([line.payable_on.isoformat() if line.payable_on else ""] if ledger.holds else [])
         for line in ledger.lines
     ]
-    rows.append([ledger.range.end.isoformat(), "ending balance", "", "", "", format_plain(ledger.ending_balance, cur), ""])
+    rows.append([ledger.range.end.isoformat(), "ending balance", "", "", "", format_plain(ledger.ending_balance, cur), "",
+                 *extra])
+    if ledger.holds:
+        end = ledger.range.end.isoformat()
+        rows.append([end, "on hold", "", "", "", format_plain(ledger.on_hold, cur), "", ""])
+        rows.append([end, "payable", "", "", "", format_plain(ledger.payable, cur), "", ""])
     handle = io.StringIO()
-    write_rows(handle, _PARTNER_CSV_HEADER, rows)
+    write_rows(handle, _PARTNER_CSV_HEADER + (("payable_on",) if ledger.holds else ()), rows)
     name = f"ledger-{_file_part(ledger.partner_code)}-{ledger.range.start}-to-{ledger.range.end}.csv"
     return Attachment(name, handle.getvalue().encode("utf-8"), "text/csv",
                       f"{ledger.partner_name} ({ledger.partner_code}) {ledger.range}")
+
+
+def _described(line: LedgerLine) -> str:
+    """A commission still on hold says when it becomes payable (SPEC §12)."""
+    if line.payable_on is None:
+        return line.description
+    held = f"on hold, payable {line.payable_on}"
+    return f"{line.description} ({held})" if line.description else held
 
 
 def partner_table(ledger: PartnerLedger, limit: int = LATEST_ENTRIES) -> Table:
     cur = ledger.currency
     shown = ledger.lines[-limit:]
     rows = tuple(
-        (line.date.isoformat(), line.kind, line.reference, line.description,
+        (line.date.isoformat(), line.kind, line.reference, _described(line),
          format_display(line.amount, cur), format_display(line.balance, cur))
         for line in shown
     )

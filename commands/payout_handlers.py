@@ -23,14 +23,15 @@ def policy_for(request: Request) -> ApprovalPolicy:
 
 def preview(request: Request, options: BatchOptions) -> list[Reply]:
     with request.db.read() as session:
-        plan = batches.plan_batch(session, options)
+        plan = batches.plan_batch(session, options, hold_days=request.settings.hold_days)
     return [views.preview_reply(plan, batches.payment_date_warning(options, request.settings.today()))]
 
 
 def start_form(request: Request, period: DateRange) -> list[Reply]:
     with request.db.read() as session:
-        suggested = batches.plan_batch(session, _default_options(request, period)).batch_id
-    return [views.request_form(period, request.settings, suggested)]
+        suggested = batches.plan_batch(session, _default_options(request, period),
+                                       hold_days=request.settings.hold_days)
+    return [views.request_form(period, request.settings, suggested.batch_id, suggested)]
 
 
 def _default_options(request: Request, period: DateRange) -> BatchOptions:
@@ -41,7 +42,7 @@ def submit(request: Request, options: BatchOptions) -> list[Reply]:
     """Create the pending batch and ask the approvers; nothing is posted yet."""
     with request.db.write() as session:
         batch = batches.request_batch(session, options, actor=request.actor, now=request.settings.now(),
-                                      origin_channel=request.channel)
+                                      origin_channel=request.channel, hold_days=request.settings.hold_days)
         lines, _ = batches.frozen_lines(batch)
         ask = views.approval_request(batch)
     done = Reply(
@@ -62,7 +63,7 @@ def approve(request: Request, batch_id: str) -> list[Reply]:
     try:
         with request.db.write() as session:
             batch = batches.approve_batch(session, batch_id, actor=request.actor, policy=policy_for(request),
-                                          now=request.settings.now())
+                                          now=request.settings.now(), hold_days=request.settings.hold_days)
             lines, _ = batches.frozen_lines(batch)
             csv = _payout_csv(session, batch)
             headline = f"{batch_id} approved by {request.actor} and posted: {totals_text(lines)}"
@@ -147,7 +148,8 @@ def print_ledgers(request: Request, batch_id: str) -> list[Reply]:
         batch = batches.get_batch(session, batch_id)
         if batch.status != batches.POSTED:
             return [Reply.error(f"{batch_id} is {batch.status}; only a posted batch prints its ledgers")]
-        pages = batch_ledgers_pdf(session, batch, out, organisation=request.settings.organisation, paper="letter")
+        pages = batch_ledgers_pdf(session, batch, out, organisation=request.settings.organisation, paper="letter",
+                                  hold_days=request.settings.hold_days)
     pdf = Attachment(f"{batch_id}-ledgers.pdf", out.getvalue(), "application/pdf", f"{batch_id} partner ledgers")
     return [Reply(f"Printed ledgers of {batch_id}: {pages} page(s)", files=[pdf])]
 

@@ -67,6 +67,31 @@ def lines_table(lines: list[PlannedLine], skipped: list[PlannedLine], *, limit: 
     return Table(("Code", "Partner", "Amount"), rows, (False, False, True), caption)
 
 
+def held_totals(lines: list[PlannedLine]) -> str:
+    """What holds kept out of the lines, per currency: '120.00 USD from 3 partner(s)'."""
+    sums: dict[str, list[int]] = {}
+    for line in lines:
+        if line.held:
+            total = sums.setdefault(line.currency, [0, 0])
+            total[0] += line.held
+            total[1] += 1
+    return ", ".join(f"{format_display(amount, currency)} from {count} partner(s)"
+                     for currency, (amount, count) in sorted(sums.items()))
+
+
+def held_section(lines: list[PlannedLine], limit: int = 10) -> list[Section]:
+    """Each line a hold reduced says how much is held and until when (SPEC §12)."""
+    held = [line for line in lines if line.held]
+    if not held:
+        return []
+    listed = "\n".join(
+        f"{line.partner_code} {line.partner_name}: {format_display(line.held, line.currency)} held until {line.held_until}"
+        for line in held[:limit]
+    )
+    more = f"\n… and {len(held) - limit} more" if len(held) > limit else ""
+    return [Section(f"{listed}{more}", title=f"On hold on the payment date: {held_totals(held)}")]
+
+
 def skipped_section(skipped: list[PlannedLine], limit: int = 10) -> list[Section]:
     """One line per partner, whatever its stored name holds (a newline in it shows as an escape)."""
     if not skipped:
@@ -89,7 +114,7 @@ def _summary_figures(options: BatchOptions, batch_id: str) -> list[Figure]:
 
 def preview_reply(plan: Plan, date_warning: str | None = None) -> Reply:
     """The batch as it would be; an odd payment date is shown first and must be confirmed on Submit."""
-    sections = skipped_section(plan.skipped)
+    sections = held_section(plan.lines) + skipped_section(plan.skipped)
     pinned = replace(plan.options, batch_id=plan.batch_id)  # a second click finds the ID taken: one batch per preview
     confirm = f"Pay {plan.batch_id} on {plan.options.payment_date}? Note: {date_warning}." if date_warning else None
     buttons = [Button("Submit for approval", SUBMIT, encode_options(pinned), Style.PRIMARY, confirm=confirm)]
@@ -110,20 +135,29 @@ def preview_reply(plan: Plan, date_warning: str | None = None) -> Reply:
     )
 
 
-def request_form(period: DateRange, settings: Settings, suggested_id: str) -> Reply:
+def _held_hint(plan: Plan | None) -> str:
+    held = held_totals(plan.lines + plan.skipped) if plan is not None else ""
+    return f"YYYY-MM-DD; on hold on {plan.options.payment_date}: {held}" if held else "YYYY-MM-DD"
+
+
+def request_form(period: DateRange, settings: Settings, suggested_id: str, plan: Plan | None = None) -> Reply:
+    """The form; `plan` is the default ending-balance batch, whose holds the form shows (SPEC §12)."""
+    held = held_totals(plan.lines + plan.skipped) if plan is not None else ""
+    sections = [Section(f"By the ending-balance method paid {plan.options.payment_date}, commissions still on hold "
+                        f"are not paid: {held}.", title="On hold")] if plan is not None and held else []
     fields = (
         Field("range", "Date range", str(period), hint="YYYY-MM-DD..YYYY-MM-DD"),
         Field("method", "Amount method", "ending-balance", choices=METHODS),
         Field("type", "Payment type", settings.payment_types[0], choices=settings.payment_types),
         Field("batch", "Batch ID", suggested_id, hint="Batch-YYYYMMDD by default"),
-        Field("date", "Payment date", settings.today().isoformat(), hint="YYYY-MM-DD"),
+        Field("date", "Payment date", settings.today().isoformat(), hint=_held_hint(plan)),
         Field("min", "Minimum payout", "", required=False, hint="skip lines under this amount"),
         Field("overlap", "Pay partners already paid for this range", "no", choices=("no", "allow")),
     )
     return Reply(
         f"Create payments for {period}",
         form=Form("Create payments", REQUEST_FORM, fields, submit_label="Submit for approval"),
-        private=True,
+        sections=sections, private=True,
     )
 
 
@@ -134,7 +168,7 @@ def approval_request(batch: Batch) -> Reply:
         f"Approval needed: {batch.batch_id}, {len(lines)} payment(s) requested by {batch.requested_by}",
         figures=_summary_figures(options, batch.batch_id)[1:] + totals_figures(lines),
         table=lines_table(lines, skipped),
-        sections=skipped_section(skipped),
+        sections=held_section(lines) + skipped_section(skipped),
         buttons=decision_buttons(batch, len(lines)),
         target=Target.APPROVERS,
     )

@@ -43,6 +43,7 @@ LATER_HEADER = 58.0  # organisation, partner (continued), range
 TABLE_HEAD = 20.0
 FOOTER = 30.0
 SUMMARY_ROWS = 5  # a rule, commissions, clawbacks, payments, ending balance
+HOLD_ROWS = 2  # on hold and payable, when a hold is configured (SPEC §12)
 # Pages drawn on one Canvas before it is saved and joined to the output. reportlab holds 10 to 20 KB
 # a page until it saves, so this bounds memory; each part also embeds its own font subsets (about
 # 30 KB for Latin names), which is what a smaller part would cost. Measured in docs/performance.md.
@@ -172,7 +173,8 @@ class _LedgerPrinter:
         return self.parts.canvas
 
     def print_ledger(self, ledger: PartnerLedger) -> None:
-        slices = paginate(len(ledger.lines), self.first_rows, self.later_rows)
+        summary = SUMMARY_ROWS + (HOLD_ROWS if ledger.holds else 0)
+        slices = paginate(len(ledger.lines), self.first_rows, self.later_rows, summary)
         for number, page in enumerate(slices, start=1):
             self.page = PageText(self.canvas)
             y = self._first_header(ledger) if number == 1 else self._later_header(ledger)
@@ -261,7 +263,7 @@ class _LedgerPrinter:
         self._text(columns.date, y, line.date.isoformat())
         self._text(columns.kind, y, _kind_label(line))
         self._text(columns.reference, y, regular.fit(line.reference, BODY, columns.description - columns.reference - 6))
-        self._text(columns.description, y, regular.fit(line.description, BODY, columns.description_width))
+        self._text(columns.description, y, regular.fit(_description(line), BODY, columns.description_width))
         self._text(columns.amount_right, y, format_display(line.amount, currency), align="right")
         self._text(columns.balance_right, y, format_display(line.balance, currency), align="right")
         return y - ROW
@@ -279,6 +281,11 @@ class _LedgerPrinter:
         self._text(columns.description, y, f"Ending balance ({ledger.range.end.isoformat()})", bold=True)
         self._text(columns.balance_right, y, format_display(ledger.ending_balance, ledger.currency), bold=True,
                    align="right")
+        if ledger.holds:
+            for label, value in (("On hold (not yet payable)", ledger.on_hold), ("Payable", ledger.payable)):
+                y -= ROW
+                self._text(columns.description, y, f"{label} ({ledger.range.end.isoformat()})")
+                self._text(columns.balance_right, y, format_display(value, ledger.currency), align="right")
 
     def _footer(self, ledger: PartnerLedger, number: int, count: int) -> None:
         y = MARGIN
@@ -297,6 +304,14 @@ def _batch_label(batch_id: str) -> str:
 def _identity(ledger: PartnerLedger) -> str:
     email = f"   ·   E-mail: {ledger.email}" if ledger.email else ""
     return f"Code: {ledger.partner_code}{email}"
+
+
+def _description(line: LedgerLine) -> str:
+    """A commission still on hold at the range's end says the day it becomes payable."""
+    if line.payable_on is None:
+        return line.description
+    held = f"payable {line.payable_on.isoformat()}"  # the narrow column keeps the date whole
+    return f"{held}: {line.description}" if line.description else held
 
 
 def _kind_label(line: LedgerLine) -> str:

@@ -16,20 +16,24 @@ from domain.models import Batch
 PARTNERS_AT_ONCE = 500  # partner rows loaded per step: a long report never holds them all
 
 
-def _report_ledgers(session: Session, report: LedgerReport) -> Iterator[PartnerLedger]:
+def _report_ledgers(session: Session, report: LedgerReport, hold_days: int) -> Iterator[PartnerLedger]:
     """The report's partners' ledgers in report order, loading the partner rows a step at a time."""
     ids = [row.partner_id for row in report.rows]
     for offset in range(0, len(ids), PARTNERS_AT_ONCE):
         step = ids[offset : offset + PARTNERS_AT_ONCE]
         found = partners_by_ids(session, step)
-        yield from iter_partner_ledgers(session, report.range, [found[partner_id] for partner_id in step])
+        yield from iter_partner_ledgers(session, report.range, [found[partner_id] for partner_id in step],
+                                        hold_days=hold_days)
 
 
-def report_ledgers_pdf(session: Session, report: LedgerReport, out: BinaryIO, *, organisation: str, paper: str) -> int:
-    return write_ledgers_pdf(_report_ledgers(session, report), out, organisation=organisation, paper=paper)
+def report_ledgers_pdf(session: Session, report: LedgerReport, out: BinaryIO, *, organisation: str, paper: str,
+                       hold_days: int = 0) -> int:
+    return write_ledgers_pdf(_report_ledgers(session, report, hold_days), out, organisation=organisation,
+                             paper=paper)
 
 
-def batch_ledgers_pdf(session: Session, batch: Batch, out: BinaryIO, *, organisation: str, paper: str) -> int:
+def batch_ledgers_pdf(session: Session, batch: Batch, out: BinaryIO, *, organisation: str, paper: str,
+                      hold_days: int = 0) -> int:
     """Each paid partner's ledger for the batch's range, stamped with what the batch paid them."""
     paid, _ = frozen_lines(batch)
     period = DateRange(batch.start_date, batch.end_date)
@@ -39,5 +43,5 @@ def batch_ledgers_pdf(session: Session, batch: Batch, out: BinaryIO, *, organisa
         batch_id=batch.batch_id, payment_date=batch.payment_date, payment_type=batch.payment_type,
         amounts={line.partner_id: (line.amount, line.currency) for line in paid},
     )
-    return write_ledgers_pdf(iter_partner_ledgers(session, period, partners), out, organisation=organisation,
+    return write_ledgers_pdf(iter_partner_ledgers(session, period, partners, hold_days=hold_days), out, organisation=organisation,
                              paper=paper, stamp=stamp)

@@ -65,6 +65,6 @@ def reminder_for(request: Request, schedule: Schedule, due: DueTime) -> Reply:
     """What the schedule posts at `due`: the range resolved on the due date, and who is owed."""
     period = reminders.due_range(schedule, due)
     with request.db.read() as session:
-        summary = reminders.due_summary(session, period)
+        summary = reminders.due_summary(session, period, hold_days=request.settings.hold_days)
     return views.reminder(schedule, due, summary, request.settings.timezone)
 

@@ -56,8 +56,9 @@ def schedule_removed(schedule: Schedule) -> Reply:
 def reminder(schedule: Schedule, due: DueTime, summary: DueSummary, timezone: str) -> Reply:
     """The message a schedule posts to its channel when payouts are due."""
     period = str(summary.range)
-    note = Section(f"Reminder {schedule.id}: {schedule.describe()}, {timezone} time. Due is what the "
-                   "ending-balance method would pay.")
+    due_is = ("the payable amount: the ending balance less the commissions still on hold" if summary.holds
+              else "what the ending-balance method would pay")
+    note = Section(f"Reminder {schedule.id}: {schedule.describe()}, {timezone} time. Due is {due_is}.")
     if not summary.partners:
         return Reply(f"Payout reminder for {period}: nobody is owed anything", figures=[Figure("Range", period)],
                      sections=[note], target=Target.CHANNEL, channel=schedule.channel)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, object_session
 from domain import audit
 from domain.currencies import not_money_reason
 from domain.dates import DateRange
+from domain.holds import Held, held_commissions
 from domain.ledger import LedgerRow, ledger_report
 from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
 from domain.models import PAYMENT, Batch, BatchLine, Entry, Partner
@@ -108,6 +109,8 @@ class PlannedLine:
     payments: int
     ending_balance: int
     skip_reason: str | None = None
+    held: int = 0  # what a hold kept out of the amount (SPEC §12)
+    held_until: date | None = None  # the day the last of it becomes payable
 
     @property
     def figures(self) -> tuple[int, int, int, int, int, int]:
@@ -199,6 +202,7 @@ def _stored_minimum(text: str | None) -> Decimal | None:
 
 
 def amount_for(method: str, row: LedgerRow) -> int:
+    """The amount a method pays with no hold (SPEC §3)."""
     if method == "commission":
         return row.commissions
     if method == "beginning-plus-commission":
@@ -208,20 +212,38 @@ def amount_for(method: str, row: LedgerRow) -> int:
     raise BatchError(f"unknown method '{method}' (one of: {', '.join(METHODS)})")
 
 
-def _plan_line(row: LedgerRow, method: str, minimum: Decimal | None, inactive: bool) -> PlannedLine:
-    amount = amount_for(method, row)
+def held_for(method: str, held: Held | None) -> int:
+    """What a hold keeps out of a method's amount (SPEC §12): the range's commissions not payable on
+    the payment date, or for `ending-balance` every such commission dated on or before the end."""
+    if held is None:
+        return 0
+    return held.amount if method == "ending-balance" else held.in_range
+
+
+def _held_note(held: int, until: date | None, currency: str) -> str:
+    return f"; {format_display(held, currency)} on hold until {until}" if held else ""
+
+
+def _plan_line(
+    row: LedgerRow, method: str, minimum: Decimal | None, inactive: bool, held: Held | None = None
+) -> PlannedLine:
+    kept = held_for(method, held)
+    until = held.until if held is not None and kept else None
+    amount = amount_for(method, row) - kept
     reason = None
     if inactive:
         reason = "partner is inactive"
     elif (not_money := not_money_reason(row.currency)) is not None:
         reason = not_money
     elif amount <= 0:
-        reason = f"nothing owed ({format_display(amount, row.currency)})"
+        reason = f"nothing owed ({format_display(amount, row.currency)}{_held_note(kept, until, row.currency)})"
     elif minimum is not None and to_decimal(amount, row.currency) < minimum:
-        reason = f"under the minimum of {minimum} {row.currency} ({format_display(amount, row.currency)})"
+        reason = (f"under the minimum of {minimum} {row.currency} "
+                  f"({format_display(amount, row.currency)}{_held_note(kept, until, row.currency)})")
     return PlannedLine(
         row.partner_id, row.partner_code, row.partner_name, row.currency, amount,
         row.beginning_balance, row.commissions, row.clawbacks, row.payments, row.ending_balance, reason,
+        kept, until,
     )
 
 
@@ -335,20 +357,29 @@ def find_conflicts(
     return conflicts
 
 
-def _planned_lines(session: Session, options: BatchOptions) -> tuple[list[PlannedLine], list[PlannedLine]]:
+def held_on_payment_date(session: Session, period: DateRange, payment_date: date, hold_days: int) -> dict[int, Held]:
+    """Per partner, the commissions dated on or before the range's end not payable on the payment date."""
+    return held_commissions(session, as_of=payment_date, until=period.end, since=period.start,
+                            default_days=hold_days)
+
+
+def _planned_lines(
+    session: Session, options: BatchOptions, hold_days: int
+) -> tuple[list[PlannedLine], list[PlannedLine]]:
     minimum = parse_minimum(options.minimum)
     inactive = set(session.scalars(select(Partner.id).where(Partner.status != "active")))
+    held = held_on_payment_date(session, options.period, options.payment_date, hold_days)
     planned = [
-        _plan_line(row, options.method, minimum, row.partner_id in inactive)
+        _plan_line(row, options.method, minimum, row.partner_id in inactive, held.get(row.partner_id))
         for row in ledger_report(session, options.period).rows
     ]
     return [p for p in planned if p.skip_reason is None], [p for p in planned if p.skip_reason is not None]
 
 
-def plan_batch(session: Session, options: BatchOptions) -> Plan:
-    """What the batch would pay; reserves nothing (a preview)."""
+def plan_batch(session: Session, options: BatchOptions, *, hold_days: int = 0) -> Plan:
+    """What the batch would pay; reserves nothing (a preview). `hold_days` is HOLD_DAYS (SPEC §12)."""
     validate_options(options)
-    lines, skipped = _planned_lines(session, options)
+    lines, skipped = _planned_lines(session, options, hold_days)
     batch_id = _choose_batch_id(session, options, [line.partner_id for line in lines])
     conflicts = find_conflicts(session, options.period, [line.partner_id for line in lines])
     return Plan(batch_id, options, lines, skipped, conflicts)
@@ -365,11 +396,12 @@ def fingerprint(lines: Iterable[PlannedLine]) -> str:
 
 
 def request_batch(
-    session: Session, options: BatchOptions, *, actor: str, now: datetime, origin_channel: str | None = None
+    session: Session, options: BatchOptions, *, actor: str, now: datetime, origin_channel: str | None = None,
+    hold_days: int = 0,
 ) -> Batch:
     """Freeze a plan as a pending batch; refused when it would pay someone twice, unless overridden."""
     _lock_batches(session)
-    plan = plan_batch(session, options)
+    plan = plan_batch(session, options, hold_days=hold_days)
     if not plan.lines:
         raise BatchError(f"nobody is owed anything for {options.period} by the {options.method} method")
     if plan.conflicts and not options.allow_overlap:
@@ -392,6 +424,7 @@ def request_batch(
                 "currency": line.currency, "beginning_balance": line.beginning_balance,
                 "commissions": line.commissions, "clawbacks": line.clawbacks, "payments": line.payments,
                 "ending_balance": line.ending_balance, "skip_reason": line.skip_reason,
+                "held": line.held, "held_until": line.held_until,
             }
             for line in plan.lines + plan.skipped
         ],
@@ -448,7 +481,7 @@ def _line_records(session: Session, batch: Batch) -> Iterable[tuple]:
         select(
             BatchLine.partner_id, Partner.code, Partner.name, BatchLine.currency, BatchLine.amount,
             BatchLine.beginning_balance, BatchLine.commissions, BatchLine.clawbacks, BatchLine.payments,
-            BatchLine.ending_balance, BatchLine.skip_reason,
+            BatchLine.ending_balance, BatchLine.skip_reason, BatchLine.held, BatchLine.held_until,
         )
         .join(Partner, Partner.id == BatchLine.partner_id)
         .where(BatchLine.batch_pk == batch.id)
@@ -470,7 +503,7 @@ def frozen_lines(batch: Batch) -> tuple[list[PlannedLine], list[PlannedLine]]:
             PlannedLine(
                 line.partner_id, line.partner.code, line.partner.name, line.currency, line.amount,
                 line.beginning_balance, line.commissions, line.clawbacks, line.payments, line.ending_balance,
-                line.skip_reason,
+                line.skip_reason, line.held, line.held_until,
             )
             for line in batch.lines
         ]
@@ -485,17 +518,19 @@ def _refuse_if_decided(batch: Batch, wanted: str) -> None:
         raise AlreadyDecided(f"{batch.batch_id} is already {batch.status} (by {by}); nothing was changed")
 
 
-def _changes(batch: Batch, paid: list[PlannedLine], session: Session) -> list[str]:
+def _changes(batch: Batch, paid: list[PlannedLine], session: Session, hold_days: int) -> list[str]:
     """What moved in the ledger of each paid partner since the batch was requested, figure by figure."""
-    current = {row.partner_id: row for row in ledger_report(session, DateRange(batch.start_date, batch.end_date), include_all=True).rows}
+    period = DateRange(batch.start_date, batch.end_date)
+    current = {row.partner_id: row for row in ledger_report(session, period, include_all=True).rows}
+    held = held_on_payment_date(session, period, batch.payment_date, hold_days)
     minimum = _stored_minimum(batch.minimum)
     changes = []
     for line in paid:
         row = current.get(line.partner_id)
-        now_line = _plan_line(row, batch.method, minimum, False) if row else None
+        now_line = _plan_line(row, batch.method, minimum, False, held.get(line.partner_id)) if row else None
         if now_line is None:
             changes.append(f"{line.partner_code}: amount {format_display(line.amount, line.currency)} → gone")
-        elif now_line.figures != line.figures:
+        elif now_line.figures != line.figures or now_line.held != line.held:
             changes.append(f"{line.partner_code}: {', '.join(_figure_changes(line, now_line))}")
     return changes
 
@@ -504,10 +539,11 @@ def _figure_changes(before: PlannedLine, after: PlannedLine) -> list[str]:
     """Each figure that moved, old → new; the amount only when it moved, so a commission-method
     amount that a new clawback leaves alone never reads as a change. The ending balance is left
     out: it is the other four figures added up, so one of them is always named when it moves."""
-    names = ("amount", "beginning balance", "commissions", "clawbacks", "payments")
+    names = ("amount", "beginning balance", "commissions", "clawbacks", "payments", "on hold")
     return [
         f"{name} {format_display(old, before.currency)} → {format_display(new, before.currency)}"
-        for name, old, new in zip(names, before.figures[:5], after.figures[:5], strict=True)
+        for name, old, new in zip(names, (*before.figures[:5], before.held), (*after.figures[:5], after.held),
+                                  strict=True)
         if old != new
     ]
 
@@ -550,6 +586,7 @@ def _insert_payment_chunk(session: Session, rows: list[dict]) -> None:
 def approve_batch(
     session: Session, batch_id: str, *, actor: str, policy: ApprovalPolicy, now: datetime,
     insert_chunk: Callable[[Session, list[dict]], None] = _insert_payment_chunk, record_stale: bool = True,
+    hold_days: int = 0,
 ) -> Batch:
     """Post a pending batch: one payment entry per line, dated at the payment date, exactly once.
 
@@ -567,7 +604,7 @@ def approve_batch(
         conflicts = find_conflicts(session, batch_options(batch).period, [p.partner_id for p in paid], excluding=batch.id)
         if conflicts:
             raise OverlapRefused(conflicts)
-    changes = _changes(batch, paid, session)
+    changes = _changes(batch, paid, session, hold_days)
     if changes and record_stale:
         _claim(session, batch, PENDING, REJECTED, decided_by=actor, decided_at=now,
                decision_note="ledger changed since the request: " + "; ".join(changes[:20]))
@@ -596,16 +633,16 @@ def approve_batch(
 
 def request_and_post_batch(
     session: Session, options: BatchOptions, *, actor: str, policy: ApprovalPolicy, now: datetime,
-    insert_chunk: Callable[[Session, list[dict]], None] = _insert_payment_chunk,
+    insert_chunk: Callable[[Session, list[dict]], None] = _insert_payment_chunk, hold_days: int = 0,
 ) -> Batch:
     """Request and post in the caller's one transaction (the terminal's `pay --yes`).
 
     Two commits would leave a pending batch behind whenever the second one failed, lost a race or
     the process was killed in between; a pending leftover could be approved later and pay again.
     """
-    batch = request_batch(session, options, actor=actor, now=now)
+    batch = request_batch(session, options, actor=actor, now=now, hold_days=hold_days)
     return approve_batch(session, batch.batch_id, actor=actor, policy=policy, now=now,
-                         insert_chunk=insert_chunk, record_stale=False)
+                         insert_chunk=insert_chunk, record_stale=False, hold_days=hold_days)
 
 
 def reject_batch(session: Session, batch_id: str, *, actor: str, policy: ApprovalPolicy, now: datetime,

@@ -30,6 +30,7 @@ from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverB
 from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, format_display, normalize_currency, parse_amount
 from domain.secret_box import SECRET_KEY_SETTING, SecretBox, SecretKeyError
+from domain.settings import parse_hold_days
 from domain.text import describe, first_control, visible
 
 MAX_REPORTED_ERRORS = 20
@@ -40,7 +41,7 @@ MAX_COUNTED_PROBLEMS = 1_000
 MAX_ROW_CHARACTERS = 1_000_000
 _UTF16_BYTE_ORDER_MARKS = (b"\xff\xfe", b"\xfe\xff")
 CHUNK_ROWS = 5_000
-PARTNER_COLUMNS = ("code", "name", "email", "payout_email", "currency", "status")
+PARTNER_COLUMNS = ("code", "name", "email", "payout_email", "currency", "status", "hold_days")
 ENTRY_COLUMNS = ("date", "partner_code", "kind", "amount", "reference", "description")
 PARTNER_STATUSES = ("active", "inactive")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -256,6 +257,7 @@ class _PartnerRow:
     postcode: str | None = None
     country: str | None = None
     bank: tuple[tuple[str, str], ...] = ()
+    hold_days: int | None = None
 
     def _plain(self) -> dict[str, str | None]:
         return {key: value for key, value in self.__dict__.items() if key != "bank"}
@@ -341,9 +343,16 @@ def _parse_partner(line: int, row: dict[str, str], refused: ImportRefused) -> _P
     if status is not None and status not in PARTNER_STATUSES:
         refused.add(RowProblem(line, "status", f"'{status}' is not one of {', '.join(PARTNER_STATUSES)}"))
     details = _parse_details(line, row, refused)
+    hold_days = None
+    if row.get("hold_days"):
+        try:
+            hold_days = parse_hold_days(row["hold_days"])
+        except ValueError as exc:
+            refused.add(RowProblem(line, "hold_days", str(exc)))
     if refused.count > problems_before:
         return None
-    return _PartnerRow(code, name, emails["email"], emails["payout_email"], currency, status, **details)  # type: ignore[arg-type]
+    return _PartnerRow(code, name, emails["email"], emails["payout_email"], currency, status,  # type: ignore[arg-type]
+                       hold_days=hold_days, **details)
 
 
 def _bank_problem(line: int, item: _PartnerRow, secrets: SecretBox | None) -> RowProblem | None:

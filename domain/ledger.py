@@ -10,13 +10,14 @@ GROUP BY over every entry, kept as the reference the fast path is tested against
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 from sqlalchemy import Select, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from domain.dates import DateRange
+from domain.holds import held_commissions, holds_configured, partner_hold_days, partner_holds, payable_on
 from domain.models import CLAWBACK, COMMISSION, PAYMENT, Batch, Entry, Partner
 
 
@@ -37,14 +38,20 @@ class LedgerRow:
     commissions: int
     clawbacks: int
     payments: int
+    on_hold: int = 0
 
     @property
     def ending_balance(self) -> int:
         return self.beginning_balance + self.commissions - self.clawbacks - self.payments
 
     @property
+    def payable(self) -> int:
+        """SPEC §12: the ending balance less the commissions not yet payable on the range's end."""
+        return self.ending_balance - self.on_hold
+
+    @property
     def is_zero(self) -> bool:
-        return not (self.beginning_balance or self.commissions or self.clawbacks or self.payments)
+        return not (self.beginning_balance or self.commissions or self.clawbacks or self.payments or self.on_hold)
 
 
 @dataclass
@@ -56,6 +63,11 @@ class CurrencyTotals:
     clawbacks: int = 0
     payments: int = 0
     ending_balance: int = 0
+    on_hold: int = 0
+
+    @property
+    def payable(self) -> int:
+        return self.ending_balance - self.on_hold
 
     def add(self, row: LedgerRow) -> None:
         self.partners += 1
@@ -64,6 +76,7 @@ class CurrencyTotals:
         self.clawbacks += row.clawbacks
         self.payments += row.payments
         self.ending_balance += row.ending_balance
+        self.on_hold += row.on_hold
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,7 @@ class LedgerReport:
     range: DateRange
     rows: list[LedgerRow]
     totals: list[CurrencyTotals]
+    holds: bool = False  # a hold is configured: the files carry on_hold and payable (SPEC §12)
 
     def row_for(self, code: str) -> LedgerRow | None:
         return next((row for row in self.rows if row.partner_code == code), None)
@@ -93,33 +107,72 @@ def _sum_of(kind: str, *conditions):  # type: ignore[no-untyped-def]
     return func.coalesce(func.sum(case((and_(Entry.kind == kind, *conditions), Entry.amount), else_=0)), 0)
 
 
-def _recent_activity(period: DateRange, dialect: str):  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class _Holds:
+    """The holds a report applies (SPEC §12): HOLD_DAYS and every partner's own hold, distinct."""
+
+    default_days: int
+    days: tuple[int, ...]
+
+    def first_scanned(self, period: DateRange) -> date:
+        """The earliest entry date the report reads: the range's start, or the hold window's if earlier."""
+        return min(period.start, period.end - timedelta(days=max(self.days) - 1))
+
+    def held_columns(self, period: DateRange) -> list:  # type: ignore[type-arg]
+        """Per distinct hold, the commissions dated by the end and not payable on it."""
+        return [
+            _sum_of(COMMISSION, Entry.effective_date > period.end - timedelta(days=days),
+                    Entry.effective_date <= period.end).label(f"held_{index}")
+            for index, days in enumerate(self.days)
+        ]
+
+    def on_hold(self, recent):  # type: ignore[no-untyped-def]
+        """Each partner's on_hold: the held sum of its own hold, else of HOLD_DAYS."""
+        chosen = {days: func.coalesce(recent.c[f"held_{index}"], 0) for index, days in enumerate(self.days)}
+        return case(chosen, value=func.coalesce(Partner.hold_days, self.default_days), else_=0)
+
+
+def _report_holds(session: Session, hold_days: int) -> _Holds | None:
+    """The holds to apply, or None when no commission can be held (every figure is then SPEC §2's)."""
+    days = partner_holds(session) | {hold_days}
+    return _Holds(hold_days, tuple(sorted(days))) if max(days) > 0 else None
+
+
+def _recent_activity(period: DateRange, dialect: str, holds: _Holds | None = None):  # type: ignore[no-untyped-def]
     """Sums of the entries dated on or after the range's start, read from the (date, partner) index.
+
+    With holds the same pass also sums, per distinct hold, the commissions still held at the end,
+    starting earlier when the longest hold reaches back before the start.
 
     On SQLite the GROUP BY names `partner_id + 0` rather than the bare column: otherwise the planner
     walks the (partner, date) index to save a sort, reading every entry ever recorded. (SQLite
     allows the bare column beside it in the select list; PostgreSQL does not, nor needs the trick.)
     """
-    in_range = Entry.effective_date <= period.end
+    first = holds.first_scanned(period) if holds else period.start
+    since_start = [Entry.effective_date >= period.start] if first < period.start else []
+    in_range = and_(Entry.effective_date <= period.end, *since_start)
     group_key = Entry.partner_id + literal_column("0") if dialect == "sqlite" else Entry.partner_id
+    net = signed_amount() if not since_start else case((since_start[0], signed_amount()), else_=0)
     return (
         select(
             Entry.partner_id.label("partner_id"),
             _sum_of(COMMISSION, in_range).label("commissions"),
             _sum_of(CLAWBACK, in_range).label("clawbacks"),
             _sum_of(PAYMENT, in_range).label("payments"),
-            func.sum(signed_amount()).label("net_since_start"),
+            func.sum(net).label("net_since_start"),
+            *(holds.held_columns(period) if holds else []),
         )
-        .where(Entry.effective_date >= period.start)
+        .where(Entry.effective_date >= first)
         .group_by(group_key)
         .subquery("recent")
     )
 
 
 def _report_query(
-    period: DateRange, include_all: bool, partner_codes: Iterable[str] | None, dialect: str
+    period: DateRange, include_all: bool, partner_codes: Iterable[str] | None, dialect: str,
+    holds: _Holds | None = None,
 ) -> Select:
-    recent = _recent_activity(period, dialect)
+    recent = _recent_activity(period, dialect, holds)
     query = (
         select(
             Partner.id,
@@ -131,6 +184,7 @@ def _report_query(
             func.coalesce(recent.c.commissions, 0),
             func.coalesce(recent.c.clawbacks, 0),
             func.coalesce(recent.c.payments, 0),
+            *([holds.on_hold(recent)] if holds else []),
         )
         .outerjoin(recent, recent.c.partner_id == Partner.id)
         .order_by(Partner.code)
@@ -153,12 +207,17 @@ def ledger_report(
     *,
     include_all: bool = False,
     partner_codes: Iterable[str] | None = None,
+    hold_days: int = 0,
 ) -> LedgerReport:
-    """Every partner with a non-zero figure for the range (all partners with `include_all`)."""
+    """Every partner with a non-zero figure for the range (all partners with `include_all`).
+
+    `hold_days` is HOLD_DAYS; with a hold configured each row carries what is on hold at the end.
+    """
     listed_all = include_all or partner_codes is not None
-    query = _report_query(period, include_all, partner_codes, session.get_bind().dialect.name)
+    holds = _report_holds(session, hold_days)
+    query = _report_query(period, include_all, partner_codes, session.get_bind().dialect.name, holds)
     rows = _rows(session, query, listed_all)
-    return LedgerReport(period, rows, totals_by_currency(rows))
+    return LedgerReport(period, rows, totals_by_currency(rows), holds=holds is not None)
 
 
 def ledger_report_plain(session: Session, period: DateRange, *, include_all: bool = False) -> LedgerReport:
@@ -208,6 +267,7 @@ class LedgerLine:
     amount: int
     balance: int
     batch_id: str | None = None
+    payable_on: date | None = None  # a commission still on hold at the range's end: the day it is payable
 
 
 @dataclass
@@ -220,10 +280,16 @@ class PartnerLedger:
     range: DateRange
     beginning_balance: int
     lines: list[LedgerLine] = field(default_factory=list)
+    on_hold: int = 0
+    holds: bool = False  # a hold is configured, so the ledger shows on_hold and payable
 
     @property
     def ending_balance(self) -> int:
         return self.lines[-1].balance if self.lines else self.beginning_balance
+
+    @property
+    def payable(self) -> int:
+        return self.ending_balance - self.on_hold
 
     def total(self, kind: str) -> int:
         """The column total for a kind, as the report shows it (payments net of reversals)."""
@@ -247,16 +313,36 @@ def _beginning_balances(session: Session, period: DateRange, partner_ids: list[i
     return {partner_id: int(balance) for partner_id, balance in session.execute(query)}
 
 
-def partner_ledger(session: Session, code: str, period: DateRange) -> PartnerLedger:
+def partner_ledger(session: Session, code: str, period: DateRange, *, hold_days: int = 0) -> PartnerLedger:
     """One partner's entries in the range with a running balance that agrees with the report row."""
     partner = find_partner(session, code)
-    return next(iter_partner_ledgers(session, period, [partner]))
+    return next(iter_partner_ledgers(session, period, [partner], hold_days=hold_days))
+
+
+def _held_line(line: LedgerLine, hold: int, end: date) -> LedgerLine:
+    """A commission not payable on the range's end is marked with the day it becomes payable."""
+    if line.kind != COMMISSION or hold <= 0 or payable_on(line.date, hold) <= end:
+        return line
+    return replace(line, payable_on=payable_on(line.date, hold))
+
+
+def _mark_holds(session: Session, period: DateRange, group: list[Partner], ledgers: dict[int, PartnerLedger],
+                hold_days: int) -> None:
+    held = held_commissions(session, as_of=period.end, until=period.end, default_days=hold_days,
+                            partner_ids=[partner.id for partner in group])
+    for partner in group:
+        ledger = ledgers[partner.id]
+        hold = partner_hold_days(partner.hold_days, hold_days)
+        ledger.holds = True
+        ledger.on_hold = held[partner.id].amount if partner.id in held else 0
+        ledger.lines = [_held_line(line, hold, period.end) for line in ledger.lines]
 
 
 def iter_partner_ledgers(
-    session: Session, period: DateRange, partners: list[Partner], chunk: int = 500
+    session: Session, period: DateRange, partners: list[Partner], chunk: int = 500, *, hold_days: int = 0
 ) -> Iterator[PartnerLedger]:
     """Partner ledgers one at a time, a chunk of partners per query, so memory stays bounded."""
+    holds = holds_configured(session, hold_days)
     for offset in range(0, len(partners), chunk):
         group = partners[offset : offset + chunk]
         ids = [partner.id for partner in group]
@@ -284,6 +370,8 @@ def iter_partner_ledgers(
             ledgers[partner_id].lines.append(
                 LedgerLine(entry_id, day, kind, reference, description or "", effect, balances[partner_id], batch_id)
             )
+        if holds:
+            _mark_holds(session, period, group, ledgers, hold_days)
         for partner in group:
             yield ledgers[partner.id]
 

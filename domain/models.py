@@ -52,6 +52,7 @@ class Partner(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     balance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     turnover: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    hold_days: Mapped[int | None] = mapped_column(Integer, index=True)  # None: HOLD_DAYS applies
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     payout_method: Mapped[str | None] = mapped_column(String(16))
     entity: Mapped[str | None] = mapped_column(String(16))
@@ -142,6 +143,8 @@ class BatchLine(Base):
     payments: Mapped[int] = mapped_column(BigInteger)
     ending_balance: Mapped[int] = mapped_column(BigInteger)
     skip_reason: Mapped[str | None] = mapped_column(String(200))
+    held: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    held_until: Mapped[date | None] = mapped_column(Date)
 
     batch: Mapped[Batch] = relationship(back_populates="lines")
     partner: Mapped[Partner] = relationship(lazy="joined")

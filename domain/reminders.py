@@ -31,6 +31,7 @@ from domain import audit
 from domain.batches import CurrencyTotal
 from domain.channels import CHANNEL_FORMS, channel_id
 from domain.dates import DateError, DateRange, month_range, parse_range, zone
+from domain.holds import held_commissions, holds_configured
 from domain.ledger import signed_amount
 from domain.models import Entry, Partner, ReminderSchedule, ReminderSent
 
@@ -95,11 +96,12 @@ class DueTime:
 
 @dataclass(frozen=True)
 class DueSummary:
-    """What the ending-balance method would pay for a range: who is owed, and how much per currency."""
+    """What is payable for a range (SPEC §4, §12): who is owed, and how much per currency."""
 
     range: DateRange
     partners: int
     totals: list[CurrencyTotal]
+    holds: bool = False  # a hold is configured: due is the ending balance less what is on hold
 
 
 # ---- validation -------------------------------------------------------------------------------
@@ -330,25 +332,47 @@ def sent_periods(session: Session, schedule_id: int) -> list[str]:
 # ---- what is due ------------------------------------------------------------------------------
 
 
-def due_summary(session: Session, period: DateRange) -> DueSummary:
-    """Partners with a positive ending balance for the range (active ones, as a batch pays), counted
-    and summed per currency by the database.
+def due_summary(session: Session, period: DateRange, *, hold_days: int = 0) -> DueSummary:
+    """Partners with a positive payable amount for the range (active ones, as a batch pays), counted
+    and summed per currency.
 
     The ending balance at the range's end is the partner's stored net balance less the entries
-    dated after the end, so only those few recent entries are read."""
+    dated after the end, so only those few recent entries are read. With no hold (SPEC §12) the
+    payable amount is the ending balance and the database sums it; with one, each partner's
+    commissions still on hold at the end are taken off first."""
+    endings = _endings(session, period)
+    if not holds_configured(session, hold_days):
+        return _summed_by_database(session, period, endings)
+    held = held_commissions(session, as_of=period.end, until=period.end, default_days=hold_days)
+    sums: dict[str, list[int]] = {}
+    for partner_id, currency, ending in session.execute(select(endings)):
+        payable = int(ending) - (held[partner_id].amount if partner_id in held else 0)
+        if payable > 0:
+            total = sums.setdefault(currency, [0, 0])
+            total[0] += payable
+            total[1] += 1
+    totals = [CurrencyTotal(currency, amount, count) for currency, (amount, count) in sorted(sums.items())]
+    return DueSummary(period, sum(total.count for total in totals), totals, holds=True)
+
+
+def _endings(session: Session, period: DateRange):  # type: ignore[no-untyped-def]
+    """Each active partner's ending balance at the range's end."""
     later = (
         select(Entry.partner_id.label("partner_id"), func.sum(signed_amount()).label("net_after"))
         .where(Entry.effective_date > period.end)
         .group_by(Entry.partner_id)
         .subquery("later")
     )
-    endings = (
-        select(Partner.currency.label("currency"),
+    return (
+        select(Partner.id.label("partner_id"), Partner.currency.label("currency"),
                (Partner.balance - func.coalesce(later.c.net_after, 0)).label("ending"))
         .outerjoin(later, later.c.partner_id == Partner.id)
         .where(Partner.status == "active")
         .subquery("endings")
     )
+
+
+def _summed_by_database(session: Session, period: DateRange, endings) -> DueSummary:  # type: ignore[no-untyped-def]
     query = (
         select(endings.c.currency, func.sum(endings.c.ending), func.count())
         .where(endings.c.ending > 0)

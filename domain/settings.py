@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -32,6 +33,31 @@ def _default_currency(value: str | None) -> str:
         raise MoneyError(f"DEFAULT_CURRENCY: {exc}") from None
 
 
+MAX_HOLD_DAYS = 365
+_DIGITS = re.compile(r"^[0-9]+$")
+
+
+def parse_hold_days(text: str) -> int:
+    """A hold in whole days, 0 to MAX_HOLD_DAYS, written in ASCII digits (no sign, no '1e3', no '٣')."""
+    value = text.strip()
+    if not _DIGITS.match(value):
+        raise ValueError(f"'{text}' must be a whole number of days from 0 to {MAX_HOLD_DAYS}, like 30")
+    days = int(value)
+    if days > MAX_HOLD_DAYS:
+        raise ValueError(f"'{text}' is more than {MAX_HOLD_DAYS} days")
+    return days
+
+
+def _hold_days(value: str | None) -> int:
+    """HOLD_DAYS (SPEC §12), refused at start-up by name; unset or empty is no hold."""
+    if value is None or not value.strip():
+        return 0
+    try:
+        return parse_hold_days(value)
+    except ValueError as exc:
+        raise ValueError(f"HOLD_DAYS: {exc}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the organisation configures; the clock (`now`) can be fixed for tests and `clock --now`."""
@@ -41,6 +67,7 @@ class Settings:
     organisation: str = "Referral program"
     payment_types: tuple[str, ...] = DEFAULT_PAYMENT_TYPES
     require_separate_approver: bool = True
+    hold_days: int = 0
     fixed_now: datetime | None = field(default=None, compare=False)
 
     @classmethod
@@ -54,6 +81,7 @@ class Settings:
             organisation=source.get("ORGANISATION_NAME", "").strip() or "Referral program",
             payment_types=_split(source.get("PAYMENT_TYPES")) or DEFAULT_PAYMENT_TYPES,
             require_separate_approver=_truthy(source.get("REQUIRE_SEPARATE_APPROVER"), True),
+            hold_days=_hold_days(source.get("HOLD_DAYS")),
         )
 
     def now(self) -> datetime:

@@ -6,6 +6,11 @@ batches posted and voided through the domain. The same facts are written as an h
 one account per partner and per partner and kind, amounts as decimals with the currency's
 exponent and the currency as commodity. For many ranges, including one-day ranges and ranges
 before any entry, every figure of every partner's report row must equal hledger's.
+
+Hold periods (SPEC §12) are checked the same way: with HOLD_DAYS of 0, 14 and 30 and partners with
+holds of their own, a partner's `on_hold` is hledger's balance of its commission account over the
+hold window before the day asked about (a date: query), and `payable` and each method's amount
+follow from those balances.
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from domain import batches, imports
 from domain.batches import ApprovalPolicy, BatchError, BatchOptions
 from domain.dates import DateRange, month_range
+from domain.holds import partner_hold_days
 from domain.ledger import ledger_report
 from domain.models import Entry, Partner
 
@@ -216,3 +222,85 @@ def test_voided_batches_read_in_hledger_as_if_never_posted(db, tmp_path):
     assert voided_lines
     for line in voided_lines:
         assert figures[line.partner.code][3] == line.payments
+
+
+# ---- hold periods (SPEC §12) ---------------------------------------------------------------------
+
+HOLD_SETTINGS = (0, 14, 30)
+OWN_HOLDS = (None, None, 0, 7, 45)
+
+
+def give_partners_holds(db, rng: random.Random, codes: dict[str, str]) -> dict[str, int | None]:
+    """Some partners get a hold of their own; the others follow HOLD_DAYS."""
+    own = {code: rng.choice(OWN_HOLDS) for code in codes}
+    with db.write() as session:
+        for code, days in own.items():
+            session.execute(update(Partner).where(Partner.code == code).values(hold_days=days))
+    return own
+
+
+def hledger_commissions(journal: Path, first: date, last: date) -> dict[str, str]:
+    """hledger's commission balances dated first..last (both included); an empty window is nothing."""
+    if first > last:
+        return {}
+    return hledger_balances(journal, "^commission:", f"date:{first.isoformat()}..{(last + timedelta(days=1)).isoformat()}")
+
+
+def hledger_held(journal: Path, codes: dict[str, str], holds: dict[str, int], as_of: date, until: date,
+                 since: date = date.min) -> dict[str, int]:
+    """Per partner, the commissions dated since..until not payable on as_of: dated after as_of − hold."""
+    held = {}
+    for days in set(holds.values()):
+        first = max(since, as_of - timedelta(days=days) + timedelta(days=1))
+        balances = hledger_commissions(journal, first, until)
+        for code, hold in holds.items():
+            if hold == days:
+                held[code] = -minor_units(balances.get(f"commission:{code}", "0"), codes[code])
+    return held
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_on_hold_and_payable_equal_hledger_with_holds_of_0_14_and_30_days_and_partners_own(db, tmp_path, seed):
+    ledger = build_random_ledger(db, seed)
+    rng = random.Random(seed)
+    own = give_partners_holds(db, rng, ledger.codes)
+    journal = tmp_path / "ledger.journal"
+    write_journal(db, journal)
+    for setting in HOLD_SETTINGS:
+        holds = {code: partner_hold_days(days, setting) for code, days in own.items()}
+        for period in ranges_to_compare(rng, ledger):
+            with db.read() as session:
+                rows = {row.partner_code: row for row in ledger_report(session, period, include_all=True,
+                                                                       hold_days=setting).rows}
+            figures = hledger_figures(journal, period, ledger.codes)
+            held = hledger_held(journal, ledger.codes, holds, period.end, period.end)
+            for code in ledger.codes:
+                assert rows[code].on_hold == held[code], (setting, str(period), code)
+                assert rows[code].payable == figures[code][4] - held[code], (setting, str(period), code)
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_each_methods_amount_with_holds_equals_hledger_for_payment_dates_around_the_end(db, tmp_path, seed):
+    ledger = build_random_ledger(db, seed)
+    rng = random.Random(seed)
+    own = give_partners_holds(db, rng, ledger.codes)
+    journal = tmp_path / "ledger.journal"
+    write_journal(db, journal)
+    for setting in HOLD_SETTINGS:
+        holds = {code: partner_hold_days(days, setting) for code, days in own.items()}
+        period = month_range(2014, rng.randint(1, 12))
+        figures = hledger_figures(journal, period, ledger.codes)
+        for paid in (period.end, period.end + timedelta(days=rng.randint(1, 20)), period.end + timedelta(days=45)):
+            in_range = hledger_held(journal, ledger.codes, holds, paid, period.end, period.start)
+            every = hledger_held(journal, ledger.codes, holds, paid, period.end)
+            for method in batches.METHODS:
+                with db.read() as session:
+                    plan = batches.plan_batch(session, BatchOptions(period, method, "Check", paid), hold_days=setting)
+                for line in plan.lines + plan.skipped:
+                    beginning, commissions, _, _, ending = figures[line.partner_code]
+                    expected = {
+                        "commission": commissions - in_range[line.partner_code],
+                        "beginning-plus-commission": beginning + commissions - in_range[line.partner_code],
+                        "ending-balance": ending - every[line.partner_code],
+                    }[method]
+                    assert line.amount == expected, (setting, method, str(period), paid, line.partner_code)
