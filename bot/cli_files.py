@@ -7,36 +7,28 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy.orm import Session
-
-from bot.context import AppContext, UsageProblem
-from commands.payout_files import FORMATS, file_name, payout_files
+from bot.cli_usage import UsageProblem
+from commands.context import Request
+from commands.payout_files import FORMATS, file_name
 from domain.dates import DateRange
-from domain.ledger import find_partner, ledger_report, partners_by_ids
 from domain.money import normalize_currency
 
 
-def write_ledger_pdf(session: Session, ctx: AppContext, period: DateRange, path: str, *, partner: str | None,
-                     include_all: bool, paper: str, said: TextIO = sys.stdout) -> None:
+def write_ledger_pdf(request: Request, period: DateRange, path: str, *, partner: str | None, include_all: bool,
+                     paper: str, said: TextIO = sys.stdout) -> None:
     """Print the ledgers to `path`; one line on `said` names the file, its pages and partners."""
-    from commands.printing import report_ledgers_pdf  # reportlab and its fonts load only when printing
+    from commands import use_ledger
 
-    codes = [find_partner(session, partner).code] if partner else None
-    report = ledger_report(session, period, include_all=include_all, partner_codes=codes)
     with open(path, "wb") as handle:
-        pages = report_ledgers_pdf(session, report, handle, organisation=ctx.settings.organisation, paper=paper)
-    print(f"Printed {len(report.rows)} partner ledger(s), {pages} page(s): {path}", file=said)
+        printed = use_ledger.print_ledgers(request, period, handle, code=partner, include_all=include_all, paper=paper)
+    print(f"Printed {printed.partners} partner ledger(s), {printed.pages} page(s): {path}", file=said)
 
 
-def _cmd_export(args: argparse.Namespace, ctx: AppContext) -> int:
-    from domain import batches  # loaded by the commands that need it, not by every start-up
+def _cmd_export(args: argparse.Namespace, request: Request) -> int:
+    from commands import use_batches  # loaded by the commands that need it, not by every start-up
 
     currency = normalize_currency(args.currency) if args.currency else None
-    with ctx.db.read() as session:
-        batch = batches.get_batch(session, args.id)
-        lines, _ = batches.frozen_lines(batch)
-        partners = partners_by_ids(session, (line.partner_id for line in lines))
-        files = payout_files(batch, lines, partners, args.format, currency)
+    files = use_batches.export(request, args.id, args.format, currency)
     if not args.output:
         if len(files) > 1:
             raise UsageProblem(f"{args.id} needs {len(files)} files (one per currency): give --output FILE or --currency")
@@ -49,17 +41,13 @@ def _cmd_export(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
-def _cmd_print(args: argparse.Namespace, ctx: AppContext) -> int:
-    from commands.printing import batch_ledgers_pdf  # reportlab and its fonts load only when printing
-    from domain import batches
+def _cmd_print(args: argparse.Namespace, request: Request) -> int:
+    from commands import use_batches
 
     output = args.output or f"{args.id}-ledgers.pdf"
-    with ctx.db.read() as session:
-        batch = batches.get_batch(session, args.id)
-        if batch.status != batches.POSTED:
-            raise UsageProblem(f"{args.id} is {batch.status}; only a posted batch prints its ledgers")
-        with open(output, "wb") as handle:
-            pages = batch_ledgers_pdf(session, batch, handle, organisation=ctx.settings.organisation, paper=args.paper)
+    use_batches.check_printable(request, args.id)
+    with open(output, "wb") as handle:
+        pages = use_batches.print_ledgers(request, args.id, handle, paper=args.paper)
     print(f"Printed the ledgers of {args.id}, {pages} page(s): {output}")
     return 0
 

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from commands.csv_safety import safe_text, writer
-from domain.models import Batch, Partner
+from domain.models import POSTED, Batch, Partner
 from domain.money import MoneyError, format_plain, normalize_currency
 
 if TYPE_CHECKING:
     from domain.batches import PlannedLine
 
-FORMATS = ("paypal", "wise", "csv")
+GENERIC = "csv"  # the generic payout file, also attached to a batch approved in chat
+FORMATS = ("paypal", "wise", GENERIC)
 WISE_HEADER = (
     "name", "recipientEmail", "paymentReference", "receiverType",
     "amountCurrency", "amount", "sourceCurrency", "targetCurrency",
@@ -134,7 +135,7 @@ def payout_files(batch: Batch, lines: list[PlannedLine], partners: dict[int, Par
     """The files for a posted batch in `fmt`, optionally only the lines in one currency."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format '{fmt}' (one of: {', '.join(FORMATS)})")
-    if batch.status != "posted":
+    if batch.status != POSTED:
         raise ExportError(f"{batch.batch_id} is {batch.status}; only a posted batch has payouts to export")
     if currency is not None:
         lines = [line for line in lines if line.currency == currency]

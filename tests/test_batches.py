@@ -36,8 +36,12 @@ def request(db, opts: BatchOptions | None = None, actor: str = "U_REQ") -> str:
 
 
 def approve(db, batch_id: str, actor: str = "U_MANAGER", policy: ApprovalPolicy = MANAGER):
+    """Approve in a unit of work of its own; a stale batch's rejection is committed, then refused."""
     with db.write() as s:
-        return batches.approve_batch(s, batch_id, actor=actor, policy=policy, now=NOW)
+        approval = batches.approve_batch(s, batch_id, actor=actor, policy=policy, now=NOW)
+    if not approval.posted:
+        raise approval.stale()
+    return approval.batch
 
 
 def _ledger(db) -> None:

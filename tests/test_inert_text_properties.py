@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from bot.shell_render import reply_text
 from bot.slack.blocks import render_message
-from commands import ledger_views, payout_views
-from commands.batch_views import plan_text
+from commands import ledger_views, chat_payout_views
+from commands.cli_batch_views import plan_text
 from commands.ledger_files import write_ledger_csv
 from commands.ledger_text import partner_ledger_table, report_table
 from commands.reply import Reply
@@ -68,8 +68,8 @@ def replies(db, code: str, period: DateRange) -> tuple[list[Reply], list[str]]:
         ledger = partner_ledger(session, code, period)
         plan = batches.plan_batch(session, options)
         batch = batches.request_batch(session, options, actor="U_REQ", now=datetime(2020, 1, 1, tzinfo=UTC))
-        asked = payout_views.approval_request(batch)
-    chat = [ledger_views.summary_reply(report), ledger_views.partner_reply(ledger), payout_views.preview_reply(plan),
+        asked = chat_payout_views.approval_request(batch)
+    chat = [ledger_views.summary_reply(report), ledger_views.partner_reply(ledger), chat_payout_views.preview_reply(plan),
             asked]
     return chat, [report_table(report), partner_ledger_table(ledger), plan_text(plan)]
 

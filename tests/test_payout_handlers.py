@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from commands import payout_handlers
 from commands.context import Request
-from commands.payout_views import APPROVE, PRINT, REJECT, START, SUBMIT, encode_options
+from commands.chat_payout_views import APPROVE, PRINT, REJECT, START, SUBMIT, encode_options
 from commands.reply import FormErrors, Target
 from domain.batches import BatchOptions
 from domain.dates import DateRange

@@ -9,7 +9,7 @@ import pytest
 
 from commands import payout_handlers, reminder_handlers
 from commands.context import Request
-from commands.payout_views import START
+from commands.chat_payout_views import START
 from commands.reply import Target
 from domain import reminders
 from domain.audit import read_log
