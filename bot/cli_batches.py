@@ -18,7 +18,7 @@ from domain.text import visible
 
 if TYPE_CHECKING:
     from commands.use_batches import Decision
-    from domain.batches import BatchOptions
+    from commands.use_batches import BatchOptions
 
 
 def positive_count(text: str) -> int:

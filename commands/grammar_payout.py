@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
-from commands.batch_options import OptionErrors, given_options
+from commands.batch_options import GivenOptions, OptionErrors, given_options
 from commands.grammar_remind import RemindCommand, parse_remind
 from commands.grammar_tokens import UsageError, resolve_range, split_options, unescaped, words
 from domain.batches import VOID_REASON_LENGTH, BatchOptions
-from domain.dates import DateRange
 from domain.settings import Settings
 
 PREVIEW_EXAMPLE = "/payout 2015-06 method=ending-balance type=Check batch=Batch-20150701 date=2015-07-01 min=25"
@@ -48,16 +46,8 @@ class PayoutVoid:
 
 
 @dataclass(frozen=True)
-class PayoutRange:
+class PayoutRange(GivenOptions):
     """A batch for a range; any option left out is asked for in a form, prefilled with defaults."""
-
-    period: DateRange
-    method: str | None = None
-    payment_type: str | None = None
-    batch_id: str | None = None
-    payment_date: date | None = None
-    minimum: str | None = None
-    allow_overlap: bool = False
 
     @property
     def complete(self) -> bool:
@@ -65,7 +55,7 @@ class PayoutRange:
         return None not in (self.method, self.payment_type, self.batch_id, self.payment_date, self.minimum)
 
     def options(self) -> BatchOptions:
-        assert self.method and self.payment_type and self.payment_date
+        assert self.period and self.method and self.payment_type and self.payment_date
         return BatchOptions(self.period, self.method, self.payment_type, self.payment_date, self.batch_id,
                             self.minimum, self.allow_overlap)
 
@@ -114,5 +104,4 @@ def _payout_range(tokens: list[str], settings: Settings) -> PayoutRange:
     except OptionErrors as bad:
         name, message = next(iter(bad.errors.items()))
         raise UsageError(f"payment date: {message}" if name == "date" else message, OPTION_EXAMPLES[name]) from None
-    return PayoutRange(period, given.method, given.payment_type, given.batch_id, given.payment_date, given.minimum,
-                       given.allow_overlap)
+    return PayoutRange(**{**vars(given), "period": period})
