@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from commands.cli_batch_views import conflicts_text, totals_text
+from commands.batch_wording import conflicts_text, totals_text
 from commands.ranking import largest_per_currency
 from commands.reply import Attachment, Button, Field, Figure, Form, Reply, Section, Style, Table, Target
 from commands.use_batches import APPROVED, REJECTED, STALE, BatchRecord, Decision

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from commands.batch_wording import conflicts_text, describe_totals, totals_text
 from commands.text_table import render
 from domain.batches import POSTED, REJECTED, VOIDED, BatchOptions, CurrencyTotal, Plan, PlannedLine, currency_totals
 from domain.money import format_display, format_plain
@@ -63,16 +64,6 @@ def lines_text(lines: list[PlannedLine], skipped: list[PlannedLine]) -> str:
     return render(("Code", "Partner", "Cur", "Amount", "Note"), rows, (False, False, False, True, False), max_width=60)
 
 
-def totals_text(lines: list[PlannedLine]) -> str:
-    return describe_totals(currency_totals(lines))
-
-
-def describe_totals(totals: list[CurrencyTotal]) -> str:
-    return ", ".join(
-        f"{format_display(total.amount, total.currency)} to {total.count} partner(s)" for total in totals
-    ) or "nothing"
-
-
 def plan_text(plan: Plan) -> str:
     o = plan.options
     head = (
@@ -83,12 +74,6 @@ def plan_text(plan: Plan) -> str:
     if plan.conflicts:
         parts.append(visible(conflicts_text(plan.conflicts)))
     return "\n".join(parts)
-
-
-def conflicts_text(conflicts: dict[str, list[str]]) -> str:
-    listed = "; ".join(f"{code} in {', '.join(ids)}" for code, ids in sorted(conflicts.items())[:10])
-    more = f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
-    return f"Already paid for an overlapping range: {listed}{more}"
 
 
 def batch_text(batch: BatchRecord) -> str:

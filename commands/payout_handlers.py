@@ -7,7 +7,8 @@ import io
 from commands import chat_payout_views as views
 from commands import use_batches
 from commands.batch_options import OptionErrors, batch_options
-from commands.cli_batch_views import batch_list_text, totals_text
+from commands.batch_wording import totals_text
+from commands.cli_batch_views import batch_list_text
 from commands.context import Request
 from commands.grammar_payout import STATUS_EXAMPLE, VOID_EXAMPLE
 from commands.reply import Attachment, Button, Figure, FormErrors, Reply, Section

@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from commands.context import Request
 from domain.dates import DateRange
 from domain.ledger import LedgerReport, PartnerLedger, UnknownPartner, code_in_other_case, find_partner, ledger_report
 from domain.ledger import partner_ledger as read_partner_ledger
-
-from commands.context import Request
 
 __all__ = ["LedgerReport", "PartnerLedger", "PrintedLedgers", "UnknownPartner", "near_code", "partner_ledger",
            "print_ledgers", "report"]

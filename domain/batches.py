@@ -463,8 +463,8 @@ def _line_records(session: Session, batch: Batch) -> Iterable[tuple]:
 def frozen_lines(batch: Batch) -> tuple[list[PlannedLine], list[PlannedLine]]:
     """The paid and the skipped lines as they were frozen at the request.
 
-    Read as plain rows while the batch is in a session: approval and every view of a batch call
-    this, and building 10,000 BatchLine objects with their partners took most of a second.
+    Read as plain rows while the batch is in a session: building 10,000 BatchLine objects with
+    their partners takes most of a second. An approval reads them once and hands them on.
     """
     session = object_session(batch)
     if session is not None:
