@@ -53,8 +53,8 @@ def _approve_alone(database: Path) -> tuple[Run, int]:
     policy = batches.ApprovalPolicy(frozenset({ACTOR}), trusted_operator=True)
     started = time.perf_counter()
     with db.write() as session:
-        posted = batches.approve_batch(session, batch_id, actor=ACTOR, policy=policy, now=NOW)
-        lines = len(batches.frozen_lines(posted)[0]) if posted.status == batches.POSTED else 0
+        approval = batches.approve_batch(session, batch_id, actor=ACTOR, policy=policy, now=NOW)
+        lines = len(approval.lines) if approval.posted else 0
     seconds = time.perf_counter() - started
     db.dispose()
     return Run(seconds, 0), lines

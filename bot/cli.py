@@ -14,18 +14,20 @@ from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from bot.cli_batches import positive_count
-from bot.context import AppContext, UsageProblem
+from bot.cli_usage import UsageProblem
+from commands import use_ledger
+from commands.context import Request
 from commands.ledger_files import ledger_json, partner_ledger_json, write_ledger_csv
 from commands.ledger_text import partner_ledger_table, report_table
+from commands.use_ledger import UnknownPartner
 from domain.dates import DateError, DateRange, parse_range
-from domain.db import SchemaError
-from domain.ledger import UnknownPartner, ledger_report, partner_ledger
+from domain.db import Database, SchemaError
+from domain.settings import Settings
 from domain.text import visible
 
-Handler = Callable[[argparse.Namespace, AppContext], int]
+Handler = Callable[[argparse.Namespace, Request], int]
 
 
 def cli_actor() -> str:
@@ -44,12 +46,12 @@ class _Parser(argparse.ArgumentParser):
         raise UsageProblem(f"{self.prog}: {message}")
 
 
-def _cmd_init(args: argparse.Namespace, ctx: AppContext) -> int:
+def _cmd_init(args: argparse.Namespace, request: Request) -> int:
     from domain import migrations_runner
 
-    ctx.db.create_location()
-    migrations_runner.upgrade(ctx.db.engine)
-    print(f"Database ready: {ctx.db.display_url}")
+    request.db.create_location()
+    migrations_runner.upgrade(request.db.engine)
+    print(f"Database ready: {request.db.display_url}")
     return 0
 
 
@@ -59,10 +61,10 @@ _FILE_KINDS = (
 )
 
 
-def _cmd_import(args: argparse.Namespace, ctx: AppContext) -> int:
+def _cmd_import(args: argparse.Namespace, request: Request) -> int:
     path = Path(args.file)
     _refuse_odd_file(path)
-    _import_file(args.what, path, ctx)
+    _import_file(args.what, path, request)
     return 0
 
 
@@ -83,23 +85,17 @@ def _refuse_odd_file(path: Path) -> None:
     raise UsageProblem(f"cannot import {path}: it is not a regular file ({kind})")
 
 
-def _import_file(what: str, path: Path, ctx: AppContext) -> None:
+def _import_file(what: str, path: Path, request: Request) -> None:
     """All or nothing; a refused file is bad input (exit 2) naming its rows."""
-    from domain import imports  # loaded here: its PostgreSQL dialect pulls in asyncio, which a report never needs
+    from commands import use_imports  # loaded here: its PostgreSQL dialect pulls in asyncio, which a report never needs
 
     progress = _stderr_progress(path.name) if sys.stderr.isatty() else None
     try:
-        with ctx.db.write() as session:
-            if what == "partners":
-                from domain.secret_box import SecretBox
-
-                result = imports.import_partners_file(
-                    session, path, actor=ctx.actor, default_currency=ctx.settings.default_currency,
-                    secrets=SecretBox.from_env(),
-                )
-            else:
-                result = imports.import_entries_file(session, path, actor=ctx.actor, progress=progress)
-    except imports.ImportRefused as exc:
+        if what == "partners":
+            result = use_imports.import_partners(request, path)
+        else:
+            result = use_imports.import_entries(request, path, progress)
+    except use_imports.ImportRefused as exc:
         raise UsageProblem(str(exc)) from None
     # Said only once committed: a failed commit must not follow a line announcing what was added.
     if what == "partners":
@@ -122,10 +118,10 @@ def _output(args: argparse.Namespace) -> contextlib.AbstractContextManager[TextI
     return contextlib.nullcontext(sys.stdout)
 
 
-def _write_partner_ledger(args: argparse.Namespace, session: Session, period: DateRange, hold_days: int) -> None:
+def _write_partner_ledger(args: argparse.Namespace, request: Request, period: DateRange) -> None:
     if args.format == "csv":
         raise UsageProblem("--format csv is the report; for one partner use table or json")
-    ledger = partner_ledger(session, args.partner, period, hold_days=hold_days)
+    ledger = use_ledger.partner_ledger(request, args.partner, period)
     with _output(args) as handle:
         if args.format == "json":
             handle.write(json.dumps(partner_ledger_json(ledger), ensure_ascii=False, indent=2) + "\n")
@@ -133,8 +129,8 @@ def _write_partner_ledger(args: argparse.Namespace, session: Session, period: Da
             print(partner_ledger_table(ledger), file=handle)
 
 
-def _write_report(args: argparse.Namespace, session: Session, period: DateRange, hold_days: int) -> None:
-    report = ledger_report(session, period, include_all=args.all, hold_days=hold_days)
+def _write_report(args: argparse.Namespace, request: Request, period: DateRange) -> None:
+    report = use_ledger.report(request, period, include_all=args.all)
     with _output(args) as handle:
         if args.format == "json":
             handle.write(json.dumps(ledger_json(report), ensure_ascii=False, indent=2) + "\n")
@@ -150,44 +146,43 @@ def _wants_text(args: argparse.Namespace) -> bool:
     return not args.pdf or args.format is not None or args.output is not None
 
 
-def _cmd_ledger(args: argparse.Namespace, ctx: AppContext) -> int:
-    period = parse_range(args.range, ctx.settings.today())
+def _cmd_ledger(args: argparse.Namespace, request: Request) -> int:
+    period = parse_range(args.range, request.settings.today())
     wants_text = _wants_text(args)
     args.format = args.format or "table"
-    with ctx.db.read() as session:
-        if wants_text and args.partner:
-            _write_partner_ledger(args, session, period, ctx.settings.hold_days)
-        elif wants_text:
-            _write_report(args, session, period, ctx.settings.hold_days)
-        if args.pdf:
-            from bot.cli_files import write_ledger_pdf
+    if wants_text and args.partner:
+        _write_partner_ledger(args, request, period)
+    elif wants_text:
+        _write_report(args, request, period)
+    if args.pdf:
+        from bot.cli_files import write_ledger_pdf
 
-            said = sys.stderr if wants_text and not args.output else sys.stdout  # the report's stdout stays clean
-            write_ledger_pdf(session, ctx, period, args.pdf, partner=args.partner, include_all=args.all,
-                             paper=args.paper, said=said)
+        said = sys.stderr if wants_text and not args.output else sys.stdout  # the report's stdout stays clean
+        write_ledger_pdf(request, period, args.pdf, partner=args.partner, include_all=args.all,
+                         paper=args.paper, said=said)
     return 0
 
 
-def _cmd_demo(args: argparse.Namespace, ctx: AppContext) -> int:
+def _cmd_demo(args: argparse.Namespace, request: Request) -> int:
     from domain import migrations_runner
     from domain.demo import load_demo, partner_count
     from domain.secret_box import SecretBox
 
     secrets = SecretBox.from_env()
-    ctx.db.create_location()
-    migrations_runner.upgrade(ctx.db.engine)
-    with ctx.db.write() as session:
+    request.db.create_location()
+    migrations_runner.upgrade(request.db.engine)
+    with request.db.write() as session:
         existing = partner_count(session)
         if not existing:
             partners, entries = load_demo(
-                session, partners=args.partners, seed=args.seed, today=ctx.settings.today(), actor=ctx.actor,
+                session, partners=args.partners, seed=args.seed, today=request.settings.today(), actor=request.actor,
                 secrets=secrets,
             )
     if existing:
-        print(f"{ctx.db.display_url} already holds {existing} partner(s); the demo data is loaded only into "
+        print(f"{request.db.display_url} already holds {existing} partner(s); the demo data is loaded only into "
               "an empty database.")
     else:
-        print(f"Loaded {partners} demo partners and {entries} ledger entries into {ctx.db.display_url}.")
+        print(f"Loaded {partners} demo partners and {entries} ledger entries into {request.db.display_url}.")
         if secrets is None:
             print("PAYOUTS_SECRET_KEY is not set, so no demo partner has bank details (they are paid by Wise "
                   "e-mail instead); set one from `payouts secret-key` before `payouts demo` to try bank files.")
@@ -196,7 +191,7 @@ def _cmd_demo(args: argparse.Namespace, ctx: AppContext) -> int:
         return 0
     from bot.shell import run_shell
 
-    return run_shell(ctx, welcome=True)
+    return run_shell(request, welcome=True)
 
 
 def _add_ledger_parser(sub: argparse._SubParsersAction) -> None:
@@ -251,10 +246,10 @@ def _first_line(error: BaseException | None) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        ctx = AppContext.from_env(args.database, actor=cli_actor())
+        request = Request.operator(Database(args.database), Settings.from_env(), cli_actor())
         if getattr(args, "needs_schema", True):
-            ctx.db.check_schema()
-        return args.handler(args, ctx)
+            request.db.check_schema()
+        return args.handler(args, request)
     except (UsageProblem, DateError, UnknownPartner, ValueError) as exc:
         print(f"payouts: {visible(str(exc))}", file=sys.stderr)
         return 2

@@ -1,7 +1,7 @@
 """`payouts pay`, `payouts batch …` and `payouts audit`: batches from the terminal (SPEC §5).
 
 The domain and view modules load inside the handlers, so that registering these commands costs a
-ledger report nothing at start-up. An unknown --method is refused by the domain's own check.
+ledger report nothing at start-up. The options are read by commands.batch_options, as in chat.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import sys
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
 
-from bot.context import AppContext
-from domain.dates import parse_date, parse_range, zone
+from commands.context import Request
+from domain.dates import parse_date, zone
 from domain.text import visible
 
 if TYPE_CHECKING:
-    from domain.batches import ApprovalPolicy, BatchOptions
+    from commands.use_batches import BatchOptions, Decision
 
 
 def positive_count(text: str) -> int:
@@ -35,113 +35,105 @@ def _print_json(body: object) -> None:
     print(json.dumps(body, ensure_ascii=False, indent=2))
 
 
-def _options(args: argparse.Namespace, ctx: AppContext) -> BatchOptions:
-    from domain import batches
+def rewrite_announcement(decision: Decision) -> None:
+    """The approval request in Slack shows the decision too; a line on stderr when it could not."""
+    from commands.chat_payout_views import announcement_update
 
-    settings = ctx.settings
-    return batches.BatchOptions(
-        period=parse_range(args.range, settings.today()),
-        method=args.method,
-        payment_type=settings.payment_type(args.type),
-        payment_date=parse_date(args.date) if args.date else settings.today(),
-        batch_id=args.batch_id,
-        minimum=args.minimum,
-        allow_overlap=args.allow_overlap,
-    )
+    reply = announcement_update(decision)
+    if reply is None:
+        return
+    from bot.slack.announcements import rewrite  # slack_sdk loads only when there is a message to rewrite
+
+    problem = rewrite(reply)
+    if problem:
+        print(f"payouts: {problem}", file=sys.stderr)
 
 
-def _cmd_pay(args: argparse.Namespace, ctx: AppContext) -> int:
-    from commands.batch_views import batch_json, batch_text, plan_json, plan_text
-    from domain import batches
+def _options(args: argparse.Namespace, request: Request) -> BatchOptions:
+    from commands.batch_options import batch_options
 
-    options = _options(args, ctx)
-    warning = batches.payment_date_warning(options, ctx.settings.today())
+    return batch_options({
+        "range": args.range, "method": args.method, "type": args.type, "batch": args.batch_id, "date": args.date,
+        "min": args.minimum, "overlap": "allow" if args.allow_overlap else None,
+    }, request.settings)
+
+
+def _cmd_pay(args: argparse.Namespace, request: Request) -> int:
+    from commands import use_batches
+    from commands.cli_batch_views import batch_json, batch_text, plan_json, plan_text
+
+    options = _options(args, request)
+    warning = use_batches.payment_date_warning(request, options)
     if warning:
         print(f"payouts: warning: {warning}", file=sys.stderr)
     if not args.yes:
-        with ctx.db.read() as session:
-            plan = batches.plan_batch(session, options, hold_days=ctx.settings.hold_days)
+        plan = use_batches.preview(request, options).plan
         _print_json(plan_json(plan)) if args.format == "json" else print(plan_text(plan))
         return 0
-    policy = _operator_policy(ctx)
-    now = ctx.settings.now()
-    with ctx.db.write() as session:
-        posted = batches.request_and_post_batch(session, options, actor=ctx.actor, policy=policy, now=now,
-                                                hold_days=ctx.settings.hold_days)
-        shown = batch_json(posted) if args.format == "json" else batch_text(posted)
-    _print_json(shown) if args.format == "json" else print(shown)  # once committed, never before
+    posted = use_batches.pay_now(request, options)
+    _print_json(batch_json(posted)) if args.format == "json" else print(batch_text(posted))  # once committed, never before
     return 0
 
 
-def _cmd_batch_list(args: argparse.Namespace, ctx: AppContext) -> int:
-    from commands.batch_views import batch_json, batch_list_text
-    from domain import batches
+def _cmd_batch_list(args: argparse.Namespace, request: Request) -> int:
+    from commands import use_batches
+    from commands.cli_batch_views import batch_json, batch_list_text
 
-    with ctx.db.read() as session:
-        found = batches.list_batches(session, limit=args.limit)
-        if args.format == "json":
-            _print_json([batch_json(batch) for batch in found])
-        else:
-            print(batch_list_text(found, batches.paid_totals(session, found)))
+    listing = use_batches.list_batches(request, limit=args.limit, with_lines=args.format == "json")
+    if args.format == "json":
+        _print_json([batch_json(batch) for batch in listing.batches])
+    else:
+        print(batch_list_text(listing.batches, listing.totals))
     return 0
 
 
-def _cmd_batch_show(args: argparse.Namespace, ctx: AppContext) -> int:
-    from commands.batch_views import batch_json, batch_text
-    from domain import batches
+def _cmd_batch_show(args: argparse.Namespace, request: Request) -> int:
+    from commands import use_batches
+    from commands.cli_batch_views import batch_json, batch_text
 
-    with ctx.db.read() as session:
-        batch = batches.get_batch(session, args.id)
-        _print_json(batch_json(batch)) if args.format == "json" else print(batch_text(batch))
+    batch = use_batches.show(request, args.id)
+    _print_json(batch_json(batch)) if args.format == "json" else print(batch_text(batch))
     return 0
 
 
-def _cmd_batch_void(args: argparse.Namespace, ctx: AppContext) -> int:
-    from domain import batches
+def _cmd_batch_void(args: argparse.Namespace, request: Request) -> int:
+    from commands import use_batches
 
-    with ctx.db.write() as session:
-        batches.void_batch(session, args.id, actor=ctx.actor, reason=args.reason, now=ctx.settings.now())
+    decision = use_batches.void(request, args.id, args.reason)
     print(f"{args.id} voided: reversing entries recorded, the original payments stay in the ledger.")
+    rewrite_announcement(decision)
     return 0
 
 
-def _operator_policy(ctx: AppContext) -> ApprovalPolicy:
-    """The terminal operator is trusted (SPEC §5): they may decide batches they requested themselves."""
-    from domain import batches
+def _cmd_batch_approve(args: argparse.Namespace, request: Request) -> int:
+    from commands import use_batches
+    from commands.cli_batch_views import batch_text
 
-    return batches.ApprovalPolicy(frozenset({ctx.actor}), trusted_operator=True)
-
-
-def _cmd_batch_approve(args: argparse.Namespace, ctx: AppContext) -> int:
-    from commands.batch_views import batch_text
-    from domain import batches
-
-    with ctx.db.write() as session:
-        batch = batches.approve_batch(session, args.id, actor=ctx.actor, policy=_operator_policy(ctx),
-                                      now=ctx.settings.now(), hold_days=ctx.settings.hold_days)
-        text = batch_text(batch)
-    print(text)
+    decision = use_batches.approve(request, args.id)
+    rewrite_announcement(decision)
+    if decision.stale is not None:
+        raise decision.stale
+    print(batch_text(decision.batch))
     return 0
 
 
-def _cmd_batch_reject(args: argparse.Namespace, ctx: AppContext) -> int:
-    from domain import batches
+def _cmd_batch_reject(args: argparse.Namespace, request: Request) -> int:
+    from commands import use_batches
 
-    with ctx.db.write() as session:
-        batches.reject_batch(session, args.id, actor=ctx.actor, policy=_operator_policy(ctx),
-                             now=ctx.settings.now(), reason=args.reason or "")
+    decision = use_batches.reject(request, args.id, args.reason or "")
     print(f"{args.id} rejected: nothing was posted.")
+    rewrite_announcement(decision)
     return 0
 
 
-def _cmd_audit(args: argparse.Namespace, ctx: AppContext) -> int:
+def _cmd_audit(args: argparse.Namespace, request: Request) -> int:
     from domain import audit
 
     since = None
     if args.since:
-        midnight = datetime.combine(parse_date(args.since), time.min, tzinfo=zone(ctx.settings.timezone))
+        midnight = datetime.combine(parse_date(args.since), time.min, tzinfo=zone(request.settings.timezone))
         since = midnight.astimezone(UTC)
-    with ctx.db.read() as session:
+    with request.db.read() as session:
         lines = audit.read_log(session, since)
     if args.format == "json":
         _print_json([{"at": line.at.isoformat(), "actor": line.actor, "action": line.action,

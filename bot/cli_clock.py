@@ -9,7 +9,8 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.context import AppContext, UsageProblem
+from bot.cli_usage import UsageProblem
+from commands.context import Request
 from domain.dates import zone
 
 if TYPE_CHECKING:
@@ -36,15 +37,15 @@ def _sender() -> Send:
     return slack_sender() if os.environ.get("SLACK_BOT_TOKEN", "").strip() else print_sender()
 
 
-def _cmd_clock(args: argparse.Namespace, ctx: AppContext) -> int:
+def _cmd_clock(args: argparse.Namespace, request: Request) -> int:
     from bot.clock import Clock, ReminderRunner, utcnow  # with Jinja2 and APScheduler: only for the clock
 
     if args.now and not args.once:
         raise UsageProblem("--now needs --once: the running clock always uses the real time")
     if not math.isfinite(args.poll_seconds) or args.poll_seconds <= 0:
         raise UsageProblem(f"--poll-seconds must be a number of seconds more than 0, not {args.poll_seconds}")
-    now = parse_now(args.now, ctx.settings.timezone) if args.now else utcnow()
-    runner = ReminderRunner(ctx.acting_as("clock"), _sender())
+    now = parse_now(args.now, request.settings.timezone) if args.now else utcnow()
+    runner = ReminderRunner(request, _sender())
     if args.once:
         outcomes = runner.run_due(now)
         sent = sum(outcome.sent for outcome in outcomes)
@@ -53,8 +54,8 @@ def _cmd_clock(args: argparse.Namespace, ctx: AppContext) -> int:
         return 0 if sent == len(outcomes) else 1
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    scheduler = BlockingScheduler(timezone=zone(ctx.settings.timezone))
-    print(f"clock: running in {ctx.settings.timezone}, checking schedules every {args.poll_seconds:g} s "
+    scheduler = BlockingScheduler(timezone=zone(request.settings.timezone))
+    print(f"clock: running in {request.settings.timezone}, checking schedules every {args.poll_seconds:g} s "
           "(Ctrl-C to stop)", file=sys.stderr, flush=True)
     try:
         Clock(runner, scheduler, poll_seconds=args.poll_seconds).start()

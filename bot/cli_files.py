@@ -7,41 +7,31 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy.orm import Session
-
-from bot.context import AppContext, UsageProblem
-from commands.payout_files import FORMATS, PayoutFile, file_name, payout_files, provider_file_name, provider_files
+from bot.cli_usage import UsageProblem
+from commands.context import Request
+from commands.payout_files import FORMATS, PayoutFile, file_name, provider_file_name
 from domain.dates import DateRange
-from domain.ledger import find_partner, ledger_report, partners_by_ids
 from domain.money import normalize_currency
 
 
-def write_ledger_pdf(session: Session, ctx: AppContext, period: DateRange, path: str, *, partner: str | None,
-                     include_all: bool, paper: str, said: TextIO = sys.stdout) -> None:
+def write_ledger_pdf(request: Request, period: DateRange, path: str, *, partner: str | None, include_all: bool,
+                     paper: str, said: TextIO = sys.stdout) -> None:
     """Print the ledgers to `path`; one line on `said` names the file, its pages and partners."""
-    from commands.printing import report_ledgers_pdf  # reportlab and its fonts load only when printing
+    from commands import use_ledger
 
-    codes = [find_partner(session, partner).code] if partner else None
-    report = ledger_report(session, period, include_all=include_all, partner_codes=codes,
-                           hold_days=ctx.settings.hold_days)
     with open(path, "wb") as handle:
-        pages = report_ledgers_pdf(session, report, handle, organisation=ctx.settings.organisation, paper=paper,
-                                   hold_days=ctx.settings.hold_days)
-    print(f"Printed {len(report.rows)} partner ledger(s), {pages} page(s): {path}", file=said)
+        printed = use_ledger.print_ledgers(request, period, handle, code=partner, include_all=include_all, paper=paper)
+    print(f"Printed {printed.partners} partner ledger(s), {printed.pages} page(s): {path}", file=said)
 
 
-def _cmd_export(args: argparse.Namespace, ctx: AppContext) -> int:
-    from domain import batches  # loaded by the commands that need it, not by every start-up
+def _cmd_export(args: argparse.Namespace, request: Request) -> int:
+    from commands import use_batches  # loaded by the commands that need it, not by every start-up
 
     currency = normalize_currency(args.currency) if args.currency else None
     source = normalize_currency(args.source_currency) if args.source_currency else None
     if args.format is None:
-        return _export_provider_files(args, ctx, currency, source)
-    with ctx.db.read() as session:
-        batch = batches.get_batch(session, args.id)
-        lines, _ = batches.frozen_lines(batch)
-        partners = partners_by_ids(session, (line.partner_id for line in lines))
-        files = payout_files(batch, lines, partners, args.format, currency, source_currency=source)
+        return _export_provider_files(args, request, currency, source)
+    files = use_batches.export(request, args.id, args.format, currency, source)
     if not args.output:
         if len(files) > 1:
             raise UsageProblem(f"{args.id} needs {len(files)} files (one per currency): give --output FILE or --currency")
@@ -62,24 +52,17 @@ def _list_customer_ids(payout: PayoutFile, stream: TextIO) -> None:
         print(f"  customer ID {customer_id} is partner {code}", file=stream)
 
 
-def _export_provider_files(args: argparse.Namespace, ctx: AppContext, currency: str | None,
+def _export_provider_files(args: argparse.Namespace, request: Request, currency: str | None,
                            source: str | None) -> int:
     """One file per payout method and currency into DIR (SPEC §9); written only once all are ready."""
-    from domain import batches
-    from domain.payout_details import read_bank_details
-    from domain.secret_box import SecretBox
+    from commands import use_batches
 
     folder = Path(args.output or ".")
     if not folder.is_dir():
         raise UsageProblem(f"--output {folder}: without --format it names a folder, and there is none")
-    with ctx.db.read() as session:
-        batch = batches.get_batch(session, args.id)
-        lines, _ = batches.frozen_lines(batch)
-        partners = partners_by_ids(session, (line.partner_id for line in lines))
-        bank = read_bank_details(partners.values(), SecretBox.from_env())
-        files = provider_files(batch, lines, partners, bank, source_currency=source, currency=currency)
+    batch_id, files = use_batches.export_for_providers(request, args.id, currency, source)
     for payout in files:
-        target = folder / provider_file_name(batch.batch_id, payout)
+        target = folder / provider_file_name(batch_id, payout)
         target.write_text(payout.text, encoding="utf-8", newline="")
         rows = payout.text.count("\n") - (payout.method != "paypal")
         print(f"Wrote {target} ({rows} payment(s))")
@@ -87,18 +70,13 @@ def _export_provider_files(args: argparse.Namespace, ctx: AppContext, currency: 
     return 0
 
 
-def _cmd_print(args: argparse.Namespace, ctx: AppContext) -> int:
-    from commands.printing import batch_ledgers_pdf  # reportlab and its fonts load only when printing
-    from domain import batches
+def _cmd_print(args: argparse.Namespace, request: Request) -> int:
+    from commands import use_batches
 
     output = args.output or f"{args.id}-ledgers.pdf"
-    with ctx.db.read() as session:
-        batch = batches.get_batch(session, args.id)
-        if batch.status != batches.POSTED:
-            raise UsageProblem(f"{args.id} is {batch.status}; only a posted batch prints its ledgers")
-        with open(output, "wb") as handle:
-            pages = batch_ledgers_pdf(session, batch, handle, organisation=ctx.settings.organisation, paper=args.paper,
-                                      hold_days=ctx.settings.hold_days)
+    use_batches.check_printable(request, args.id)
+    with open(output, "wb") as handle:
+        pages = use_batches.print_ledgers(request, args.id, handle, paper=args.paper)
     print(f"Printed the ledgers of {args.id}, {pages} page(s): {output}")
     return 0
 

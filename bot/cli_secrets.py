@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from bot.context import AppContext
+from commands.context import Request
 
 
-def _cmd_secret_key(args: argparse.Namespace, ctx: AppContext) -> int:
+def _cmd_secret_key(args: argparse.Namespace, request: Request) -> int:
     from domain.secret_box import generate_key
 
     print(generate_key())
     return 0
 
 
-def _cmd_rotate(args: argparse.Namespace, ctx: AppContext) -> int:
-    from domain.payout_details import rotate_bank_details
-    from domain.secret_box import SecretBox, require_box
+def _cmd_rotate(args: argparse.Namespace, request: Request) -> int:
+    from commands.use_secrets import rotate_secrets
 
-    box = require_box(SecretBox.from_env(), "rotate-secrets")
-    with ctx.db.write() as session:
-        count = rotate_bank_details(session, box, actor=ctx.actor)
+    count = rotate_secrets(request)
     print(f"Re-encrypted the bank details of {count} partner(s) with the first key of PAYOUTS_SECRET_KEY; "
           "the other keys may now be removed.")
     return 0

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from bot.context import AppContext
+from commands.context import Request
 
 
-def _cmd_shell(args: argparse.Namespace, ctx: AppContext) -> int:
+def _cmd_shell(args: argparse.Namespace, request: Request) -> int:
     from bot.shell import run_shell  # the chat grammar and Jinja2 load only when the shell runs
 
-    return run_shell(ctx, files_dir=args.files_dir)
+    return run_shell(request, files_dir=args.files_dir)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

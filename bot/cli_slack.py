@@ -9,8 +9,9 @@ import signal
 import threading
 from typing import TYPE_CHECKING
 
-from bot.context import AppContext, UsageProblem
+from bot.cli_usage import UsageProblem
 from bot.slack.settings import SlackSettings
+from commands.context import Request
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -63,7 +64,7 @@ def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def _cmd_serve(args: argparse.Namespace, ctx: AppContext) -> int:
+def _cmd_serve(args: argparse.Namespace, request: Request) -> int:
     from bot.slack.app import build_app
     from bot.slack.server import serve
     from bot.slack.wsgi import wsgi_app
@@ -72,8 +73,8 @@ def _cmd_serve(args: argparse.Namespace, ctx: AppContext) -> int:
     slack = _slack_settings(socket_mode=False)
     port = _port(args)
     _check_token(slack)
-    url, settings = ctx.db.url, ctx.settings
-    ctx.db.dispose()  # each worker opens its own connections after the fork
+    url, settings = request.db.url, request.settings
+    request.db.dispose()  # each worker opens its own connections after the fork
     _logging()
     serve(lambda: wsgi_app(build_app(slack, Database(url), settings)), port)
     return 0
@@ -105,7 +106,7 @@ def _stop_requested() -> threading.Event:
     return stop
 
 
-def _cmd_socket(args: argparse.Namespace, ctx: AppContext) -> int:
+def _cmd_socket(args: argparse.Namespace, request: Request) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk import WebClient
 
@@ -116,7 +117,7 @@ def _cmd_socket(args: argparse.Namespace, ctx: AppContext) -> int:
     slack = _slack_settings(socket_mode=True)
     _check_token(slack)
     _logging()
-    runtime = create_runtime(slack, ctx.db, ctx.settings)
+    runtime = create_runtime(slack, request.db, request.settings)
     connector = WebClient(base_url=slack.api_url, retry_handlers=retry_handlers())
     handler = SocketModeHandler(create_app(runtime), slack.app_token, web_client=connector)
     _connect(handler)

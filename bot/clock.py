@@ -3,7 +3,7 @@
 How a reminder goes out exactly once, whatever runs:
 1. A job (a CronTrigger per schedule, in the organisation's time zone) or the poll wakes up and
    asks the domain for the latest due time at or before now that is after the schedule's
-   creation and within the grace period (`domain.reminders.GRACE`, 24 hours).
+   creation and within the grace period (`GRACE`, 24 hours).
 2. The clock claims that period by inserting its `reminder_sent` row in a write transaction.
    The unique (schedule, period) constraint lets one claimant win: a second clock, a restart or a
    job and a poll firing together find the row and send nothing.
@@ -22,22 +22,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import shell_render
-from bot.context import AppContext
-from commands import reminder_handlers
+from bot.clock_views import reminder_text
+from commands import reminder_handlers, use_reminders
 from commands.context import Request
-from commands.payout_views import START
 from commands.reply import Reply
-from domain import reminders
+from commands.use_reminders import GRACE, MONTHLY, DueTime, Schedule
 from domain.dates import zone
-from domain.reminders import GRACE, MONTHLY, DueTime, Schedule
 
 CLOCK_ACTOR = "clock"
 POLL_JOB = "reminders-poll"
@@ -72,23 +69,25 @@ def utcnow() -> datetime:
 class ReminderRunner:
     """Claims and sends what is due at a given instant; knows nothing of schedulers or Slack."""
 
-    ctx: AppContext
+    request: Request  # acting as the clock
     send: Send
     grace: timedelta = GRACE
     log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
     _retries: dict[tuple[int, str], tuple[int, datetime]] = field(default_factory=dict)
     _stranded: dict[DueTime, str] = field(default_factory=dict)  # claims a failed send could not release yet
 
+    def __post_init__(self) -> None:
+        self.request = self.request.acting_as(CLOCK_ACTOR)
+
     def run_due(self, now: datetime, only: int | None = None) -> list[Outcome]:
         """Send every reminder due at `now` (or only schedule `only`'s) that no one has sent."""
-        with self.ctx.db.read() as session:
-            schedules = reminders.active_schedules(session)
+        schedules = use_reminders.active_schedules(self.request)
         self._release_stranded()
         outcomes = []
         for schedule in schedules:
             if only is not None and schedule.id != only:
                 continue
-            due = reminders.pending_due(schedule, now, self.ctx.settings.timezone, self.grace)
+            due = use_reminders.due_now(self.request, schedule, now, self.grace)
             if due is not None and not self._backing_off(due, now):
                 outcome = self._deliver(schedule, due, now)
                 if outcome is not None:
@@ -106,21 +105,15 @@ class ReminderRunner:
         wait = min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
         self._retries[(due.schedule_id, due.period)] = (attempts, now + wait)
 
-    def _claim(self, due: DueTime, now: datetime) -> bool:
-        with self.ctx.db.write() as session:
-            return reminders.claim_period(session, due, now=now)
-
     def _deliver(self, schedule: Schedule, due: DueTime, now: datetime) -> Outcome | None:
         """Read what is due before claiming the period, so a database that fails while the message is
         built leaves no claim behind; None when the period is someone else's (or already sent)."""
-        request = Request(db=self.ctx.db, settings=self.ctx.settings, actor=CLOCK_ACTOR)
         claimed = False
         try:
-            with self.ctx.db.read() as session:
-                if reminders.is_claimed(session, due):
-                    return None
-            reply = reminder_handlers.reminder_for(request, schedule, due)
-            claimed = self._claim(due, now)
+            if use_reminders.is_claimed(self.request, due):
+                return None
+            reply = reminder_handlers.reminder_for(self.request, schedule, due)
+            claimed = use_reminders.claim(self.request, due, now)
             if not claimed:
                 return None
             self.send(schedule.channel, reply)
@@ -140,8 +133,7 @@ class ReminderRunner:
         """Give the period back for a retry; with the database unreachable too, remember to do it later
         rather than leave a claim that would keep the reminder from ever going out."""
         try:
-            with self.ctx.db.write() as session:
-                reminders.release_claim(session, due, error=error, actor=CLOCK_ACTOR)
+            use_reminders.release(self.request, due, error)
         except Exception as exc:
             self._stranded[due] = error
             self.log(f"clock: the claim on reminder {due.schedule_id} for {due.period} could not be released "
@@ -199,8 +191,7 @@ class Clock:
 
     def refresh(self) -> list[Outcome]:
         """Rebuild the jobs if the schedules changed, then send whatever is due and unsent."""
-        with self.runner.ctx.db.read() as session:
-            current = {schedule.id: schedule for schedule in reminders.active_schedules(session)}
+        current = {schedule.id: schedule for schedule in use_reminders.active_schedules(self.runner.request)}
         if current != self._known:
             self._sync_jobs(current)
         return self.runner.run_due(self.now())
@@ -209,7 +200,7 @@ class Clock:
         for schedule_id in self._known.keys() - current.keys():
             if self.scheduler.get_job(_job_id(schedule_id)):
                 self.scheduler.remove_job(_job_id(schedule_id))
-        timezone = self.runner.ctx.settings.timezone
+        timezone = self.runner.request.settings.timezone
         for schedule_id, schedule in current.items():
             if schedule_id in self._known:
                 continue
@@ -231,13 +222,6 @@ class Clock:
 
 
 # ---- sending ----------------------------------------------------------------------------------
-
-
-def reminder_text(reply: Reply) -> str:
-    """A reminder as terminal text; its button becomes the command that does the same."""
-    text = shell_render.reply_text(replace(reply, buttons=[]), 1)
-    commands = [f"{button.label} → /payout {button.value}" for button in reply.buttons if button.action == START]
-    return "\n".join([text, *commands])
 
 
 def print_sender(stream=None) -> Send:  # type: ignore[no-untyped-def]

@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import shell_render as render
-from bot.context import AppContext
 from commands.chat import run_action, run_command, run_form
 from commands.chat_help import ledger_help, payout_help
 from commands.context import Request
 from commands.grammar import COMMANDS, command_name
 from commands.reply import Attachment, Button, Field, Form, FormErrors, Reply, Target, shorten_echoes
+from domain.channels import reminder_channels_from_env
+from domain.text import visible
 
 DEFAULT_FILES_DIR = "payouts-files"
 FILES_DIR_ENV = "PAYOUTS_FILES_DIR"
@@ -73,16 +74,12 @@ def files_dir_from_env() -> str:
     return os.environ.get(FILES_DIR_ENV, "").strip() or DEFAULT_FILES_DIR
 
 
-def shell_request(ctx: AppContext, files_dir: str) -> Request:
+def shell_request(operator: Request, files_dir: str) -> Request:
     """The terminal operator is trusted: they approve their own batches, as with `payouts pay --yes`.
 
     Reminders added here are posted to Slack by the clock, so they obey the same LEDGER_CHANNELS.
     """
-    from bot.slack.settings import SlackSettings
-
-    return Request(db=ctx.db, settings=ctx.settings, actor=ctx.actor, channel=None,
-                   approvers=frozenset({ctx.actor}), trusted_operator=True, files_dir=files_dir,
-                   reminder_channels=SlackSettings.from_env().reminder_channels())
+    return replace(operator, files_dir=files_dir, reminder_channels=reminder_channels_from_env(os.environ))
 
 
 class Shell:
@@ -139,6 +136,9 @@ class Shell:
         offered: list[Button] = []
         forms: list[Form] = []
         for reply in replies:
+            if reply.target is Target.ANNOUNCEMENT:
+                self.console.write(self.rewrite_announcement(reply))
+                continue
             self.console.write(render.reply_text(reply, len(offered) + 1))
             offered += reply.buttons
             self.errors += reply.is_error
@@ -153,6 +153,14 @@ class Shell:
             answered = self.fill(form)
             if answered is not None:
                 self.show(answered, from_button=True)
+
+    @staticmethod
+    def rewrite_announcement(reply: Reply) -> str:
+        """The approval request in Slack shows a decision taken here too (SPEC §8), or the operator hears why not."""
+        from bot.slack.announcements import rewrite  # slack_sdk loads only when a decision has a request to rewrite
+
+        problem = rewrite(reply)
+        return f"Note: {problem}." if problem else f"↻ the approval request in {visible(reply.channel or '')} now reads: {visible(reply.headline)}"
 
     def write_files(self, files: list[Attachment]) -> list[tuple[str, str]]:
         folder = Path(self.request.files_dir or DEFAULT_FILES_DIR)
@@ -261,17 +269,18 @@ def _line_editing() -> Callable[[], None]:
     return save
 
 
-def run_shell(ctx: AppContext, welcome: bool = False, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
+def run_shell(operator: Request, welcome: bool = False, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
               files_dir: str | None = None) -> int:
     """Exit status: 0; in a script 2 if any reply was an error and 1 if any command failed."""
     source = stdin or sys.stdin
     interactive = source is sys.stdin and source.isatty()
     console = Console(source, stdout or sys.stdout, interactive)
-    shell = Shell(shell_request(ctx, files_dir or files_dir_from_env()), console)
+    shell = Shell(shell_request(operator, files_dir or files_dir_from_env()), console)
     save_history = _line_editing() if interactive else (lambda: None)
     if welcome or interactive:
-        console.write(render.welcome_text(database=ctx.db.display_url, today=ctx.settings.today().isoformat(),
-                                          timezone=ctx.settings.timezone, actor=ctx.actor))
+        console.write(render.welcome_text(database=operator.db.display_url,
+                                          today=operator.settings.today().isoformat(),
+                                          timezone=operator.settings.timezone, actor=operator.actor))
     try:
         while True:
             try:

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from commands import ledger_handlers, ledger_views, payout_handlers, payout_views
+from commands import chat_payout_views, ledger_handlers, ledger_views, payout_handlers
 from commands.chat_help import ledger_help, payout_help
 from commands.context import Request
 from commands.grammar import Command, UsageError, parse_command
-from commands.grammar_ledger import LedgerHelp, LedgerReport, PartnerLedgerCommand
+from commands.grammar_ledger import LedgerHelp, LedgerReportCommand, PartnerLedgerCommand
 from commands.grammar_payout import PayoutHelp, PayoutList, PayoutRange, PayoutStatus, PayoutVoid
 from commands.grammar_remind import RemindAdd, RemindList, RemindRemove
 from commands.reply import Reply
 from domain.batches import BatchError
 
 LEDGER_ACTIONS = (ledger_views.CSV_ACTION, ledger_views.PDF_ACTION)
-SLOW_ACTIONS = (*LEDGER_ACTIONS, payout_views.PRINT, payout_views.FILES)  # they build files: a transport runs them off its quick path
+SLOW_ACTIONS = (*LEDGER_ACTIONS, chat_payout_views.PRINT, chat_payout_views.FILES)  # they build files: a transport runs them off its quick path
 
 
 def run_command(command: str, text: str, request: Request) -> list[Reply]:
@@ -38,7 +38,7 @@ def _dispatch(command: Command, request: Request) -> list[Reply]:
     match command:
         case LedgerHelp():
             return [ledger_help()]
-        case LedgerReport():
+        case LedgerReportCommand():
             return ledger_handlers.report(request, command)
         case PartnerLedgerCommand():
             return ledger_handlers.partner(request, command)
@@ -106,6 +106,6 @@ def run_action(action: str, value: str, request: Request) -> list[Reply]:
 
 def run_form(action: str, values: dict[str, str], context: str, request: Request) -> list[Reply]:
     """A submitted form (payout.request); raises commands.reply.FormErrors for bad values."""
-    if action != payout_views.REQUEST_FORM:
+    if action != chat_payout_views.REQUEST_FORM:
         return [Reply.error(f"unknown form '{action}'")]
     return payout_handlers.handle_form(action, values, context, request)

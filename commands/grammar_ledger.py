@@ -21,7 +21,7 @@ class LedgerHelp:
 
 
 @dataclass(frozen=True)
-class LedgerReport:
+class LedgerReportCommand:
     """The report summary, or with `file` the report attached as CSV or printed ledgers (PDF)."""
 
     period: DateRange
@@ -38,7 +38,7 @@ class PartnerLedgerCommand:
     paper: str = "letter"
 
 
-LedgerCommand = LedgerHelp | LedgerReport | PartnerLedgerCommand
+LedgerCommand = LedgerHelp | LedgerReportCommand | PartnerLedgerCommand
 
 
 def parse_ledger(text: str, today: date) -> LedgerCommand:
@@ -57,7 +57,7 @@ def parse_ledger(text: str, today: date) -> LedgerCommand:
         if include_all:
             raise UsageError("'all' lists every partner; it does not go with partner CODE", PARTNER_EXAMPLE)
         return PartnerLedgerCommand(period, code, file, paper)
-    return LedgerReport(period, file, include_all, paper)
+    return LedgerReportCommand(period, file, include_all, paper)
 
 
 def _paper(value: str) -> str:

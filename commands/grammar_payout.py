@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
+from commands.batch_options import GivenOptions, OptionErrors, given_options
 from commands.grammar_remind import RemindCommand, parse_remind
 from commands.grammar_tokens import UsageError, resolve_range, split_options, unescaped, words
-from domain.batches import METHODS, VOID_REASON_LENGTH, BatchError, BatchOptions, parse_minimum, validate_options
-from domain.dates import DateError, DateRange, parse_date
+from domain.batches import VOID_REASON_LENGTH, BatchOptions
 from domain.settings import Settings
 
 PREVIEW_EXAMPLE = "/payout 2015-06 method=ending-balance type=Check batch=Batch-20150701 date=2015-07-01 min=25"
@@ -17,6 +16,11 @@ FORM_EXAMPLE = "/payout last-month"
 STATUS_EXAMPLE = "/payout status Batch-20150701"
 VOID_EXAMPLE = "/payout void Batch-20150701 the checks were never sent"
 OPTIONS = ("method", "type", "batch", "date", "min", "overlap")
+OPTION_EXAMPLES = {
+    "method": "/payout 2015-06 method=commission", "type": '/payout 2015-06 type="Bank transfer"',
+    "batch": "/payout 2015-06 batch=Batch-20150701", "date": "/payout 2015-06 date=2015-07-01",
+    "min": "/payout 2015-06 min=25", "overlap": "/payout 2015-06 overlap=allow",
+}
 _VOID = re.compile(r"\s*void\s+(\S+)\s+(.*\S)\s*", re.IGNORECASE | re.DOTALL)
 
 
@@ -42,16 +46,8 @@ class PayoutVoid:
 
 
 @dataclass(frozen=True)
-class PayoutRange:
+class PayoutRange(GivenOptions):
     """A batch for a range; any option left out is asked for in a form, prefilled with defaults."""
-
-    period: DateRange
-    method: str | None = None
-    payment_type: str | None = None
-    batch_id: str | None = None
-    payment_date: date | None = None
-    minimum: str | None = None
-    allow_overlap: bool = False
 
     @property
     def complete(self) -> bool:
@@ -59,7 +55,7 @@ class PayoutRange:
         return None not in (self.method, self.payment_type, self.batch_id, self.payment_date, self.minimum)
 
     def options(self) -> BatchOptions:
-        assert self.method and self.payment_type and self.payment_date
+        assert self.period and self.method and self.payment_type and self.payment_date
         return BatchOptions(self.period, self.method, self.payment_type, self.payment_date, self.batch_id,
                             self.minimum, self.allow_overlap)
 
@@ -98,72 +94,14 @@ def _void(text: str) -> PayoutVoid:
 
 
 def _payout_range(tokens: list[str], settings: Settings) -> PayoutRange:
-    today = settings.today()
-    period = resolve_range(tokens[0], today, FORM_EXAMPLE)
+    period = resolve_range(tokens[0], settings.today(), FORM_EXAMPLE)
     plain, options = split_options(tokens[1:], OPTIONS, PREVIEW_EXAMPLE)
     if plain:
         raise UsageError(f"'{plain[0]}' is not understood here (options look like method=ending-balance)",
                          PREVIEW_EXAMPLE)
-    return PayoutRange(
-        period,
-        method=_method(options.get("method")),
-        payment_type=_payment_type(options.get("type"), settings),
-        batch_id=_batch_id(options.get("batch"), period, today),
-        payment_date=_payment_date(options.get("date")),
-        minimum=_minimum(options.get("min")),
-        allow_overlap=_overlap(options.get("overlap")),
-    )
-
-
-def _method(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if value.lower() not in METHODS:
-        raise UsageError(f"method '{value}' is not one of: {', '.join(METHODS)}", "/payout 2015-06 method=commission")
-    return value.lower()
-
-
-def _payment_type(value: str | None, settings: Settings) -> str | None:
-    if value is None:
-        return None
     try:
-        return settings.payment_type(value)
-    except ValueError as exc:
-        raise UsageError(str(exc), '/payout 2015-06 type="Bank transfer"') from None
-
-
-def _batch_id(value: str | None, period: DateRange, today: date) -> str | None:
-    if value is None:
-        return None
-    try:  # the domain's rule for batch IDs lives in validate_options; the other options here are placeholders
-        validate_options(BatchOptions(period, METHODS[-1], "", today, value))
-    except BatchError as exc:
-        raise UsageError(str(exc), "/payout 2015-06 batch=Batch-20150701") from None
-    return value
-
-
-def _payment_date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except DateError as exc:
-        raise UsageError(f"payment date: {exc}", "/payout 2015-06 date=2015-07-01") from None
-
-
-def _minimum(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        parse_minimum(value)
-    except (BatchError, ArithmeticError) as exc:
-        raise UsageError(str(exc), "/payout 2015-06 min=25") from None
-    return value
-
-
-def _overlap(value: str | None) -> bool:
-    if value is None or value.lower() == "no":
-        return False
-    if value.lower() == "allow":
-        return True
-    raise UsageError(f"overlap '{value}' is not 'allow' or 'no'", "/payout 2015-06 overlap=allow")
+        given = given_options(options, settings)
+    except OptionErrors as bad:
+        name, message = next(iter(bad.errors.items()))
+        raise UsageError(f"payment date: {message}" if name == "date" else message, OPTION_EXAMPLES[name]) from None
+    return PayoutRange(**{**vars(given), "period": period})

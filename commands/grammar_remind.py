@@ -8,12 +8,13 @@ from datetime import date
 
 from commands.grammar_tokens import UsageError, resolve_range, split_options
 from domain.channels import CHANNEL_FORMS, channel_id
+from domain.reminders import DEFAULT_RANGES
+from domain.reminders import WEEKDAYS as WEEKDAY_NAMES
 
 MONTHLY_EXAMPLE = "/payout remind add monthly 1 09:00 C0123ABCD range=last-month"
-WEEKLY_EXAMPLE = "/payout remind add weekly mon 09:00 <#C0123ABCD|finance>"
+WEEKLY_EXAMPLE = "/payout remind add weekly monday 09:00 <#C0123ABCD|finance>"
 REMOVE_EXAMPLE = "/payout remind remove 3"
-DEFAULT_RANGES = {"monthly": "last-month", "weekly": "last-week"}
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = tuple(name.lower() for name in WEEKDAY_NAMES)
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 

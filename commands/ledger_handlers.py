@@ -1,28 +1,24 @@
-"""`/ledger`: the report summary, a partner's ledger, the report as CSV or printed ledgers, and its buttons."""
+"""`/ledger` in chat: the report summary, a partner's ledger, the report as CSV or printed ledgers, and its buttons."""
 
 from __future__ import annotations
 
 import io
 
-from sqlalchemy import func, select
-
 from commands import ledger_views as views
+from commands import use_ledger
 from commands.context import Request
-from commands.grammar_ledger import LedgerReport, PartnerLedgerCommand
+from commands.grammar_ledger import LedgerReportCommand, PartnerLedgerCommand
 from commands.reply import Reply
-from domain.dates import DateError, DateRange, parse_date
-from domain.ledger import UnknownPartner, find_partner, ledger_report, partner_ledger
-from domain.models import Partner
+from commands.use_ledger import UnknownPartner
+from domain.dates import DateError, DateRange
 
 PARTNER_EXAMPLE = "/ledger 2015-06 partner ANN"
 
 
-def report(request: Request, command: LedgerReport) -> list[Reply]:
+def report(request: Request, command: LedgerReportCommand) -> list[Reply]:
     if command.file == "pdf":
         return _printed(request, command.period, include_all=command.include_all, paper=command.paper)
-    with request.db.read() as session:
-        found = ledger_report(session, command.period, include_all=command.include_all,
-                              hold_days=request.settings.hold_days)
+    found = use_ledger.report(request, command.period, include_all=command.include_all)
     return [views.csv_reply(found) if command.file == "csv" else views.summary_reply(found, command.include_all)]
 
 
@@ -31,8 +27,7 @@ def partner(request: Request, command: PartnerLedgerCommand) -> list[Reply]:
     if command.file == "pdf":
         return _printed(request, command.period, code=command.code, paper=command.paper)
     try:
-        with request.db.read() as session:
-            ledger = partner_ledger(session, command.code, command.period, hold_days=request.settings.hold_days)
+        ledger = use_ledger.partner_ledger(request, command.code, command.period)
     except UnknownPartner as unknown:
         return [_unknown_partner(request, unknown, command.period)]
     return [views.partner_reply(ledger, attach_csv=command.file == "csv")]
@@ -40,10 +35,7 @@ def partner(request: Request, command: PartnerLedgerCommand) -> list[Reply]:
 
 def _unknown_partner(request: Request, unknown: UnknownPartner, period: DateRange) -> Reply:
     """Codes are exact; a code typed in the wrong case is the usual slip, so the right one is suggested."""
-    with request.db.read() as session:
-        near = session.scalars(
-            select(Partner.code).where(func.lower(Partner.code) == unknown.code.lower()).order_by(Partner.code).limit(1)
-        ).first()
+    near = use_ledger.near_code(request, unknown.code)
     if near is None:
         return Reply.error(str(unknown), PARTNER_EXAMPLE)
     return Reply.error(f"{unknown} (did you mean {near}?)", f"/ledger {period} partner {near}")
@@ -51,34 +43,27 @@ def _unknown_partner(request: Request, unknown: UnknownPartner, period: DateRang
 
 def _printed(request: Request, period: DateRange, *, code: str | None = None, include_all: bool = False,
              paper: str = "letter") -> list[Reply]:
-    from commands.printing import report_ledgers_pdf  # reportlab and its fonts load only when printing
-
+    out = io.BytesIO()
     try:
-        with request.db.read() as session:
-            codes = [find_partner(session, code).code] if code is not None else None
-            found = ledger_report(session, period, include_all=include_all, partner_codes=codes,
-                                  hold_days=request.settings.hold_days)
-            if not found.rows:
-                return [views.empty_report(period)]
-            out = io.BytesIO()
-            pages = report_ledgers_pdf(session, found, out, organisation=request.settings.organisation, paper=paper,
-                                       hold_days=request.settings.hold_days)
+        printed = use_ledger.print_ledgers(request, period, out, code=code, include_all=include_all, paper=paper,
+                                           when_empty=False)
     except UnknownPartner as unknown:
         return [_unknown_partner(request, unknown, period)]
-    return [views.pdf_reply(period, len(found.rows), pages, out.getvalue())]
+    if not printed.partners:
+        return [views.empty_report(period)]
+    return [views.pdf_reply(period, printed.partners, printed.pages, out.getvalue())]
 
 
 def handle_action(action: str, value: str, request: Request) -> list[Reply]:
     """The CSV and PDF buttons of a report summary; the value is the report's range, then `all` if asked for."""
     bounds, _, listing = value.partition(" ")
-    start, _, end = bounds.partition("..")
     try:
-        period = DateRange(parse_date(start), parse_date(end))
+        period = DateRange.parse(bounds)
     except DateError as exc:
         return [Reply.error(f"this button carries no valid range: {exc}")]
     include_all = listing == views.ALL_PARTNERS
     if action == views.CSV_ACTION:
-        return report(request, LedgerReport(period, "csv", include_all))
+        return report(request, LedgerReportCommand(period, "csv", include_all))
     if action == views.PDF_ACTION:
-        return report(request, LedgerReport(period, "pdf", include_all))
+        return report(request, LedgerReportCommand(period, "pdf", include_all))
     return [Reply.error(f"unknown ledger action '{action}'")]

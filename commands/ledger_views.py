@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 
-from commands import payout_views
+from commands import chat_payout_views
 from commands.csv_safety import safe_text, write_rows
 from commands.ledger_files import write_ledger_csv
 from commands.ranking import largest_per_currency
@@ -43,7 +43,7 @@ def _money_cells(item: LedgerRow | CurrencyTotals, currency: str) -> tuple[str, 
         item.beginning_balance, item.commissions, item.clawbacks, item.payments, item.ending_balance))
 
 
-def totals_figures(report: LedgerReport) -> list[Figure]:
+def report_totals_figures(report: LedgerReport) -> list[Figure]:
     """One figure per currency: the currencies are never added together."""
     figures = []
     for total in report.totals:
@@ -84,7 +84,7 @@ def report_buttons(period: DateRange, include_all: bool = False) -> list[Button]
     return [
         Button("CSV", CSV_ACTION, files_value),
         Button("PDF", PDF_ACTION, files_value),
-        Button("Create payments…", payout_views.START, str(period), Style.PRIMARY),
+        Button("Create payments…", chat_payout_views.START, str(period), Style.PRIMARY),
     ]
 
 
@@ -106,7 +106,7 @@ def summary_reply(report: LedgerReport, include_all: bool = False) -> Reply:
     return Reply(
         f"Referral partner ledger {report.range}: {len(report.rows)} partner(s)",
         figures=[Figure("Range", str(report.range)), Figure("Partners", str(len(report.rows)))]
-        + totals_figures(report),
+        + report_totals_figures(report),
         table=top_partners_table(report), buttons=report_buttons(report.range, include_all), files=files,
     )
 
@@ -115,7 +115,7 @@ def csv_reply(report: LedgerReport) -> Reply:
     if not report.rows:
         return empty_report(report.range)
     return Reply(f"Referral partner ledger {report.range}: {len(report.rows)} partner(s), attached as CSV",
-                 figures=totals_figures(report), files=[report_csv(report)])
+                 figures=report_totals_figures(report), files=[report_csv(report)])
 
 
 def pdf_reply(period: DateRange, partners: int, pages: int, content: bytes) -> Reply:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from commands.csv_safety import safe_text, writer
-from domain.models import Batch, Partner
+from domain.models import POSTED, Batch, Partner
 from domain.money import MoneyError, exponent, format_plain, normalize_currency
 from domain.payout_details import (
     BANK,
@@ -39,7 +39,8 @@ from domain.payout_details import (
 if TYPE_CHECKING:
     from domain.batches import PlannedLine
 
-FORMATS = ("paypal", "wise", "csv")
+GENERIC = "csv"  # the generic payout file, also attached to a batch approved in chat
+FORMATS = ("paypal", "wise", GENERIC)
 # https://developer.paypal.com/docs/api/reference/currency-codes/ : the currencies PayPal pays in.
 PAYPAL_CURRENCIES = frozenset({
     "AUD", "BRL", "CAD", "CNY", "CZK", "DKK", "EUR", "HKD", "HUF", "ILS", "JPY", "MYR", "MXN", "TWD",
@@ -350,7 +351,7 @@ def _refuse_problems(problems: list[tuple[PlannedLine, str]], what: str) -> None
 
 
 def _paid_lines(batch: Batch, lines: list[PlannedLine], currency: str | None) -> list[PlannedLine]:
-    if batch.status != "posted":
+    if batch.status != POSTED:
         raise ExportError(f"{batch.batch_id} is {batch.status}; only a posted batch has payouts to export")
     if currency is not None:
         lines = [line for line in lines if line.currency == currency]

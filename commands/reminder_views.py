@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands.payout_views import START
+from commands.chat_payout_views import START
 from commands.reply import Button, Figure, Reply, Section, Style, Table, Target
 from domain.dates import zone
 from domain.money import format_display

@@ -31,6 +31,7 @@ class Target(Enum):
     APPROVERS = "approvers"  # the approval channel, where approvers can act on it
     CHANNEL = "channel"  # a named channel (`Reply.channel`): a requester hearing back, a reminder
     REPLACE = "replace"  # the message whose button was pressed, rewritten in place
+    ANNOUNCEMENT = "announcement"  # a posted message (`Reply.channel`, `Reply.message_ref`), rewritten in place
 
 
 class Style(Enum):
@@ -108,6 +109,7 @@ class Reply:
     files: list[Attachment] = field(default_factory=list)
     target: Target = Target.ORIGIN
     channel: str | None = None
+    message_ref: str | None = None  # the message an ANNOUNCEMENT reply rewrites (its Slack ts)
     private: bool = False  # only the person who asked sees it
     is_error: bool = False
 

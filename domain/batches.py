@@ -26,11 +26,10 @@ from domain.dates import DateRange
 from domain.holds import Held, held_commissions
 from domain.ledger import LedgerRow, ledger_report
 from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
-from domain.models import PAYMENT, Batch, BatchLine, Entry, Partner
+from domain.models import PAYMENT, PENDING, POSTED, REJECTED, VOIDED, Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, format_display, parse_decimal, to_decimal
 
 METHODS = ("commission", "beginning-plus-commission", "ending-balance")
-PENDING, POSTED, REJECTED, VOIDED = "pending", "posted", "rejected", "voided"
 _BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _BATCH_LOCK_KEY = 7_420_150_624
 POSTING_CHUNK = 2_000
@@ -164,6 +163,11 @@ class ApprovalPolicy:
             raise NotAllowed("you are not one of the payout approvers")
         if self.require_separate_approver and actor == requested_by:
             raise NotAllowed("the person who requested a batch cannot approve it; another approver must")
+
+    def check_void(self, actor: str) -> None:
+        """Voiding reverses money already recorded as paid, so it is the approvers' alone (SPEC §8)."""
+        if not self.trusted_operator and actor not in self.approvers:
+            raise NotAllowed("only a payout approver can void a batch")
 
 
 # ---- planning ---------------------------------------------------------------------------------
@@ -492,8 +496,8 @@ def _line_records(session: Session, batch: Batch) -> Iterable[tuple]:
 def frozen_lines(batch: Batch) -> tuple[list[PlannedLine], list[PlannedLine]]:
     """The paid and the skipped lines as they were frozen at the request.
 
-    Read as plain rows while the batch is in a session: approval and every view of a batch call
-    this, and building 10,000 BatchLine objects with their partners took most of a second.
+    Read as plain rows while the batch is in a session: building 10,000 BatchLine objects with
+    their partners takes most of a second. An approval reads them once and hands them on.
     """
     session = object_session(batch)
     if session is not None:
@@ -583,35 +587,54 @@ def _insert_payment_chunk(session: Session, rows: list[dict]) -> None:
     session.connection().execute(insert(Entry.__table__), rows)
 
 
+@dataclass(frozen=True)
+class Approval:
+    """What an approval did: posted the batch, or (with `changes`) rejected it as stale instead."""
+
+    batch: Batch
+    lines: list[PlannedLine]
+    skipped: list[PlannedLine]
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def posted(self) -> bool:
+        return not self.changes
+
+    def stale(self) -> StaleBatch:
+        return StaleBatch(self.batch.batch_id, self.changes)
+
+
 def approve_batch(
     session: Session, batch_id: str, *, actor: str, policy: ApprovalPolicy, now: datetime,
     insert_chunk: Callable[[Session, list[dict]], None] = _insert_payment_chunk, record_stale: bool = True,
     hold_days: int = 0,
-) -> Batch:
+) -> Approval:
     """Post a pending batch: one payment entry per line, dated at the payment date, exactly once.
 
-    A batch whose ledgers changed since the request is rejected and committed as such before
-    StaleBatch is raised, so the approver's refusal is on record; with `record_stale` False nothing
-    is committed and the caller's transaction is left to roll back.
+    A batch whose ledgers changed since the request is not posted: it is rejected in the caller's
+    unit of work, which commits that refusal so it is on record, and the Approval names the
+    changes. With `record_stale` False StaleBatch is raised instead, leaving the caller's
+    transaction to roll back.
     """
     _lock_batches(session)
     batch = get_batch(session, batch_id)
     batch_id = batch.batch_id  # as stored, whatever case it was typed in
     _refuse_if_decided(batch, POSTED)
     policy.check(actor, batch.requested_by)
-    paid, _ = frozen_lines(batch)
+    paid, skipped = frozen_lines(batch)
     if not batch.allow_overlap:
         conflicts = find_conflicts(session, batch_options(batch).period, [p.partner_id for p in paid], excluding=batch.id)
         if conflicts:
             raise OverlapRefused(conflicts)
     changes = _changes(batch, paid, session, hold_days)
-    if changes and record_stale:
+    if changes and not record_stale:
+        raise StaleBatch(batch_id, changes, rejected=False)
+    if changes:
         _claim(session, batch, PENDING, REJECTED, decided_by=actor, decided_at=now,
                decision_note="ledger changed since the request: " + "; ".join(changes[:20]))
         audit.record(session, actor, "batch.stale", batch_id, changes=changes[:100])
-        session.commit()
-    if changes:
-        raise StaleBatch(batch_id, changes, rejected=record_stale)
+        session.refresh(batch)
+        return Approval(batch, paid, skipped, changes)
     _claim(session, batch, PENDING, POSTED, decided_by=actor, decided_at=now)
     rows = [
         {
@@ -628,7 +651,7 @@ def approve_batch(
     audit.record(session, actor, "batch.post", batch_id, lines=len(rows),
                  totals={t.currency: t.amount for t in currency_totals(paid)})
     session.refresh(batch)
-    return batch
+    return Approval(batch, paid, skipped)
 
 
 def request_and_post_batch(
@@ -642,7 +665,7 @@ def request_and_post_batch(
     """
     batch = request_batch(session, options, actor=actor, now=now, hold_days=hold_days)
     return approve_batch(session, batch.batch_id, actor=actor, policy=policy, now=now,
-                         insert_chunk=insert_chunk, record_stale=False, hold_days=hold_days)
+                         insert_chunk=insert_chunk, record_stale=False, hold_days=hold_days).batch
 
 
 def reject_batch(session: Session, batch_id: str, *, actor: str, policy: ApprovalPolicy, now: datetime,
@@ -660,8 +683,13 @@ def reject_batch(session: Session, batch_id: str, *, actor: str, policy: Approva
     return batch
 
 
-def void_batch(session: Session, batch_id: str, *, actor: str, reason: str, now: datetime) -> Batch:
-    """Record reversing entries dated like the payments they reverse; the originals stay."""
+def void_batch(session: Session, batch_id: str, *, actor: str, reason: str, now: datetime,
+               policy: ApprovalPolicy | None = None) -> Batch:
+    """Record reversing entries dated like the payments they reverse; the originals stay.
+
+    Without a policy the caller has checked who may void (ApprovalPolicy.check_void)."""
+    if policy is not None:
+        policy.check_void(actor)
     if not reason.strip():
         raise BatchError("voiding a batch needs a reason")
     if len(reason.strip()) > VOID_REASON_LENGTH:

@@ -45,6 +45,14 @@ class DateRange:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    @classmethod
+    def parse(cls, text: str) -> DateRange:
+        """The range as `str()` writes it, START..END: what buttons, forms and stored values carry."""
+        start, separator, end = (text or "").strip().partition("..")
+        if not separator:
+            raise DateError(f"'{text}' is not a range written START..END (like 2015-06-01..2015-06-30)")
+        return cls(parse_date(start), parse_date(end))
+
 
 def zone(name: str) -> ZoneInfo:
     try:
@@ -92,8 +100,7 @@ def parse_range(text: str, today: date) -> DateRange:
     """Resolve any RANGE form of SPEC §4 relative to `today` (already in the organisation's zone)."""
     value = (text or "").strip().lower()
     if ".." in value:
-        start_text, _, end_text = value.partition("..")
-        return DateRange(parse_date(start_text), parse_date(end_text))
+        return DateRange.parse(value)
     if match := _MONTH.fullmatch(value):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:

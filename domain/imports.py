@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from domain import audit, payout_details
-from domain.batches import VOID_SUFFIX
+from domain.batches import PENDING, POSTED, VOID_SUFFIX
 from domain.dates import DateError, parse_date
 from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverBudget
 from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
@@ -556,7 +556,7 @@ def _pending_batch_payments(session: Session) -> set[tuple[int, str]]:
     query = (
         select(BatchLine.partner_id, Batch.batch_id)
         .join(Batch, Batch.id == BatchLine.batch_pk)
-        .where(Batch.status == "pending", BatchLine.skip_reason.is_(None))
+        .where(Batch.status == PENDING, BatchLine.skip_reason.is_(None))
     )
     return {(partner_id, batch_id) for partner_id, batch_id in session.execute(query)}
 
@@ -569,7 +569,7 @@ def _void_reference_taken(session: Session, row: _EntryRow) -> bool:
         select(BatchLine.id)
         .join(Batch, Batch.id == BatchLine.batch_pk)
         .where(Batch.batch_id == row.reference.removesuffix(VOID_SUFFIX), BatchLine.partner_id == row.partner_id,
-               BatchLine.skip_reason.is_(None), Batch.status.in_(("pending", "posted")))
+               BatchLine.skip_reason.is_(None), Batch.status.in_((PENDING, POSTED)))
     )
     return session.scalar(query.limit(1)) is not None
 

@@ -303,6 +303,13 @@ def find_partner(session: Session, code: str) -> Partner:
     return partner
 
 
+def code_in_other_case(session: Session, code: str) -> str | None:
+    """The partner code that `code` names but for case: codes are exact, and case is the usual slip."""
+    return session.scalars(
+        select(Partner.code).where(func.lower(Partner.code) == code.lower()).order_by(Partner.code).limit(1)
+    ).first()
+
+
 def _beginning_balances(session: Session, period: DateRange, partner_ids: list[int]) -> dict[int, int]:
     query = (
         select(Partner.id, Partner.balance - func.coalesce(func.sum(signed_amount()), 0))

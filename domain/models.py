@@ -34,6 +34,7 @@ COMMISSION = "commission"
 CLAWBACK = "clawback"
 PAYMENT = "payment"
 ENTRY_KINDS = (COMMISSION, CLAWBACK, PAYMENT)
+PENDING, POSTED, REJECTED, VOIDED = "pending", "posted", "rejected", "voided"  # a batch's status
 
 
 class Base(DeclarativeBase):

@@ -94,8 +94,10 @@ def block_action_body(
     message_ts: str,
     response_url: str,
     block_id: str = "actions",
+    ephemeral: bool = False,
 ) -> str:
-    """A form-encoded ``payload=`` for a button click on a bot message posted at ``message_ts``."""
+    """A form-encoded ``payload=`` for a button click on a bot message posted at ``message_ts``
+    (with ``ephemeral``, on a message only the clicker sees, such as a `/payout status` reply)."""
     payload: dict[str, Any] = {
         "type": "block_actions",
         "token": "verification-token",
@@ -108,7 +110,7 @@ def block_action_body(
             "type": "message",
             "message_ts": message_ts,
             "channel_id": channel_id,
-            "is_ephemeral": False,
+            "is_ephemeral": ephemeral,
         },
         "channel": {"id": channel_id, "name": f"channel-{channel_id.lower()}"},
         "message": {

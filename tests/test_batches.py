@@ -36,8 +36,12 @@ def request(db, opts: BatchOptions | None = None, actor: str = "U_REQ") -> str:
 
 
 def approve(db, batch_id: str, actor: str = "U_MANAGER", policy: ApprovalPolicy = MANAGER):
+    """Approve in a unit of work of its own; a stale batch's rejection is committed, then refused."""
     with db.write() as s:
-        return batches.approve_batch(s, batch_id, actor=actor, policy=policy, now=NOW)
+        approval = batches.approve_batch(s, batch_id, actor=actor, policy=policy, now=NOW)
+    if not approval.posted:
+        raise approval.stale()
+    return approval.batch
 
 
 def _ledger(db) -> None:
@@ -505,6 +509,35 @@ def test_a_stale_batch_names_every_changed_figure_of_a_partner_old_and_new(db):
     expected = r"ANN: amount \$50.00 → \$60.01, beginning balance \$100.00 → \$95.00, commissions \$50.00 → \$60.01\)"
     with pytest.raises(batches.StaleBatch, match=expected):
         approve(db, batch_id)
+
+
+def test_a_stale_approval_commits_nothing_itself_the_callers_unit_of_work_does(db):
+    _ledger(db)
+    batch_id = request(db)
+    with db.write() as s:
+        add_entry(s, batches.get_batch(s, batch_id).lines[0].partner, "commission", 1_234, "2015-06-15")
+    with pytest.raises(RuntimeError), db.write() as s:
+        approval = batches.approve_batch(s, batch_id, actor="U_MANAGER", policy=MANAGER, now=NOW)
+        assert not approval.posted and approval.batch.status == "rejected"
+        raise RuntimeError("the caller's unit of work fails")
+    with db.read() as s:
+        assert batches.get_batch(s, batch_id).status == "pending"
+
+
+def test_the_approve_use_case_commits_the_rejection_of_a_stale_batch(db):
+    from commands import use_batches
+    from commands.context import Request
+    from domain.settings import Settings
+
+    _ledger(db)
+    batch_id = request(db)
+    with db.write() as s:
+        add_entry(s, batches.get_batch(s, batch_id).lines[0].partner, "commission", 1_234, "2015-06-15")
+    decision = use_batches.approve(Request(db, Settings(fixed_now=NOW), "U_MANAGER", approvers=MANAGER.approvers),
+                                   batch_id)
+    assert decision.outcome == use_batches.STALE and "ANN: amount" in str(decision.stale)
+    with db.read() as s:
+        assert batches.get_batch(s, batch_id).status == "rejected"
 
 
 def test_a_change_outside_the_range_does_not_make_a_batch_stale(db):

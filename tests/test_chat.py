@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from commands import reminder_handlers
 from commands.chat import run_action, run_command, run_form
+from commands.chat_payout_views import REQUEST_FORM, SUBMIT
 from commands.context import Request
-from commands.payout_views import REQUEST_FORM, SUBMIT
 from commands.reply import FormErrors, Reply, Target
 from tests.factories import add_entry, add_partner
 from tests.test_grammar import ANY_TEXT, near_miss

@@ -18,8 +18,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.cli_clock import parse_now
 from bot.clock import POLL_JOB, Clock, ReminderRunner, trigger_for
-from bot.context import AppContext
-from commands.payout_views import START
+from commands.chat_payout_views import START
+from commands.context import Request
 from commands.reply import Reply
 from domain import reminders
 from domain.audit import read_log
@@ -49,8 +49,8 @@ class Outbox:
             self.messages.append((channel, reply))
 
 
-def context(db, timezone: str = NEW_YORK) -> AppContext:
-    return AppContext(db, Settings(timezone=timezone, fixed_now=CREATED), "U_FIN")
+def context(db, timezone: str = NEW_YORK) -> Request:
+    return Request(db, Settings(timezone=timezone, fixed_now=CREATED), "U_FIN")
 
 
 def runner(db, outbox: Outbox, timezone: str = NEW_YORK) -> ReminderRunner:

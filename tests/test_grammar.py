@@ -10,7 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from commands.grammar import UsageError, parse_command
-from commands.grammar_ledger import LedgerHelp, LedgerReport, PartnerLedgerCommand
+from commands.grammar_ledger import LedgerHelp, LedgerReportCommand, PartnerLedgerCommand
 from commands.grammar_payout import PayoutHelp, PayoutList, PayoutRange, PayoutStatus, PayoutVoid
 from commands.grammar_remind import RemindAdd, RemindList, RemindRemove
 from domain.dates import DateRange
@@ -43,11 +43,11 @@ def usage(command: str, text: str) -> UsageError:
     ("ytd", "2015-01-01", "2015-07-15"),
 ])
 def test_every_range_form_resolves_against_today(text, start, end):
-    assert parse("ledger", text) == LedgerReport(DateRange(date.fromisoformat(start), date.fromisoformat(end)))
+    assert parse("ledger", text) == LedgerReportCommand(DateRange(date.fromisoformat(start), date.fromisoformat(end)))
 
 
 def test_ledger_range_is_the_report_summary():
-    assert parse("/ledger", "2015-06") == LedgerReport(JUNE)
+    assert parse("/ledger", "2015-06") == LedgerReportCommand(JUNE)
 
 
 def test_ledger_partner_names_one_partner():
@@ -56,11 +56,11 @@ def test_ledger_partner_names_one_partner():
 
 @pytest.mark.parametrize("file", ["csv", "pdf", "CSV"])
 def test_ledger_csv_or_pdf_attaches_the_report(file):
-    assert parse("ledger", f"2015-06 {file}") == LedgerReport(JUNE, file=file.lower())
+    assert parse("ledger", f"2015-06 {file}") == LedgerReportCommand(JUNE, file=file.lower())
 
 
 def test_ledger_all_lists_every_partner_and_paper_picks_the_page_size():
-    assert parse("ledger", "2015-06 pdf all paper=A4") == LedgerReport(JUNE, "pdf", include_all=True, paper="a4")
+    assert parse("ledger", "2015-06 pdf all paper=A4") == LedgerReportCommand(JUNE, "pdf", include_all=True, paper="a4")
 
 
 def test_ledger_help():

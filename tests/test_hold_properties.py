@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from commands.batch_views import plan_json
+from commands.cli_batch_views import plan_json
 from commands.ledger_files import LEDGER_CSV_HEADER, ledger_json, partner_ledger_json, write_ledger_csv
 from domain import batches
 from domain.batches import BatchOptions

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import event, select, text
 
 from commands import ledger_handlers, payout_handlers, reminder_handlers
-from commands.batch_views import plan_json, plan_text
+from commands.chat_payout_views import START
+from commands.cli_batch_views import plan_json, plan_text
 from commands.context import Request
-from commands.grammar_ledger import LedgerReport as LedgerCommand
+from commands.grammar_ledger import LedgerReportCommand as LedgerCommand
 from commands.grammar_ledger import PartnerLedgerCommand
 from commands.ledger_files import partner_ledger_json, write_ledger_csv
 from commands.ledger_text import partner_ledger_table
-from commands.payout_views import START
 from domain import batches, imports, reminders
 from domain.batches import BatchOptions, StaleBatch
 from domain.dates import DateRange
@@ -303,8 +303,8 @@ def test_a_batch_keeps_what_was_held_and_approval_posts_the_reduced_amount(ledge
         batches.request_batch(s, options("ending-balance", date(2015, 7, 15), batch_id="B1"), actor="cli:a",
                               now=NOW, hold_days=30)
     with ledger.write() as s:
-        batch = batches.approve_batch(s, "B1", actor="cli:b", policy=OPERATOR, now=NOW, hold_days=30)
-        [line], _ = batches.frozen_lines(batch)
+        approval = batches.approve_batch(s, "B1", actor="cli:b", policy=OPERATOR, now=NOW, hold_days=30)
+        [line] = approval.lines
     assert (line.amount, line.held, line.held_until) == (11_500, 5_000, date(2015, 7, 25))
 
 
@@ -312,9 +312,11 @@ def test_approval_under_another_hold_than_the_request_is_refused_as_stale(ledger
     with ledger.write() as s:
         batches.request_batch(s, options("ending-balance", date(2015, 7, 15), batch_id="B1"), actor="cli:a",
                               now=NOW, hold_days=30)
+    with ledger.write() as s:
+        approval = batches.approve_batch(s, "B1", actor="cli:b", policy=OPERATOR, now=NOW, hold_days=0)
+    assert not approval.posted
     with pytest.raises(StaleBatch, match="on hold \\$50.00 → \\$0.00"):
-        with ledger.write() as s:
-            batches.approve_batch(s, "B1", actor="cli:b", policy=OPERATOR, now=NOW, hold_days=0)
+        raise approval.stale()
 
 
 def test_the_preview_shows_what_is_held(ledger):

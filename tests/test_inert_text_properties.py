@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 
 from bot.shell_render import reply_text
 from bot.slack.blocks import render_message
-from commands import ledger_views, payout_views
-from commands.batch_views import plan_text
+from commands import chat_payout_views, ledger_views, use_batches
+from commands.cli_batch_views import plan_text
+from commands.context import Request
 from commands.ledger_files import write_ledger_csv
 from commands.ledger_text import partner_ledger_table, report_table
 from commands.reply import Reply
@@ -31,6 +32,7 @@ from domain import batches
 from domain.batches import BatchOptions
 from domain.dates import DateRange
 from domain.ledger import ledger_report, partner_ledger
+from domain.settings import Settings
 from domain.text import is_control
 from tests.factories import add_entry, add_partner
 
@@ -67,9 +69,9 @@ def replies(db, code: str, period: DateRange) -> tuple[list[Reply], list[str]]:
         report = ledger_report(session, period)
         ledger = partner_ledger(session, code, period)
         plan = batches.plan_batch(session, options)
-        batch = batches.request_batch(session, options, actor="U_REQ", now=datetime(2020, 1, 1, tzinfo=UTC))
-        asked = payout_views.approval_request(batch)
-    chat = [ledger_views.summary_reply(report), ledger_views.partner_reply(ledger), payout_views.preview_reply(plan),
+    requester = Request(db, Settings(fixed_now=datetime(2020, 1, 1, tzinfo=UTC)), "U_REQ")
+    asked = chat_payout_views.approval_request(use_batches.request_batch(requester, options))
+    chat = [ledger_views.summary_reply(report), ledger_views.partner_reply(ledger), chat_payout_views.preview_reply(plan),
             asked]
     return chat, [report_table(report), partner_ledger_table(ledger), plan_text(plan)]
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from commands.chat import run_action, run_command
+from commands.chat_payout_views import START
 from commands.context import Request
 from commands.ledger_views import CSV_ACTION, LATEST_ENTRIES, PDF_ACTION, TOP_PARTNERS
-from commands.payout_views import START
 from domain.models import Entry, Partner
 from tests.factories import add_entry, add_partner
 

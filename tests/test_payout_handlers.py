@@ -10,8 +10,8 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from commands import payout_handlers
+from commands.chat_payout_views import APPROVE, FILES, PRINT, REJECT, START, SUBMIT, encode_options
 from commands.context import Request
-from commands.payout_views import APPROVE, FILES, PRINT, REJECT, START, SUBMIT, encode_options
 from commands.reply import FormErrors, Target
 from domain.batches import BatchOptions
 from domain.dates import DateRange

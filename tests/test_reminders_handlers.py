@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from commands import payout_handlers, reminder_handlers
+from commands.chat_payout_views import START
 from commands.context import Request
-from commands.payout_views import START
 from commands.reply import Target
 from domain import reminders
 from domain.audit import read_log

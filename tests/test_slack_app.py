@@ -16,7 +16,7 @@ from bot.slack.app import create_app, create_runtime
 from bot.slack.client import web_client
 from bot.slack.settings import SlackSettings
 from commands import ledger_handlers
-from commands.payout_views import APPROVE, REJECT, START, SUBMIT, encode_options
+from commands.chat_payout_views import APPROVE, REJECT, START, SUBMIT, encode_options
 from domain import reminders
 from domain.batches import BatchOptions
 from domain.dates import DateRange
@@ -344,11 +344,12 @@ def test_a_user_group_member_can_approve(app, double, ledger) -> None:
 
 def test_approval_updates_the_request_without_buttons_and_tells_the_requester_with_the_csv(app, double, ledger) -> None:
     batch_id = request_batch(app, double, ledger)
+    request_ts = announced(ledger)[1]
 
-    click(app, double, APPROVE, batch_id, message_ts="1700000000.000101")
+    click(app, double, APPROVE, batch_id, message_ts=request_ts)
 
     [update] = double.wait_for("chat.update")
-    assert (update.args["channel"], update.args["ts"]) == (APPROVAL_CHANNEL, "1700000000.000101")
+    assert (update.args["channel"], update.args["ts"]) == (APPROVAL_CHANNEL, request_ts)
     assert all(b["type"] != "actions" for b in update.arg("blocks"))
     assert "Decided by" in str(update.arg("blocks"))
     double.wait_for("chat.postMessage", predicate=lambda c: c.args["channel"] == "C_FIN")
@@ -369,8 +370,9 @@ def test_rejection_updates_the_request_and_posts_nothing(app, double, ledger) ->
 
 def test_two_simultaneous_approve_clicks_post_once(app, double, ledger) -> None:
     batch_id = request_batch(app, double, ledger)
-    clicks = [threading.Thread(target=click, args=(app, double, APPROVE, batch_id), kwargs={"tag": f"c{i}"})
-              for i in range(2)]
+    on_the_request = {"message_ts": announced(ledger)[1]}
+    clicks = [threading.Thread(target=click, args=(app, double, APPROVE, batch_id),
+                               kwargs={"tag": f"c{i}", **on_the_request}) for i in range(2)]
 
     for thread in clicks:
         thread.start()

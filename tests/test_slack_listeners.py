@@ -14,7 +14,7 @@ from slack_bolt.listener import Listener
 from bot.slack.app import create_app, create_runtime
 from bot.slack.client import web_client
 from bot.slack.settings import SlackSettings
-from commands import chat, ledger_views, payout_views
+from commands import chat, chat_payout_views, ledger_views
 from tests.slack_double import SlackApiDouble, running_double
 from tests.slack_signing import block_action_body, dispatch, sign, view_submission_body
 
@@ -43,7 +43,7 @@ def ran(monkeypatch) -> list[tuple[str, ...]]:
 
 def identifiers_commands_defines() -> list[str]:
     """The action_ids and callback_ids in commands/' views: every dotted name among their constants."""
-    return sorted({value for module in (ledger_views, payout_views) for name, value in vars(module).items()
+    return sorted({value for module in (ledger_views, chat_payout_views) for name, value in vars(module).items()
                    if name.isupper() and isinstance(value, str) and value.count(".") == 1 and " " not in value})
 
 
@@ -78,8 +78,9 @@ def test_every_action_id_and_callback_id_commands_defines_has_its_own_listener(a
     assert len(set(owners.values())) == len(owners) >= 8
 
 
-@pytest.mark.parametrize("action", [ledger_views.CSV_ACTION, ledger_views.PDF_ACTION, payout_views.START,
-                                    payout_views.SUBMIT, payout_views.APPROVE, payout_views.REJECT, payout_views.PRINT])
+@pytest.mark.parametrize("action", [ledger_views.CSV_ACTION, ledger_views.PDF_ACTION, chat_payout_views.START,
+                                    chat_payout_views.SUBMIT, chat_payout_views.APPROVE, chat_payout_views.REJECT, chat_payout_views.PRINT,
+                                    chat_payout_views.FILES])
 def test_a_repeated_buttons_suffixed_action_id_runs_its_action(app: App, double: SlackApiDouble, ran, action: str) -> None:
     body = click_body(f"{action}#2", "B-1", url=double.response_url())
 
@@ -91,7 +92,7 @@ def test_a_repeated_buttons_suffixed_action_id_runs_its_action(app: App, double:
     assert ran == [("run_action", action, "B-1")]
 
 
-@pytest.mark.parametrize("action_id", [UNKNOWN, f"{payout_views.APPROVE}.later", f"{payout_views.APPROVE}#two",
+@pytest.mark.parametrize("action_id", [UNKNOWN, f"{chat_payout_views.APPROVE}.later", f"{chat_payout_views.APPROVE}#two",
                                        f"x{ledger_views.CSV_ACTION}"])
 def test_an_unknown_action_id_is_acknowledged_and_logged_without_running_a_command(
         app: App, double: SlackApiDouble, ran, caplog, action_id: str) -> None:
@@ -123,8 +124,8 @@ def test_an_unknown_form_is_acknowledged_and_logged_without_running_it(
 
 
 def test_the_request_form_runs_by_its_callback_id(app: App, ran) -> None:
-    body = submit_body(payout_views.REQUEST_FORM)
+    body = submit_body(chat_payout_views.REQUEST_FORM)
 
     assert dispatch(app, body, sign(body, SECRET)).status == 200
 
-    assert ran == [("run_form", payout_views.REQUEST_FORM)]
+    assert ran == [("run_form", chat_payout_views.REQUEST_FORM)]

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
-from commands.payout_views import APPROVE
+from commands.chat_payout_views import APPROVE
 from domain import batches
 from domain.dates import DateRange
 from domain.db import Database

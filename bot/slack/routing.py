@@ -1,7 +1,9 @@
 """Where each Reply goes in Slack, following its Target (SPEC §4, DESIGN's Slack rules).
 
 ORIGIN: the channel of the command (ephemeral when private); APPROVERS: PAYOUT_APPROVAL_CHANNEL;
-CHANNEL: reply.channel; REPLACE: the message whose button was pressed, rewritten without buttons.
+CHANNEL: reply.channel; REPLACE: the message whose button was pressed, rewritten without buttons;
+ANNOUNCEMENT: a batch's approval request (reply.channel, reply.message_ref), rewritten likewise
+wherever the decision was taken, unless it is the very message REPLACE rewrites.
 A form opens as a modal. A failure to deliver is logged with its context and the person who
 asked hears a short note; what the command did (a posting, say) stands and is never repeated.
 """
@@ -17,10 +19,13 @@ from slack_sdk.errors import SlackApiError
 from bot.slack import delivery
 from bot.slack.modals import ModalOrigin, render_modal
 from bot.slack.settings import SlackSettings
-from commands.payout_views import APPROVE
+from commands import use_batches
+from commands.chat_payout_views import APPROVE
+from commands.context import Request
 from commands.reply import Reply, Target
-from domain.batches import remember_announcement
+from commands.use_batches import Announcement
 from domain.db import Database
+from domain.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +77,8 @@ class ReplyRouter:
             self._open_form(reply, origin)
         elif reply.target is Target.REPLACE:
             self._replace(reply, origin)
+        elif reply.target is Target.ANNOUNCEMENT:
+            self._rewrite_announcement(reply, origin)
         elif reply.target is Target.APPROVERS:
             self._to_approvers(reply, origin)
         elif reply.target is Target.CHANNEL:
@@ -128,6 +135,13 @@ class ReplyRouter:
         else:
             self._post(self._require_channel(origin), reply, origin)
 
+    def _rewrite_announcement(self, reply: Reply, origin: Origin) -> None:
+        """chat.update the approval request, with no buttons left; skipped when the click was on it."""
+        assert reply.channel and reply.message_ref
+        if (reply.channel, reply.message_ref) == (origin.channel, origin.message_ts):
+            return
+        delivery.update_message(self.client, reply.channel, reply.message_ref, reply)
+
     def _to_approvers(self, reply: Reply, origin: Origin) -> None:
         channel = self.slack.approval_channel
         if not channel:
@@ -137,8 +151,8 @@ class ReplyRouter:
         ts = delivery.post_reply(self.client, channel, reply)
         batch_id = next((button.value for button in reply.buttons if button.action == APPROVE), None)
         if ts and batch_id:
-            with self.db.write() as session:
-                remember_announcement(session, batch_id, channel, ts)
+            use_batches.remember_announcement(Request(self.db, Settings(), origin.user), batch_id,
+                                              Announcement(channel, ts))
 
     def _upload_to_origin(self, reply: Reply, origin: Origin) -> None:
         """Files cannot be ephemeral: they are shared in the channel the request came from."""

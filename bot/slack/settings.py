@@ -6,11 +6,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from domain.channels import channel_list, reminder_channels
+
 DEFAULT_API_URL = "https://slack.com/api/"
-
-
-def _split(value: str | None) -> tuple[str, ...]:
-    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
 def _api_url(value: str | None) -> str:
@@ -37,9 +35,9 @@ class SlackSettings:
             signing_secret=source.get("SLACK_SIGNING_SECRET", "").strip(),
             app_token=source.get("SLACK_APP_TOKEN", "").strip(),
             api_url=_api_url(source.get("SLACK_API_URL")),
-            approvers=_split(source.get("PAYOUT_APPROVERS")),
+            approvers=channel_list(source.get("PAYOUT_APPROVERS")),
             approval_channel=source.get("PAYOUT_APPROVAL_CHANNEL", "").strip(),
-            ledger_channels=_split(source.get("LEDGER_CHANNELS")),
+            ledger_channels=channel_list(source.get("LEDGER_CHANNELS")),
         )
 
     def missing(self, *, socket_mode: bool = False) -> list[str]:
@@ -56,9 +54,7 @@ class SlackSettings:
 
     def reminder_channels(self) -> tuple[str, ...]:
         """The channels `may_post_to` allows, for checking a reminder schedule; empty when any may."""
-        if not self.ledger_channels:
-            return ()
-        return self.ledger_channels + ((self.approval_channel,) if self.approval_channel else ())
+        return reminder_channels(self.ledger_channels, self.approval_channel)
 
     def may_post_to(self, channel: str) -> bool:
         """Replies carry ledger data: only the allow-list and the approval channel may receive them."""

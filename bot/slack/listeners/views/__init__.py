@@ -9,7 +9,7 @@ from slack_bolt import App
 from bot.slack.listeners.views.forms import form_submission
 from bot.slack.listeners.views.unknown import on_unknown_form
 from bot.slack.runtime import SlackRuntime
-from commands.payout_views import REQUEST_FORM
+from commands.chat_payout_views import REQUEST_FORM
 
 ANY_FORM = re.compile(r".*")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from commands.batch_views import conflicts_text
+from commands.batch_wording import conflicts_text, totals_text
 from commands.ranking import largest_per_currency
 from commands.reply import Attachment, Button, Field, Figure, Form, Reply, Section, Style, Table, Target
-from domain.batches import METHODS, BatchOptions, Plan, PlannedLine, batch_options, currency_totals, frozen_lines
+from commands.use_batches import APPROVED, REJECTED, STALE, BatchRecord, Decision
+from domain.batches import METHODS, BatchOptions, Plan, PlannedLine, currency_totals
 from domain.dates import DateRange, parse_date
-from domain.models import Batch
 from domain.money import format_display
 from domain.settings import Settings
 from domain.text import visible
@@ -42,21 +42,20 @@ def encode_options(options: BatchOptions) -> str:
 
 def decode_options(value: str) -> BatchOptions:
     data = json.loads(value)
-    start, _, end = data["range"].partition("..")
     return BatchOptions(
-        DateRange(parse_date(start), parse_date(end)), data["method"], data["type"], parse_date(data["date"]),
+        DateRange.parse(data["range"]), data["method"], data["type"], parse_date(data["date"]),
         data.get("batch"), data.get("min"), bool(data.get("overlap")),
     )
 
 
-def totals_figures(lines: list[PlannedLine]) -> list[Figure]:
+def payment_totals_figures(lines: list[PlannedLine]) -> list[Figure]:
     return [
         Figure(f"Total {total.currency}", f"{format_display(total.amount, total.currency)} to {total.count} partner(s)")
         for total in currency_totals(lines)
     ]
 
 
-def lines_table(lines: list[PlannedLine], skipped: list[PlannedLine], *, limit: int = PREVIEW_ROWS) -> Table:
+def payment_lines_table(lines: list[PlannedLine], skipped: list[PlannedLine], *, limit: int = PREVIEW_ROWS) -> Table:
     shown = largest_per_currency(lines, amount=lambda line: line.amount, currency=lambda line: line.currency,
                                  limit=limit)
     rows = tuple((line.partner_code, line.partner_name, format_display(line.amount, line.currency)) for line in shown)
@@ -130,8 +129,8 @@ def preview_reply(plan: Plan, date_warning: str | None = None) -> Reply:
                      sections=sections, private=True)
     return Reply(
         f"Preview of {plan.batch_id}: {len(plan.lines)} payment(s)",
-        figures=_summary_figures(plan.options, plan.batch_id)[1:] + totals_figures(plan.lines),
-        table=lines_table(plan.lines, plan.skipped), sections=sections, buttons=buttons, private=True,
+        figures=_summary_figures(plan.options, plan.batch_id)[1:] + payment_totals_figures(plan.lines),
+        table=payment_lines_table(plan.lines, plan.skipped), sections=sections, buttons=buttons, private=True,
     )
 
 
@@ -161,20 +160,18 @@ def request_form(period: DateRange, settings: Settings, suggested_id: str, plan:
     )
 
 
-def approval_request(batch: Batch) -> Reply:
-    lines, skipped = frozen_lines(batch)
-    options = batch_options(batch)
+def approval_request(batch: BatchRecord) -> Reply:
     return Reply(
-        f"Approval needed: {batch.batch_id}, {len(lines)} payment(s) requested by {batch.requested_by}",
-        figures=_summary_figures(options, batch.batch_id)[1:] + totals_figures(lines),
-        table=lines_table(lines, skipped),
-        sections=held_section(lines) + skipped_section(skipped),
-        buttons=decision_buttons(batch, len(lines)),
+        f"Approval needed: {batch.batch_id}, {len(batch.lines)} payment(s) requested by {batch.requested_by}",
+        figures=_summary_figures(batch.options, batch.batch_id)[1:] + payment_totals_figures(batch.lines),
+        table=payment_lines_table(batch.lines, batch.skipped),
+        sections=held_section(batch.lines) + skipped_section(batch.skipped),
+        buttons=decision_buttons(batch, len(batch.lines)),
         target=Target.APPROVERS,
     )
 
 
-def decision_buttons(batch: Batch, payments: int) -> list[Button]:
+def decision_buttons(batch: BatchRecord, payments: int) -> list[Button]:
     """Approve (behind a confirmation) and Reject; the domain decides who may press them."""
     return [
         Button("Approve", APPROVE, batch.batch_id, Style.PRIMARY,
@@ -183,30 +180,53 @@ def decision_buttons(batch: Batch, payments: int) -> list[Button]:
     ]
 
 
-def decided_request(batch: Batch, headline: str) -> Reply:
+def decided_request(batch: BatchRecord, headline: str) -> Reply:
     """The approval request rewritten after the decision: who decided and when, no buttons."""
-    lines, _ = frozen_lines(batch)
-    when = f"{batch.decided_at:%Y-%m-%d %H:%M} UTC" if batch.decided_at else ""
-    sections = [Section(batch.decision_note)] if batch.decision_note else []
+    if batch.voided_by:
+        decided = Figure("Voided by", f"{batch.voided_by} at {batch.voided_at:%Y-%m-%d %H:%M} UTC")
+    else:
+        decided = Figure("Decided by", f"{batch.decided_by} at {batch.decided_at:%Y-%m-%d %H:%M} UTC")
+    notes = [batch.decision_note, f"Voided: {batch.void_reason}" if batch.void_reason else None]
     return Reply(
         headline,
-        figures=[Figure("Decided by", f"{batch.decided_by} at {when}")]
-        + _summary_figures(batch_options(batch), batch.batch_id)[1:] + totals_figures(lines),
-        sections=sections, target=Target.REPLACE,
+        figures=[decided] + _summary_figures(batch.options, batch.batch_id)[1:] + payment_totals_figures(batch.lines),
+        sections=[Section(note) for note in notes if note], target=Target.REPLACE,
     )
 
 
-def print_button(batch: Batch) -> Button:
+def decision_headline(decision: Decision) -> str:
+    """What happened, as the decided request and the requester read it."""
+    batch, actor = decision.batch, decision.actor
+    if decision.outcome == APPROVED:
+        return f"{batch.batch_id} approved by {actor} and posted: {totals_text(batch.lines)}"
+    if decision.outcome == REJECTED:
+        return f"{batch.batch_id} rejected by {actor}; nothing was posted"
+    if decision.outcome == STALE:
+        return f"{batch.batch_id} was not posted: the ledger changed since it was requested"
+    return f"{batch.batch_id} voided by {actor}: reversing entries recorded, the original payments stay"
+
+
+def announcement_update(decision: Decision) -> Reply | None:
+    """The approval request in the approval channel, rewritten with the decision and no buttons
+    (SPEC §8, "Decisions update every copy"); None when it was never posted."""
+    if decision.announcement is None:
+        return None
+    rewritten = decided_request(decision.batch, decision_headline(decision))
+    return replace(rewritten, target=Target.ANNOUNCEMENT, channel=decision.announcement.channel,
+                   message_ref=decision.announcement.ref)
+
+
+def print_button(batch: BatchRecord) -> Button:
     """The partners' ledgers stamped with what this batch paid them, for the envelopes."""
     return Button("Print ledgers (PDF)", PRINT, batch.batch_id)
 
 
-def files_button(batch: Batch) -> Button:
+def files_button(batch: BatchRecord) -> Button:
     """The provider-ready files, one per payout method and currency (SPEC §9)."""
     return Button("Payout files (CSV)", FILES, batch.batch_id)
 
 
-def requester_notice(batch: Batch, headline: str, files: list[Attachment] | None = None,
+def requester_notice(batch: BatchRecord, headline: str, files: list[Attachment] | None = None,
                      buttons: list[Button] | None = None) -> Reply | None:
     if not batch.origin_channel:
         return None

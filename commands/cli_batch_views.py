@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from commands.batch_wording import conflicts_text, describe_totals, totals_text
 from commands.text_table import render
-from domain.batches import CurrencyTotal, Plan, PlannedLine, currency_totals, frozen_lines
-from domain.models import Batch
+from domain.batches import POSTED, REJECTED, VOIDED, BatchOptions, CurrencyTotal, Plan, PlannedLine, currency_totals
 from domain.money import format_display, format_plain
 from domain.text import visible
 
+if TYPE_CHECKING:
+    from commands.use_batches import BatchRecord
 
-def _json_body(batch_id: str, status: str, options, lines: list[PlannedLine], skipped: list[PlannedLine]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+
+def _json_body(batch_id: str, status: str, options: BatchOptions, lines: list[PlannedLine],
+               skipped: list[PlannedLine]) -> dict[str, Any]:
     return {
         "batch_id": batch_id,
         "status": status,
@@ -50,23 +54,20 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     return body
 
 
-def batch_json(batch: Batch) -> dict[str, Any]:
-    from domain.batches import batch_options
-
-    lines, skipped = frozen_lines(batch)
-    body = _json_body(batch.batch_id, batch.status, batch_options(batch), lines, skipped)
+def batch_json(batch: BatchRecord) -> dict[str, Any]:
+    body = _json_body(batch.batch_id, batch.status, batch.options, batch.lines, batch.skipped)
     body["requested_by"] = batch.requested_by
-    if batch.status == "posted" or batch.status == "voided":
+    if batch.status in (POSTED, VOIDED):
         body["approved_by"] = batch.decided_by
-    if batch.status == "rejected":
+    if batch.status == REJECTED:
         body["rejected_by"] = batch.decided_by
-    if batch.status == "voided":
+    if batch.status == VOIDED:
         body["voided_by"] = batch.voided_by
         body["void_reason"] = batch.void_reason
     return body
 
 
-def lines_table(lines: list[PlannedLine], skipped: list[PlannedLine]) -> str:
+def lines_text(lines: list[PlannedLine], skipped: list[PlannedLine]) -> str:
     rows = [[line.partner_code, line.partner_name, line.currency, format_display(line.amount, line.currency),
              _held_note(line)]
             for line in lines]
@@ -75,55 +76,39 @@ def lines_table(lines: list[PlannedLine], skipped: list[PlannedLine]) -> str:
     return render(("Code", "Partner", "Cur", "Amount", "Note"), rows, (False, False, False, True, False), max_width=60)
 
 
-def totals_text(lines: list[PlannedLine]) -> str:
-    return describe_totals(currency_totals(lines))
-
-
-def describe_totals(totals: list[CurrencyTotal]) -> str:
-    return ", ".join(
-        f"{format_display(total.amount, total.currency)} to {total.count} partner(s)" for total in totals
-    ) or "nothing"
-
-
 def plan_text(plan: Plan) -> str:
     o = plan.options
     head = (
         f"Preview of {plan.batch_id}: {o.method} for {o.period}, {o.payment_type}, paid {o.payment_date}"
         + (f", minimum {o.minimum}" if o.minimum else "")
     )
-    parts = [visible(head), lines_table(plan.lines, plan.skipped), f"Total: {totals_text(plan.lines)}"]
+    parts = [visible(head), lines_text(plan.lines, plan.skipped), f"Total: {totals_text(plan.lines)}"]
     if plan.conflicts:
         parts.append(visible(conflicts_text(plan.conflicts)))
     return "\n".join(parts)
 
 
-def conflicts_text(conflicts: dict[str, list[str]]) -> str:
-    listed = "; ".join(f"{code} in {', '.join(ids)}" for code, ids in sorted(conflicts.items())[:10])
-    more = f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
-    return f"Already paid for an overlapping range: {listed}{more}"
-
-
-def batch_text(batch: Batch) -> str:
-    lines, skipped = frozen_lines(batch)
+def batch_text(batch: BatchRecord) -> str:
+    lines, skipped = batch.lines, batch.skipped
     facts = [
         f"{batch.batch_id}: {batch.status}",
         f"  range {batch.start_date}..{batch.end_date}, method {batch.method}, {batch.payment_type}, paid {batch.payment_date}",
         f"  requested by {batch.requested_by} at {batch.requested_at:%Y-%m-%d %H:%M} UTC",
     ]
     if batch.decided_by:
-        facts.append(f"  {'approved' if batch.status in ('posted', 'voided') else 'rejected'} by {batch.decided_by} at {batch.decided_at:%Y-%m-%d %H:%M} UTC")
+        facts.append(f"  {'approved' if batch.status in (POSTED, VOIDED) else 'rejected'} by {batch.decided_by} at {batch.decided_at:%Y-%m-%d %H:%M} UTC")
     if batch.decision_note:
         facts.append(f"  note: {batch.decision_note}")
     if batch.voided_by:
         facts.append(f"  voided by {batch.voided_by} at {batch.voided_at:%Y-%m-%d %H:%M} UTC: {batch.void_reason}")
-    return "\n".join([*map(visible, facts), lines_table(lines, skipped), f"Total: {totals_text(lines)}"])
+    return "\n".join([*map(visible, facts), lines_text(lines, skipped), f"Total: {totals_text(lines)}"])
 
 
-def batch_list_text(batches: list[Batch], totals: dict[int, list[CurrencyTotal]]) -> str:
+def batch_list_text(batches: list[BatchRecord], totals: dict[str, list[CurrencyTotal]]) -> str:
     if not batches:
         return "No batches yet."
     rows = [
-        [b.batch_id, b.status, f"{b.start_date}..{b.end_date}", b.method, b.payment_type, describe_totals(totals[b.id])]
+        [b.batch_id, b.status, f"{b.start_date}..{b.end_date}", b.method, b.payment_type, describe_totals(totals[b.batch_id])]
         for b in batches
     ]
     return render(("Batch", "Status", "Range", "Method", "Type", "Total"), rows, (False,) * 6, max_width=60)

@@ -1,0 +1,261 @@
+"""Payment batches (SPEC §3, §5, §8, §9): one use-case per thing a person does with a batch.
+
+Each takes a Request (who asks, with what rights) and typed options, opens and commits its own
+unit of work, and returns plain data that every transport renders with its own views. Roles are
+checked here, once: deciding a batch through the domain's ApprovalPolicy, voiding through its
+check_void.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import BinaryIO
+
+from sqlalchemy.orm import Session
+
+from commands.context import Request
+from commands.payout_files import GENERIC, PayoutFile, generic_csv, payout_files, provider_files
+from domain import batches
+from domain.batches import POSTED, BatchError, BatchOptions, CurrencyTotal, Plan, PlannedLine
+from domain.dates import DateRange
+from domain.ledger import partners_by_ids
+from domain.models import Batch
+
+APPROVED, REJECTED, STALE, VOIDED = "approved", "rejected", "stale", "voided"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """Where the approval request was posted (PAYOUT_APPROVAL_CHANNEL and its message), to rewrite it."""
+
+    channel: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """A batch as it stands, with its frozen lines: what every view of a batch reads."""
+
+    id: int
+    batch_id: str
+    status: str
+    method: str
+    start_date: date
+    end_date: date
+    payment_type: str
+    payment_date: date
+    minimum: str | None
+    allow_overlap: bool
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    voided_by: str | None
+    voided_at: datetime | None
+    void_reason: str | None
+    origin_channel: str | None
+    announcement: Announcement | None
+    lines: list[PlannedLine] = field(default_factory=list)
+    skipped: list[PlannedLine] = field(default_factory=list)
+
+    @property
+    def options(self) -> BatchOptions:
+        return BatchOptions(DateRange(self.start_date, self.end_date), self.method, self.payment_type,
+                            self.payment_date, self.batch_id, self.minimum, self.allow_overlap)
+
+    @property
+    def totals(self) -> list[CurrencyTotal]:
+        return batches.currency_totals(self.lines)
+
+
+def _record(batch: Batch, lines: list[PlannedLine] | None = None, skipped: list[PlannedLine] | None = None) -> BatchRecord:
+    """The batch read out of its session; its lines are frozen_lines' unless the caller already has them."""
+    if lines is None or skipped is None:
+        lines, skipped = batches.frozen_lines(batch)
+    announcement = (Announcement(batch.announcement_channel, batch.announcement_ref)
+                    if batch.announcement_channel and batch.announcement_ref else None)
+    return BatchRecord(
+        batch.id, batch.batch_id, batch.status, batch.method, batch.start_date, batch.end_date, batch.payment_type,
+        batch.payment_date, batch.minimum, batch.allow_overlap, batch.requested_by, batch.requested_at,
+        batch.decided_by, batch.decided_at, batch.decision_note, batch.voided_by, batch.voided_at, batch.void_reason,
+        batch.origin_channel, announcement, lines, skipped,
+    )
+
+
+@dataclass(frozen=True)
+class Preview:
+    plan: Plan
+    date_warning: str | None  # a payment date that looks mistyped, to be confirmed before submitting
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What was decided about a batch, by whom; `announcement` is the approval request to rewrite."""
+
+    batch: BatchRecord
+    outcome: str  # APPROVED, REJECTED, STALE (rejected because the ledger changed) or VOIDED
+    actor: str
+    stale: batches.StaleBatch | None = None
+    payout_csv: str | None = None  # the posted batch's generic payout file, when asked for
+
+    @property
+    def announcement(self) -> Announcement | None:
+        return self.batch.announcement
+
+
+@dataclass(frozen=True)
+class BatchListing:
+    batches: list[BatchRecord]
+    totals: dict[str, list[CurrencyTotal]]  # paid totals by batch ID
+
+
+# ---- planning and requesting --------------------------------------------------------------------
+
+
+def preview(request: Request, options: BatchOptions) -> Preview:
+    """What the batch would pay; reserves nothing."""
+    with request.db.read() as session:
+        plan = batches.plan_batch(session, options, hold_days=request.settings.hold_days)
+    return Preview(plan, batches.payment_date_warning(options, request.settings.today()))
+
+
+def default_options(request: Request, period: DateRange) -> BatchOptions:
+    """What the request form offers before anyone chooses: the ending balance, the first payment type, today."""
+    return BatchOptions(period, batches.METHODS[-1], request.settings.payment_types[0], request.settings.today())
+
+
+def default_plan(request: Request, period: DateRange) -> Plan:
+    """What the request form's defaults would pay: its suggested batch ID and what a hold keeps back."""
+    with request.db.read() as session:
+        return batches.plan_batch(session, default_options(request, period), hold_days=request.settings.hold_days)
+
+
+def payment_date_warning(request: Request, options: BatchOptions) -> str | None:
+    return batches.payment_date_warning(options, request.settings.today())
+
+
+def request_batch(request: Request, options: BatchOptions) -> BatchRecord:
+    """Create the pending batch, its lines frozen; nothing is posted yet."""
+    with request.db.write() as session:
+        batch = batches.request_batch(session, options, actor=request.actor, now=request.settings.now(),
+                                      origin_channel=request.channel, hold_days=request.settings.hold_days)
+        return _record(batch)
+
+
+def remember_announcement(request: Request, batch_id: str, announcement: Announcement) -> None:
+    """Where the approval request went, so a decision made anywhere can rewrite it."""
+    with request.db.write() as session:
+        batches.remember_announcement(session, batch_id, announcement.channel, announcement.ref)
+
+
+def pay_now(request: Request, options: BatchOptions) -> BatchRecord:
+    """Request and post in one unit of work (the terminal's `pay --yes`)."""
+    with request.db.write() as session:
+        batch = batches.request_and_post_batch(session, options, actor=request.actor, policy=request.policy(),
+                                               now=request.settings.now(), hold_days=request.settings.hold_days)
+        return _record(batch)
+
+
+# ---- deciding -----------------------------------------------------------------------------------
+
+
+def approve(request: Request, batch_id: str, *, with_payout_csv: bool = False) -> Decision:
+    """Post a pending batch; a batch whose ledgers changed is rejected instead (outcome STALE), and
+    that rejection is committed so it is on record."""
+    with request.db.write() as session:
+        approval = batches.approve_batch(session, batch_id, actor=request.actor, policy=request.policy(),
+                                         now=request.settings.now(), hold_days=request.settings.hold_days)
+        record = _record(approval.batch, approval.lines, approval.skipped)
+        if not approval.posted:
+            return Decision(record, STALE, request.actor, stale=approval.stale())
+        csv = _payout_csv(session, record) if with_payout_csv else None
+    return Decision(record, APPROVED, request.actor, payout_csv=csv)
+
+
+def _payout_csv(session: Session, record: BatchRecord) -> str:
+    partners = partners_by_ids(session, (line.partner_id for line in record.lines))
+    return generic_csv(record, record.lines, partners)  # type: ignore[arg-type]
+
+
+def reject(request: Request, batch_id: str, reason: str = "") -> Decision:
+    with request.db.write() as session:
+        batch = batches.reject_batch(session, batch_id, actor=request.actor, policy=request.policy(),
+                                     now=request.settings.now(), reason=reason)
+        return Decision(_record(batch), REJECTED, request.actor)
+
+
+def void(request: Request, batch_id: str, reason: str) -> Decision:
+    """Only approvers void (SPEC §8); reversing entries are recorded and the originals stay."""
+    request.policy().check_void(request.actor)
+    with request.db.write() as session:
+        batch = batches.void_batch(session, batch_id, actor=request.actor, reason=reason,
+                                   now=request.settings.now())
+        return Decision(_record(batch), VOIDED, request.actor)
+
+
+# ---- reading, exporting and printing ------------------------------------------------------------
+
+
+def show(request: Request, batch_id: str) -> BatchRecord:
+    with request.db.read() as session:
+        return _record(batches.get_batch(session, batch_id))
+
+
+def list_batches(request: Request, limit: int = 50, *, with_lines: bool = False) -> BatchListing:
+    """The most recent batches with their paid totals; their lines only when asked for."""
+    with request.db.read() as session:
+        found = batches.list_batches(session, limit=limit)
+        totals = batches.paid_totals(session, found)
+        records = [_record(batch) if with_lines else _record(batch, [], []) for batch in found]
+    return BatchListing(records, {record.batch_id: totals[record.id] for record in records})
+
+
+def export(request: Request, batch_id: str, fmt: str = GENERIC, currency: str | None = None,
+           source_currency: str | None = None) -> list[PayoutFile]:
+    """A posted batch's payout files in `fmt` (SPEC §9), optionally only one currency's lines."""
+    with request.db.read() as session:
+        record = _record(batches.get_batch(session, batch_id))
+        partners = partners_by_ids(session, (line.partner_id for line in record.lines))
+    return payout_files(record, record.lines, partners, fmt, currency,  # type: ignore[arg-type]
+                        source_currency=source_currency)
+
+
+def export_for_providers(request: Request, batch_id: str, currency: str | None = None,
+                         source_currency: str | None = None) -> tuple[str, list[PayoutFile]]:
+    """The files a finance team uploads, one per payout method and currency (SPEC §9), with the
+    batch ID as stored; bank details are decrypted here and nowhere else."""
+    from domain.payout_details import read_bank_details
+    from domain.secret_box import SecretBox
+
+    with request.db.read() as session:
+        record = _record(batches.get_batch(session, batch_id))
+        partners = partners_by_ids(session, (line.partner_id for line in record.lines))
+        bank = read_bank_details(partners.values(), SecretBox.from_env())
+    files = provider_files(record, record.lines, partners, bank,  # type: ignore[arg-type]
+                           source_currency=source_currency, currency=currency)
+    return record.batch_id, files
+
+
+def print_ledgers(request: Request, batch_id: str, out: BinaryIO, *, paper: str = "letter") -> int:
+    """A posted batch's partner ledgers, stamped with what it paid, written to `out`; the page count."""
+    from commands.printing import batch_ledgers_pdf  # reportlab and its fonts load only when printing
+
+    with request.db.read() as session:
+        batch = _printable(session, batch_id)
+        return batch_ledgers_pdf(session, batch, out, organisation=request.settings.organisation, paper=paper,
+                                 hold_days=request.settings.hold_days)
+
+
+def check_printable(request: Request, batch_id: str) -> None:
+    """Refuse an unknown or unposted batch before anything is written (a CLI's output file)."""
+    with request.db.read() as session:
+        _printable(session, batch_id)
+
+
+def _printable(session: Session, batch_id: str) -> Batch:
+    batch = batches.get_batch(session, batch_id)
+    if batch.status != POSTED:
+        raise BatchError(f"{batch.batch_id} is {batch.status}; only a posted batch prints its ledgers")
+    return batch

@@ -1,0 +1,58 @@
+"""The ledger (SPEC §2, §4, §5, §7): the report, a partner's ledger and the printed ledgers.
+
+Use-cases take a Request and typed options and return the domain's results; each transport
+renders them (chat replies, terminal tables, JSON, CSV). Reading the ledger commits nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from commands.context import Request
+from domain.dates import DateRange
+from domain.ledger import LedgerReport, PartnerLedger, UnknownPartner, code_in_other_case, find_partner, ledger_report
+from domain.ledger import partner_ledger as read_partner_ledger
+
+__all__ = ["LedgerReport", "PartnerLedger", "PrintedLedgers", "UnknownPartner", "near_code", "partner_ledger",
+           "print_ledgers", "report"]
+
+
+@dataclass(frozen=True)
+class PrintedLedgers:
+    partners: int
+    pages: int  # 0 when nothing was printed
+
+
+def report(request: Request, period: DateRange, *, include_all: bool = False) -> LedgerReport:
+    with request.db.read() as session:
+        return ledger_report(session, period, include_all=include_all, hold_days=request.settings.hold_days)
+
+
+def partner_ledger(request: Request, code: str, period: DateRange) -> PartnerLedger:
+    """Raises UnknownPartner for a code that names nobody (codes are exact)."""
+    with request.db.read() as session:
+        return read_partner_ledger(session, code, period, hold_days=request.settings.hold_days)
+
+
+def near_code(request: Request, code: str) -> str | None:
+    """The code meant by an unknown one typed in the wrong case, to suggest it."""
+    with request.db.read() as session:
+        return code_in_other_case(session, code)
+
+
+def print_ledgers(request: Request, period: DateRange, out: BinaryIO, *, code: str | None = None,
+                  include_all: bool = False, paper: str = "letter", when_empty: bool = True) -> PrintedLedgers:
+    """The report's partners' ledgers (or one partner's) as a PDF written to `out`. With `when_empty`
+    False a report with nobody on it writes nothing."""
+    from commands.printing import report_ledgers_pdf  # reportlab and its fonts load only when printing
+
+    with request.db.read() as session:
+        codes = [find_partner(session, code).code] if code is not None else None
+        found = ledger_report(session, period, include_all=include_all, partner_codes=codes,
+                              hold_days=request.settings.hold_days)
+        if not found.rows and not when_empty:
+            return PrintedLedgers(0, 0)
+        pages = report_ledgers_pdf(session, found, out, organisation=request.settings.organisation, paper=paper,
+                                   hold_days=request.settings.hold_days)
+    return PrintedLedgers(len(found.rows), pages)
