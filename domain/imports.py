@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,6 +33,7 @@ from domain.secret_box import SECRET_KEY_SETTING, SecretBox, SecretKeyError
 from domain.settings import parse_hold_days
 from domain.text import describe, first_control, visible
 
+T = TypeVar("T")
 MAX_REPORTED_ERRORS = 20
 # Reading stops once this many problems are counted: a file this wrong is not fixed row by row, and
 # reading on through millions of bad rows would take minutes only to count them.
@@ -313,6 +314,18 @@ def _refuse_controls(line: int, row: dict[str, str], columns: tuple[str, ...], r
     return bad
 
 
+def _optional_cell(line: int, row: dict[str, str], column: str, parse: Callable[[str], T],
+                   refused: ImportRefused) -> T | None:
+    """A cell read when the row gives it; a bad value is a row problem, an empty cell None."""
+    if not row.get(column):
+        return None
+    try:
+        return parse(row[column])
+    except ValueError as exc:
+        refused.add(RowProblem(line, column, str(exc)))
+        return None
+
+
 def _parse_partner(line: int, row: dict[str, str], refused: ImportRefused) -> _PartnerRow | None:
     problems_before = refused.count
     code, name = row.get("code", ""), row.get("name", "")
@@ -333,22 +346,12 @@ def _parse_partner(line: int, row: dict[str, str], refused: ImportRefused) -> _P
         elif value is not None and column not in controlled and not _EMAIL.match(value):
             refused.add(RowProblem(line, column, f"'{value}' is not an e-mail address"))
         emails[column] = value
-    currency = None
-    if row.get("currency"):
-        try:
-            currency = normalize_currency(row["currency"])
-        except MoneyError as exc:
-            refused.add(RowProblem(line, "currency", str(exc)))
+    currency = _optional_cell(line, row, "currency", normalize_currency, refused)
     status = row.get("status", "").lower() or None
     if status is not None and status not in PARTNER_STATUSES:
         refused.add(RowProblem(line, "status", f"'{status}' is not one of {', '.join(PARTNER_STATUSES)}"))
     details = _parse_details(line, row, refused)
-    hold_days = None
-    if row.get("hold_days"):
-        try:
-            hold_days = parse_hold_days(row["hold_days"])
-        except ValueError as exc:
-            refused.add(RowProblem(line, "hold_days", str(exc)))
+    hold_days = _optional_cell(line, row, "hold_days", parse_hold_days, refused)
     if refused.count > problems_before:
         return None
     return _PartnerRow(code, name, emails["email"], emails["payout_email"], currency, status,  # type: ignore[arg-type]
