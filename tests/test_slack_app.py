@@ -422,7 +422,7 @@ def test_a_slack_failure_after_posting_neither_undoes_nor_repeats_it(app, double
     batch_id = request_batch(app, double, ledger)
     double.error_next("chat.update", "message_not_found")
 
-    click(app, double, APPROVE, batch_id)
+    click(app, double, APPROVE, batch_id, message_ts=announced(ledger)[1])
 
     [note] = double.wait_for("response_url", predicate=lambda c: "message_not_found" in c.args.get("text", ""))
     assert note.args["response_type"] == "ephemeral"
