@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from domain.db import Database
+from domain.roles import Access
 from domain.settings import Settings
 
 
@@ -18,3 +19,4 @@ class Request:
     trusted_operator: bool = False  # the terminal operator, who may approve their own batches
     files_dir: str | None = None  # where a transport without uploads writes attached files
     reminder_channels: tuple[str, ...] = ()  # the only channels a reminder may be posted to; empty: any
+    access: Access | None = None  # who is asking and what the roles grant; the gate refuses without it
