@@ -327,7 +327,7 @@ def test_a_non_approver_is_refused(app, double, ledger) -> None:
     click(app, double, APPROVE, batch_id, user="U_STRANGER")
 
     [refusal] = double.wait_for("response_url")
-    assert "not one of the payout approvers" in refusal.args["text"]
+    assert "approver role" in refusal.args["text"] and "PAYOUT_APPROVERS" in refusal.args["text"]
     assert payments(ledger) == 0
 
 

@@ -26,6 +26,7 @@ def create_runtime(slack: SlackSettings, db: Database, settings: Settings, *, cl
     return SlackRuntime(
         slack=slack, db=db, settings=settings, client=client,
         directory=ApproverDirectory(client, slack.approvers),
+        members=ApproverDirectory(client, slack.roles().groups()),
         router=ReplyRouter(client, slack, db),
         reports=WorkQueue(workers, "slack-reports"),
         interactions=WorkQueue(workers, "slack-interactions"),

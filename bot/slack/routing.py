@@ -36,6 +36,7 @@ class Origin:
     response_url: str | None = None
     trigger_id: str | None = None
     message_ts: str | None = None  # the (non-ephemeral) message whose button was pressed
+    outsider: bool = False  # from another workspace or organisation (bot.slack.identity)
 
 
 class NotAllowedHere(RuntimeError):

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from domain.roles import Roles
+
 DEFAULT_API_URL = "https://slack.com/api/"
 
 
@@ -28,6 +30,8 @@ class SlackSettings:
     approvers: tuple[str, ...] = ()  # user IDs (U…, W…) and user-group IDs (S…)
     approval_channel: str = ""
     ledger_channels: tuple[str, ...] = ()  # empty: every channel may see ledger data
+    viewers: tuple[str, ...] = ()  # LEDGER_VIEWERS; unset: the requesters and approvers
+    requesters: tuple[str, ...] = ()  # PAYOUT_REQUESTERS; unset: the approvers
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SlackSettings:
@@ -40,7 +44,12 @@ class SlackSettings:
             approvers=_split(source.get("PAYOUT_APPROVERS")),
             approval_channel=source.get("PAYOUT_APPROVAL_CHANNEL", "").strip(),
             ledger_channels=_split(source.get("LEDGER_CHANNELS")),
+            viewers=_split(source.get("LEDGER_VIEWERS")),
+            requesters=_split(source.get("PAYOUT_REQUESTERS")),
         )
+
+    def roles(self) -> Roles:
+        return Roles(viewers=self.viewers, requesters=self.requesters, approvers=self.approvers)
 
     def missing(self, *, socket_mode: bool = False) -> list[str]:
         """The variables a running app cannot do without, so startup can name them all at once."""
