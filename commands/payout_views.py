@@ -177,4 +177,4 @@ def requester_notice(batch: Batch, headline: str, files: list[Attachment] | None
     if not batch.origin_channel:
         return None
     return Reply(headline, files=files or [], buttons=buttons or [], target=Target.CHANNEL,
-                 channel=batch.origin_channel)
+                 channel=batch.origin_channel, recipient=batch.requested_by)

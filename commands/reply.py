@@ -109,6 +109,7 @@ class Reply:
     target: Target = Target.ORIGIN
     channel: str | None = None
     private: bool = False  # only the person who asked sees it
+    recipient: str | None = None  # the person a CHANNEL reply is for (a requester), reached directly if need be
     is_error: bool = False
 
     @classmethod

@@ -50,6 +50,7 @@ class Call:
     args: dict[str, Any]
     headers: dict[str, str]
     status: int = 200
+    error: str | None = None  # the error of an ``{"ok": false}`` answer
 
     def arg(self, name: str, default: Any = None) -> Any:
         """Return an argument, decoding it when a form body carried it as a JSON string."""
@@ -311,7 +312,8 @@ class SlackApiDouble:
         """
         with self._lock:
             completions = [
-                c for c in self._state.calls if c.method == "files.completeUploadExternal" and c.status == 200
+                c for c in self._state.calls
+                if c.method == "files.completeUploadExternal" and c.status == 200 and c.error is None
             ]
             pending = dict(self._state.pending_uploads)
             contents = dict(self._state.uploaded_content)
@@ -364,7 +366,7 @@ class SlackApiDouble:
             time.sleep(delay)
         fault = self._take_fault(method)
         if fault is not None:
-            self._record(Call(method, args, headers, fault.status))
+            self._record(Call(method, args, headers, fault.status, fault.error))
             extra = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
             return fault.status, extra, _json({"ok": False, "error": fault.error})
         if method == "upload":
@@ -373,7 +375,7 @@ class SlackApiDouble:
             return self._handle_response_url(tag, args, headers)
         refusal = self._refusal(method, args)
         if refusal is not None:
-            self._record(Call(method, args, headers, 200))
+            self._record(Call(method, args, headers, 200, refusal))
             return 200, {}, _json({"ok": False, "error": refusal})
         payload = self._answer(method, args)
         self._record(Call(method, args, headers, 200))
@@ -388,7 +390,7 @@ class SlackApiDouble:
             self._state.response_url_uses[tag] = uses
             expired = tag in self.expired_response_urls
         refusal = "expired_url" if expired else "used_url" if uses > RESPONSE_URL_USES else None
-        self._record(Call("response_url", args, headers, 404 if refusal else 200))
+        self._record(Call("response_url", args, headers, 404 if refusal else 200, refusal))
         if refusal:
             return 404, {"Content-Type": "text/plain"}, refusal.encode()
         return 200, {"Content-Type": "text/plain"}, b"ok"

@@ -18,7 +18,8 @@ from bot.slack import delivery
 from bot.slack.modals import ModalOrigin, render_modal
 from bot.slack.settings import SlackSettings
 from commands.payout_views import APPROVE
-from commands.reply import Reply, Target
+from commands.reply import Attachment, Reply, Target
+from domain import audit
 from domain.batches import remember_announcement
 from domain.db import Database
 
@@ -37,10 +38,22 @@ class Origin:
     trigger_id: str | None = None
     message_ts: str | None = None  # the (non-ephemeral) message whose button was pressed
     outsider: bool = False  # from another workspace or organisation (bot.slack.identity)
+    channel_name: str | None = None  # "directmessage" or "privategroup" where the bot cannot see the channel
 
 
 class NotAllowedHere(RuntimeError):
     """A reply would carry ledger data to a channel outside LEDGER_CHANNELS."""
+
+
+EXPECTED_REFUSALS = (SlackApiError, NotAllowedHere, delivery.DeliveryFailed)
+PRIVATE_CHANNEL_NAMES = frozenset({"privategroup"})  # what a slash command says for a private channel without the bot
+
+
+def is_private_channel(origin: Origin) -> bool:
+    """A private channel can be given the app with /invite; a direct message between people cannot."""
+    if origin.channel_name in PRIVATE_CHANNEL_NAMES:
+        return True
+    return bool(origin.channel) and origin.channel_name != "directmessage" and not str(origin.channel).startswith("D")
 
 
 def _error_code(error: Exception) -> str:
@@ -65,7 +78,7 @@ class ReplyRouter:
             except Exception as error:
                 log.error("could not deliver %r (target %s) for %s in %s: %s", reply.headline, reply.target.value,
                           origin.user, origin.channel, _error_code(error),
-                          exc_info=not isinstance(error, (SlackApiError, NotAllowedHere)))
+                          exc_info=not isinstance(error, EXPECTED_REFUSALS))
                 self._tell_failure(reply, origin, error)
 
     def _deliver(self, reply: Reply, origin: Origin) -> None:
@@ -89,36 +102,96 @@ class ReplyRouter:
         return origin.channel
 
     def _post(self, channel: str, reply: Reply, origin: Origin) -> None:
-        """chat.postMessage, then the files; a channel the bot is not in still gets the message through
-        the response_url (files cannot go that way, so their failure is reported)."""
+        """chat.postMessage, then the files. A channel the bot cannot post to still gets the message
+        through the response_url, else it goes to the person's direct message with the app."""
         self._check_allowed(channel)
         try:
             delivery.post_message(self.client, channel, reply)
         except SlackApiError as error:
-            if channel != origin.channel or not origin.response_url or _error_code(error) not in UNREACHABLE_CHANNEL_ERRORS:
+            if _error_code(error) not in UNREACHABLE_CHANNEL_ERRORS:
                 raise
-            delivery.respond(origin.response_url, reply, response_type="in_channel")
-        delivery.upload_files(self.client, channel, reply.files)
+            person = reply.recipient or origin.user
+            if channel == origin.channel and self._respond_if_possible(origin, reply, response_type="in_channel"):
+                self._share_files(channel, reply.files, origin, person)
+                return
+            self._to_direct_message(person, reply, origin, unreachable=channel)
+            return
+        self._share_files(channel, reply.files, origin, reply.recipient or origin.user)
 
     def _privately(self, reply: Reply, origin: Origin) -> None:
         """Through the response_url while it lasts (30 minutes, five uses), else as an ephemeral
-        message: a button on a message from yesterday still gets its answer."""
+        message, else in the person's direct message with the app (a channel the bot is not in)."""
         if not self._respond_if_possible(origin, reply):
-            delivery.post_ephemeral(self.client, self._require_channel(origin), origin.user, reply)
+            try:
+                delivery.post_ephemeral(self.client, self._require_channel(origin), origin.user, reply)
+            except SlackApiError as error:
+                if _error_code(error) not in UNREACHABLE_CHANNEL_ERRORS:
+                    raise
+                self._to_direct_message(origin.user, reply, origin, unreachable=origin.channel)
+                return
         self._upload_to_origin(reply, origin)
 
-    @staticmethod
-    def _respond_if_possible(origin: Origin, reply: Reply) -> bool:
+    def _respond_if_possible(self, origin: Origin, reply: Reply, *, response_type: str = "ephemeral") -> bool:
         if not origin.response_url:
             return False
         try:
-            delivery.respond(origin.response_url, reply)
-        except delivery.DeliveryFailed as expired:
-            if not origin.channel:
-                raise
-            log.info("response_url refused (%s); answering %s with an ephemeral message", expired, origin.user)
+            delivery.respond(origin.response_url, reply, response_type=response_type)
+        except delivery.DeliveryFailed as refused:
+            log.info("response_url refused (%s); answering %s another way", refused, origin.user)
             return False
         return True
+
+    def _to_direct_message(self, user: str, reply: Reply, origin: Origin, *, unreachable: str | None) -> None:
+        """The person's direct message with the app (conversations.open, scope im:write)."""
+        direct = self.direct_message(user)
+        delivery.post_reply(self.client, direct, reply)
+        log.info("%r for %s went to their direct message: %s is not reachable", reply.headline[:80], user, unreachable)
+
+    def direct_message(self, user: str) -> str:
+        return str(self.client.conversations_open(users=user)["channel"]["id"])
+
+    def _share_files(self, channel: str, files: list[Attachment], origin: Origin, person: str) -> None:
+        """Files go where they were asked for if the bot can post there, joining a public channel
+        first; otherwise to the person's direct message, with a line where they asked saying so."""
+        if not files:
+            return
+        try:
+            self._upload_joining(channel, files)
+        except SlackApiError as error:
+            if _error_code(error) not in UNREACHABLE_CHANNEL_ERRORS:
+                raise
+            delivery.upload_files(self.client, self.direct_message(person), files)
+            log.info("files for %s went to their direct message: %s refused them (%s)", person, channel,
+                     _error_code(error))
+            if person == origin.user and channel == origin.channel:
+                self._say_where_files_went(files, origin)
+
+    def _upload_joining(self, channel: str, files: list[Attachment]) -> None:
+        try:
+            delivery.upload_files(self.client, channel, files)
+        except SlackApiError as error:
+            if _error_code(error) != "not_in_channel":
+                raise
+            try:
+                self.client.conversations_join(channel=channel)
+            except SlackApiError as refused:
+                log.info("could not join %s: %s", channel, _error_code(refused))
+                raise error from None
+            delivery.upload_files(self.client, channel, files)
+
+    def _say_where_files_went(self, files: list[Attachment], origin: Origin) -> None:
+        names = ", ".join(attachment.filename for attachment in files[:3]) + (" …" if len(files) > 3 else "")
+        text = f"{names}: sent to your direct message with the app, since it cannot post files here."
+        if is_private_channel(origin):
+            text += " To have files here, /invite the app to this channel."
+        note = Reply(text, private=True)
+        if self._respond_if_possible(origin, note):
+            return
+        try:
+            if origin.channel:
+                delivery.post_ephemeral(self.client, origin.channel, origin.user, note)
+        except SlackApiError as error:
+            log.info("could not say where the files went for %s: %s", origin.user, _error_code(error))
 
     def _replace(self, reply: Reply, origin: Origin) -> None:
         if origin.message_ts and origin.channel:
@@ -146,7 +219,7 @@ class ReplyRouter:
         if reply.files:
             channel = self._require_channel(origin)
             self._check_allowed(channel)
-            delivery.upload_files(self.client, channel, reply.files)
+            self._share_files(channel, reply.files, origin, origin.user)
 
     def _check_allowed(self, channel: str) -> None:
         if not self.slack.may_post_to(channel):
@@ -160,10 +233,28 @@ class ReplyRouter:
         self.client.views_open(trigger_id=origin.trigger_id, view=view)
 
     def _tell_failure(self, reply: Reply, origin: Origin, error: Exception) -> None:
+        """The person hears of it where they asked, else in their direct message; the audit log keeps it."""
         note = Reply.error(f"“{reply.headline[:120]}” could not be delivered ({_error_code(error)}). "
                            "Whatever the command recorded stands; it was not repeated.")
+        self._audit_failure(reply, origin, error)
         try:
-            if not self._respond_if_possible(origin, note) and origin.channel:
-                delivery.post_ephemeral(self.client, origin.channel, origin.user, note)
+            if self._respond_if_possible(origin, note):
+                return
+            if origin.channel:
+                try:
+                    delivery.post_ephemeral(self.client, origin.channel, origin.user, note)
+                    return
+                except SlackApiError as unreachable:
+                    if _error_code(unreachable) not in UNREACHABLE_CHANNEL_ERRORS:
+                        raise
+            delivery.post_message(self.client, self.direct_message(origin.user), note)
         except Exception as second:
             log.error("could not tell %s about the failure either: %s", origin.user, _error_code(second))
+
+    def _audit_failure(self, reply: Reply, origin: Origin, error: Exception) -> None:
+        try:
+            with self.db.write() as session:
+                audit.record(session, origin.user, "slack.undelivered", reply.headline[:200],
+                             channel=origin.channel, target=reply.target.value, error=_error_code(error))
+        except Exception:
+            log.exception("could not record the undelivered reply for %s in the audit log", origin.user)

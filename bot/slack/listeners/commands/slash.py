@@ -16,7 +16,8 @@ from commands import chat
 
 def command_origin(body: dict[str, Any], context: Any = None) -> Origin:
     return Origin(user=body["user_id"], channel=body.get("channel_id"), response_url=body.get("response_url"),
-                  trigger_id=body.get("trigger_id"), outsider=command_is_outsider(body, context))
+                  trigger_id=body.get("trigger_id"), outsider=command_is_outsider(body, context),
+                  channel_name=body.get("channel_name"))
 
 
 def slash_command(runtime: SlackRuntime, name: str, *, report: bool) -> Callable[..., None]:
