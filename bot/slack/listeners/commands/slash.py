@@ -12,6 +12,7 @@ from bot.slack.routing import Origin
 from bot.slack.runtime import SlackRuntime
 from bot.slack.templating import render_json
 from commands import chat
+from commands.gate import LISTED_CHANNELS
 
 
 def command_origin(body: dict[str, Any], context: Any = None) -> Origin:
@@ -26,7 +27,9 @@ def slash_command(runtime: SlackRuntime, name: str, *, report: bool) -> Callable
     def on_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         origin = command_origin(body, context)
         if not runtime.slack.ledger_allowed_in(origin.channel):
-            ack(response_type="ephemeral", **render_json("channel_refusal.j2", channels=runtime.slack.ledger_channels))
+            allowed = runtime.slack.ledger_channels
+            ack(response_type="ephemeral", **render_json("channel_refusal.j2", channels=allowed[:LISTED_CHANNELS],
+                                                         more=max(0, len(allowed) - LISTED_CHANNELS)))
             return
         ack()
         text = str(body.get("text") or "").strip()
