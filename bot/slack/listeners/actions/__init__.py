@@ -11,9 +11,9 @@ from bot.slack.listeners.actions.buttons import button_click
 from bot.slack.listeners.actions.unknown import on_unknown_action
 from bot.slack.runtime import SlackRuntime
 from commands.ledger_views import CSV_ACTION, PDF_ACTION
-from commands.payout_views import APPROVE, PRINT, REJECT, START, SUBMIT
+from commands.payout_views import APPROVE, FILES, PRINT, REJECT, START, SUBMIT
 
-BUTTON_ACTIONS = (CSV_ACTION, PDF_ACTION, START, SUBMIT, APPROVE, REJECT, PRINT)
+BUTTON_ACTIONS = (CSV_ACTION, PDF_ACTION, START, SUBMIT, APPROVE, REJECT, PRINT, FILES)
 ANY_ACTION = re.compile(r".*")
 
 
