@@ -135,6 +135,7 @@ class SlackApiDouble:
         self.joined: set[str] | None = None
         self.public: set[str] = set()
         self.expired_response_urls: set[str] = set()
+        self.shared: set[str] = set()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -218,7 +219,8 @@ class SlackApiDouble:
     def channels(self, *, joined: set[str], public: set[str] = frozenset()) -> None:  # type: ignore[assignment]
         """Refuse like Slack outside the channels the bot is in (until then it is in every channel).
 
-        ``joined``: the channels the bot is a member of; ``public``: the public ones (the others are
+        ``joined``: the channels the bot is a member of (``shared``, set apart, lists the channels
+        ``conversations.info`` describes as shared with another organisation); ``public``: the public ones (the others are
         private channels or direct messages between people). As Slack does: a message to a public
         channel goes through (chat:write.public), a file shared there is ``not_in_channel`` and an
         ephemeral message ``not_in_channel``; anything to a private channel or a direct message the
@@ -254,6 +256,7 @@ class SlackApiDouble:
             self.joined = None
             self.public = set()
             self.expired_response_urls = set()
+            self.shared = set()
             self._lock.notify_all()
 
     def _add_fault(self, method: str, fault: _Fault) -> None:
@@ -404,6 +407,8 @@ class SlackApiDouble:
         channel = str(args.get("channel") or args.get("channel_id") or "")
         if method == "conversations.join":
             return None if channel in public else "method_not_supported_for_channel_type"
+        if method == "conversations.info":
+            return None if channel in joined or channel in public else "channel_not_found"
         if method not in CHANNEL_METHODS or not channel or channel in joined or channel.startswith("D_APP_"):
             return None
         if channel in public:
@@ -477,6 +482,8 @@ class SlackApiDouble:
                     "is_private": False,
                     "is_archived": False,
                     "is_member": True,
+                    "is_ext_shared": channel in self.shared,
+                    "is_pending_ext_shared": False,
                 },
             }
         if method == "users.info":

@@ -196,3 +196,27 @@ def test_a_reply_that_reaches_nobody_is_logged_and_kept_in_the_audit_log(open_ro
     with sqlite_db.read() as s:
         [event] = [line for line in read_log(s) if line.action == "slack.undelivered"]
     assert (event.actor, event.subject, event.detail["error"]) == ("U1", "Ledger", "cannot_dm_bot")
+
+
+def test_a_report_asked_for_in_a_channel_shared_with_another_organisation_goes_to_the_dm(open_router, double) -> None:
+    """SPEC §8: ledger data is never posted into a channel shared with another organisation
+    unless LEDGER_CHANNELS lists it."""
+    double.shared = {"C_FIN"}
+
+    open_router.deliver([csv_reply()], Origin("U1", "C_FIN", response_url=double.response_url()))
+
+    assert [c.args["channel"] for c in double.calls("chat.postMessage")] == ["D_APP_U1"]
+    assert [f["channel_id"] for f in double.uploaded_files()] == ["D_APP_U1"]
+    [note] = double.calls("response_url")
+    assert "shared with another organisation" in note.args["text"] and note.args["response_type"] == "ephemeral"
+
+
+def test_a_shared_channel_listed_in_ledger_channels_gets_the_report(double, sqlite_db) -> None:
+    slack = SlackSettings(bot_token="xoxb-test", signing_secret="s", api_url=double.base_url,
+                          ledger_channels=("C_FIN",))
+    double.shared = {"C_FIN"}
+
+    ReplyRouter(web_client(slack), slack, sqlite_db).deliver([csv_reply()], Origin("U1", "C_FIN"))
+
+    assert [c.args["channel"] for c in double.calls("chat.postMessage")] == ["C_FIN"]
+    assert double.calls("conversations.info") == []

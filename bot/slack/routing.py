@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack import delivery
 from bot.slack.modals import ModalOrigin, render_modal
+from bot.slack.shared import SharedChannels
 from bot.slack.settings import SlackSettings
 from commands.payout_views import APPROVE
 from commands.reply import Attachment, Reply, Target
@@ -56,6 +57,15 @@ def is_private_channel(origin: Origin) -> bool:
     return bool(origin.channel) and origin.channel_name != "directmessage" and not str(origin.channel).startswith("D")
 
 
+UNREACHABLE_REASON = "since it cannot post files here."
+INVITE_HINT = " To have files here, /invite the app to this channel."
+SHARED_REASON = "since this channel is shared with another organisation and LEDGER_CHANNELS does not list it."
+
+
+def _names(files: list[Attachment]) -> str:
+    return ", ".join(attachment.filename for attachment in files[:3]) + (" …" if len(files) > 3 else "")
+
+
 def _error_code(error: Exception) -> str:
     if isinstance(error, NotAllowedHere):
         return str(error)
@@ -69,6 +79,7 @@ class ReplyRouter:
         self.client = client
         self.slack = slack
         self.db = db
+        self.shared = SharedChannels(client, listed=(*slack.ledger_channels, slack.approval_channel))
 
     def deliver(self, replies: list[Reply], origin: Origin) -> None:
         """Every reply is tried, even when an earlier one failed, so one refusal does not hide the rest."""
@@ -103,8 +114,14 @@ class ReplyRouter:
 
     def _post(self, channel: str, reply: Reply, origin: Origin) -> None:
         """chat.postMessage, then the files. A channel the bot cannot post to still gets the message
-        through the response_url, else it goes to the person's direct message with the app."""
+        through the response_url, else it goes to the person's direct message with the app; so does
+        a channel shared with another organisation that LEDGER_CHANNELS does not list."""
         self._check_allowed(channel)
+        if self.shared.outside(channel):
+            self._to_direct_message(reply.recipient or origin.user, reply, origin, unreachable=channel)
+            if channel == origin.channel:
+                self._say_where_it_went(reply.headline, origin, SHARED_REASON)
+            return
         try:
             delivery.post_message(self.client, channel, reply)
         except SlackApiError as error:
@@ -155,6 +172,11 @@ class ReplyRouter:
         first; otherwise to the person's direct message, with a line where they asked saying so."""
         if not files:
             return
+        if self.shared.outside(channel):
+            delivery.upload_files(self.client, self.direct_message(person), files)
+            if person == origin.user and channel == origin.channel:
+                self._say_where_it_went(_names(files), origin, SHARED_REASON)
+            return
         try:
             self._upload_joining(channel, files)
         except SlackApiError as error:
@@ -164,7 +186,8 @@ class ReplyRouter:
             log.info("files for %s went to their direct message: %s refused them (%s)", person, channel,
                      _error_code(error))
             if person == origin.user and channel == origin.channel:
-                self._say_where_files_went(files, origin)
+                reason = UNREACHABLE_REASON + (INVITE_HINT if is_private_channel(origin) else "")
+                self._say_where_it_went(_names(files), origin, reason)
 
     def _upload_joining(self, channel: str, files: list[Attachment]) -> None:
         try:
@@ -179,19 +202,16 @@ class ReplyRouter:
                 raise error from None
             delivery.upload_files(self.client, channel, files)
 
-    def _say_where_files_went(self, files: list[Attachment], origin: Origin) -> None:
-        names = ", ".join(attachment.filename for attachment in files[:3]) + (" …" if len(files) > 3 else "")
-        text = f"{names}: sent to your direct message with the app, since it cannot post files here."
-        if is_private_channel(origin):
-            text += " To have files here, /invite the app to this channel."
-        note = Reply(text, private=True)
+    def _say_where_it_went(self, what: str, origin: Origin, reason: str) -> None:
+        """A line where the person asked, saying where the answer went and why."""
+        note = Reply(f"{what[:200]}: sent to your direct message with the app, {reason}", private=True)
         if self._respond_if_possible(origin, note):
             return
         try:
             if origin.channel:
                 delivery.post_ephemeral(self.client, origin.channel, origin.user, note)
         except SlackApiError as error:
-            log.info("could not say where the files went for %s: %s", origin.user, _error_code(error))
+            log.info("could not say where the answer went for %s: %s", origin.user, _error_code(error))
 
     def _replace(self, reply: Reply, origin: Origin) -> None:
         if origin.message_ts and origin.channel:
