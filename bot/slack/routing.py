@@ -1,9 +1,12 @@
-"""Where each Reply goes in Slack, following its Target (SPEC §4, DESIGN's Slack rules).
+"""Where each Reply goes in Slack, following its Target (SPEC §4, §8 "Where replies go").
 
 ORIGIN: the channel of the command (ephemeral when private); APPROVERS: PAYOUT_APPROVAL_CHANNEL;
 CHANNEL: reply.channel; REPLACE: the message whose button was pressed, rewritten without buttons.
-A form opens as a modal. A failure to deliver is logged with its context and the person who
-asked hears a short note; what the command did (a posting, say) stands and is never repeated.
+A form opens as a modal. Where the bot cannot post (a private channel or a direct message between
+people without it, an expired response_url) or may not (a channel shared with another
+organisation), the reply and its files go to the person's direct message with the app. A reply
+that reaches nobody is logged with its context and kept in the audit log; what the command did
+(a posting, say) stands and is never repeated.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ class NotAllowedHere(RuntimeError):
 
 EXPECTED_REFUSALS = (SlackApiError, NotAllowedHere, delivery.DeliveryFailed)
 PRIVATE_CHANNEL_NAMES = frozenset({"privategroup"})  # what a slash command says for a private channel without the bot
+UNREACHABLE_REASON = "since it cannot post files here."
+INVITE_HINT = " To have files here, /invite the app to this channel."
+SHARED_REASON = "since this channel is shared with another organisation and LEDGER_CHANNELS does not list it."
 
 
 def is_private_channel(origin: Origin) -> bool:
@@ -55,11 +61,6 @@ def is_private_channel(origin: Origin) -> bool:
     if origin.channel_name in PRIVATE_CHANNEL_NAMES:
         return True
     return bool(origin.channel) and origin.channel_name != "directmessage" and not str(origin.channel).startswith("D")
-
-
-UNREACHABLE_REASON = "since it cannot post files here."
-INVITE_HINT = " To have files here, /invite the app to this channel."
-SHARED_REASON = "since this channel is shared with another organisation and LEDGER_CHANNELS does not list it."
 
 
 def _names(files: list[Attachment]) -> str:
@@ -162,7 +163,7 @@ class ReplyRouter:
         """The person's direct message with the app (conversations.open, scope im:write)."""
         direct = self.direct_message(user)
         delivery.post_reply(self.client, direct, reply)
-        log.info("%r for %s went to their direct message: %s is not reachable", reply.headline[:80], user, unreachable)
+        log.info("%r for %s went to their direct message instead of %s", reply.headline[:80], user, unreachable)
 
     def direct_message(self, user: str) -> str:
         return str(self.client.conversations_open(users=user)["channel"]["id"])
