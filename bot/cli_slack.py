@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 DEFAULT_PORT = 3000
+DEFAULT_HOST = "0.0.0.0"
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def _cmd_serve(args: argparse.Namespace, request: Request) -> int:
     url, settings = request.db.url, request.settings
     request.db.dispose()  # each worker opens its own connections after the fork
     _logging()
-    serve(lambda: wsgi_app(build_app(slack, Database(url), settings)), port)
+    serve(lambda: wsgi_app(build_app(slack, Database(url), settings), slack.signing_secret), port, host=args.host)
     return 0
 
 
@@ -134,6 +135,8 @@ def _cmd_socket(args: argparse.Namespace, request: Request) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="run the Slack app over HTTP: POST /slack/events, GET /healthz")
     serve.add_argument("--port", type=int, metavar="P", help=f"port to listen on (default: PORT, else {DEFAULT_PORT})")
+    serve.add_argument("--host", default=DEFAULT_HOST, metavar="ADDRESS",
+                       help=f"address to listen on (default: {DEFAULT_HOST}, every interface, as platforms expect)")
     serve.set_defaults(handler=_cmd_serve)
     socket = sub.add_parser("socket", help="run the Slack app over Socket Mode (needs SLACK_APP_TOKEN)")
     socket.set_defaults(handler=_cmd_socket)

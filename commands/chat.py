@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from commands import chat_payout_views, ledger_handlers, ledger_views, payout_handlers
+from commands import chat_payout_views, gate, ledger_handlers, ledger_views, payout_handlers
 from commands.chat_help import ledger_help, payout_help
 from commands.context import Request
 from commands.grammar import Command, UsageError, parse_command
@@ -17,17 +17,24 @@ from commands.grammar_payout import PayoutHelp, PayoutList, PayoutRange, PayoutS
 from commands.grammar_remind import RemindAdd, RemindList, RemindRemove
 from commands.reply import Reply
 from domain.batches import BatchError
+from domain.roles import Role
 
 LEDGER_ACTIONS = (ledger_views.CSV_ACTION, ledger_views.PDF_ACTION)
 SLOW_ACTIONS = (*LEDGER_ACTIONS, chat_payout_views.PRINT, chat_payout_views.FILES)  # they build files: a transport runs them off its quick path
 
 
 def run_command(command: str, text: str, request: Request) -> list[Reply]:
-    """command is "ledger" or "payout" (a leading "/" is accepted); text is what follows it."""
+    """command is "ledger" or "payout" (a leading "/" is accepted); text is what follows it.
+
+    Someone who may not even view is refused before the text is read; then the command's own role."""
+    if refused := gate.refusal(request, Role.VIEWER):
+        return refused
     try:
         parsed = parse_command(command, text, request.settings)
     except UsageError as usage:
         return [Reply.error(usage.message, usage.example)]
+    if refused := gate.refusal(request, gate.role_for_command(parsed)):
+        return refused
     try:
         return _dispatch(parsed, request)
     except (BatchError, LookupError, ValueError) as refused:
@@ -96,6 +103,8 @@ def _remind(command: Command, request: Request) -> list[Reply]:
 
 def run_action(action: str, value: str, request: Request) -> list[Reply]:
     """Every button: the ledger's CSV and PDF buttons here, the payout buttons in payout_handlers."""
+    if refused := gate.refusal(request, gate.role_for_action(action)):
+        return refused
     if action in LEDGER_ACTIONS:
         return ledger_handlers.handle_action(action, value, request)
     try:
@@ -106,6 +115,8 @@ def run_action(action: str, value: str, request: Request) -> list[Reply]:
 
 def run_form(action: str, values: dict[str, str], context: str, request: Request) -> list[Reply]:
     """A submitted form (payout.request); raises commands.reply.FormErrors for bad values."""
+    if refused := gate.refusal(request, gate.role_for_action(action)):
+        return refused
     if action != chat_payout_views.REQUEST_FORM:
         return [Reply.error(f"unknown form '{action}'")]
     return payout_handlers.handle_form(action, values, context, request)

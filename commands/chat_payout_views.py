@@ -231,4 +231,4 @@ def requester_notice(batch: BatchRecord, headline: str, files: list[Attachment] 
     if not batch.origin_channel:
         return None
     return Reply(headline, files=files or [], buttons=buttons or [], target=Target.CHANNEL,
-                 channel=batch.origin_channel)
+                 channel=batch.origin_channel, recipient=batch.requested_by)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from domain.db import Database
+from domain.roles import Access
 from domain.settings import Settings
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ class Request:
     trusted_operator: bool = False  # the terminal operator, who may approve their own batches
     files_dir: str | None = None  # where a transport without uploads writes attached files
     reminder_channels: tuple[str, ...] = ()  # the only channels a reminder may be posted to; empty: any
+    access: Access | None = None  # who is asking and what the roles grant; the gate refuses without it
 
     @classmethod
     def operator(cls, db: Database, settings: Settings, actor: str, *, files_dir: str | None = None,

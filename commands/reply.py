@@ -111,6 +111,7 @@ class Reply:
     channel: str | None = None
     message_ref: str | None = None  # the message an ANNOUNCEMENT reply rewrites (its Slack ts)
     private: bool = False  # only the person who asked sees it
+    recipient: str | None = None  # the person a CHANNEL reply is for (a requester), reached directly if need be
     is_error: bool = False
 
     @classmethod

@@ -160,6 +160,7 @@ def add_schedule(
         frequency=frequency, day=day, at_time=at.strftime("%H:%M"), channel=parse_channel(channel),
         range_expression=_check_range(range_expression, today), created_by=actor, created_at=_as_utc(now),
     )
+    _refuse_identical(session, row)
     session.add(row)
     session.flush()
     schedule = Schedule.from_row(row)
@@ -168,6 +169,19 @@ def add_schedule(
         at_time=row.at_time, channel=row.channel, range=row.range_expression,
     )
     return schedule
+
+
+def _refuse_identical(session: Session, new: ReminderSchedule) -> None:
+    """Two identical active schedules would post every reminder twice (SPEC §8, retries and repeats)."""
+    same = session.scalars(select(ReminderSchedule).where(
+        ReminderSchedule.removed_at.is_(None), ReminderSchedule.frequency == new.frequency,
+        ReminderSchedule.day == new.day, ReminderSchedule.at_time == new.at_time,
+        ReminderSchedule.channel == new.channel, ReminderSchedule.range_expression == new.range_expression,
+    ).order_by(ReminderSchedule.id).limit(1)).first()
+    if same is not None:
+        existing = Schedule.from_row(same)
+        raise ReminderError(f"reminder {existing.id} already does this ({existing.describe()} in {existing.channel}, "
+                            f"range={existing.range_expression}); nothing was added")
 
 
 def active_schedules(session: Session) -> list[Schedule]:

@@ -25,6 +25,19 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
+MAX_PAYMENT_TYPE = 75  # a payment type is a choice in Slack's form, whose options show at most 75 characters
+
+
+def _payment_types(value: str | None) -> tuple[str, ...]:
+    """PAYMENT_TYPES, refused at start-up by name when an entry is too long to offer as a choice."""
+    types = _split(value) or DEFAULT_PAYMENT_TYPES
+    for entry in types:
+        if len(entry) > MAX_PAYMENT_TYPE:
+            raise ValueError(f"PAYMENT_TYPES: '{entry[:40]}…' has {len(entry)} characters; "
+                             f"each payment type may have at most {MAX_PAYMENT_TYPE}")
+    return types
+
+
 def _default_currency(value: str | None) -> str:
     """DEFAULT_CURRENCY, refused at start-up by name: every partner imported without one gets it."""
     try:
@@ -79,7 +92,7 @@ class Settings:
             timezone=timezone,
             default_currency=_default_currency(source.get("DEFAULT_CURRENCY")),
             organisation=source.get("ORGANISATION_NAME", "").strip() or "Referral program",
-            payment_types=_split(source.get("PAYMENT_TYPES")) or DEFAULT_PAYMENT_TYPES,
+            payment_types=_payment_types(source.get("PAYMENT_TYPES")),
             require_separate_approver=_truthy(source.get("REQUIRE_SEPARATE_APPROVER"), True),
             hold_days=_hold_days(source.get("HOLD_DAYS")),
         )

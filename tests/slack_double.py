@@ -26,6 +26,14 @@ BOT_ID = "BBOT"
 TEAM_ID = "T1"
 FIRST_TS_SECONDS = 1700000000
 FIRST_TS_SEQUENCE = 100
+RESPONSE_URL_USES = 5
+# auth.test for a bot in a single workspace (https://docs.slack.dev/reference/methods/auth.test)
+DEFAULT_AUTH: dict[str, Any] = {
+    "url": "https://example.slack.com/", "team": "Example", "user": "payouts", "team_id": TEAM_ID,
+    "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False,
+}
+# Methods that act in a channel, refused like Slack outside the bot's channels (SlackApiDouble.channels)
+CHANNEL_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update", "files.completeUploadExternal"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class Call:
     args: dict[str, Any]
     headers: dict[str, str]
     status: int = 200
+    error: str | None = None  # the error of an ``{"ok": false}`` answer
 
     def arg(self, name: str, default: Any = None) -> Any:
         """Return an argument, decoding it when a form body carried it as a JSON string."""
@@ -72,6 +81,7 @@ class _State:
     pending_uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     uploaded_content: dict[str, bytes] = field(default_factory=dict)
     ts_sequence: int = FIRST_TS_SEQUENCE
+    response_url_uses: dict[str, int] = field(default_factory=dict)
     file_sequence: int = 0
     view_sequence: int = 0
 
@@ -121,6 +131,11 @@ class SlackApiDouble:
         self.usergroups: dict[str, list[str]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.socket_mode_url: str | None = None
+        self.auth: dict[str, Any] = dict(DEFAULT_AUTH)
+        self.joined: set[str] | None = None
+        self.public: set[str] = set()
+        self.expired_response_urls: set[str] = set()
+        self.shared: set[str] = set()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -201,6 +216,27 @@ class SlackApiDouble:
         """
         self._add_fault(method, _Fault(status=200, retry_after=0, error=error, remaining=times))
 
+    def channels(self, *, joined: set[str], public: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        """Refuse like Slack outside the channels the bot is in (until then it is in every channel).
+
+        ``joined``: the channels the bot is a member of (``shared``, set apart, lists the channels
+        ``conversations.info`` describes as shared with another organisation); ``public``: the public ones (the others are
+        private channels or direct messages between people). As Slack does: a message to a public
+        channel goes through (chat:write.public), a file shared there is ``not_in_channel`` and an
+        ephemeral message ``not_in_channel``; anything to a private channel or a direct message the
+        bot is not in is ``channel_not_found``. ``conversations.join`` joins a public channel and
+        refuses the others (``method_not_supported_for_channel_type``); ``conversations.open`` opens
+        the person's direct message with the app (``D`` + user ID), which the bot is in.
+        """
+        with self._lock:
+            self.joined = set(joined)
+            self.public = set(public)
+
+    def expire_response_url(self, tag: str = "default") -> None:
+        """Slack's answer to a response_url after 30 minutes: HTTP 404 ``expired_url``."""
+        with self._lock:
+            self.expired_response_urls.add(tag)
+
     def delay(self, method: str, seconds: float) -> None:
         """Hold every answer to ``method`` for ``seconds`` (0 removes the delay)."""
         with self._lock:
@@ -216,6 +252,11 @@ class SlackApiDouble:
             self.usergroups = {}
             self.users = {}
             self.socket_mode_url = None
+            self.auth = dict(DEFAULT_AUTH)
+            self.joined = None
+            self.public = set()
+            self.expired_response_urls = set()
+            self.shared = set()
             self._lock.notify_all()
 
     def _add_fault(self, method: str, fault: _Fault) -> None:
@@ -274,7 +315,8 @@ class SlackApiDouble:
         """
         with self._lock:
             completions = [
-                c for c in self._state.calls if c.method == "files.completeUploadExternal" and c.status == 200
+                c for c in self._state.calls
+                if c.method == "files.completeUploadExternal" and c.status == 200 and c.error is None
             ]
             pending = dict(self._state.pending_uploads)
             contents = dict(self._state.uploaded_content)
@@ -320,20 +362,58 @@ class SlackApiDouble:
         self, method: str, args: dict[str, Any], headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
         """Produce the (status, headers, body) for one request and record it."""
+        tag = str(args.pop("_tag", "default"))
         with self._lock:
             delay = self._state.delays.get(method, 0.0)
         if delay:
             time.sleep(delay)
         fault = self._take_fault(method)
         if fault is not None:
-            self._record(Call(method, args, headers, fault.status))
+            self._record(Call(method, args, headers, fault.status, fault.error))
             extra = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
             return fault.status, extra, _json({"ok": False, "error": fault.error})
         if method == "upload":
             return self._handle_upload(args, headers)
+        if method == "response_url":
+            return self._handle_response_url(tag, args, headers)
+        refusal = self._refusal(method, args)
+        if refusal is not None:
+            self._record(Call(method, args, headers, 200, refusal))
+            return 200, {}, _json({"ok": False, "error": refusal})
         payload = self._answer(method, args)
         self._record(Call(method, args, headers, 200))
         return 200, {}, _json(payload)
+
+    def _handle_response_url(
+        self, tag: str, args: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        """At most five answers within 30 minutes (Slack's slash-command docs): then 404."""
+        with self._lock:
+            uses = self._state.response_url_uses.get(tag, 0) + 1
+            self._state.response_url_uses[tag] = uses
+            expired = tag in self.expired_response_urls
+        refusal = "expired_url" if expired else "used_url" if uses > RESPONSE_URL_USES else None
+        self._record(Call("response_url", args, headers, 404 if refusal else 200, refusal))
+        if refusal:
+            return 404, {"Content-Type": "text/plain"}, refusal.encode()
+        return 200, {"Content-Type": "text/plain"}, b"ok"
+
+    def _refusal(self, method: str, args: dict[str, Any]) -> str | None:
+        """What Slack answers when the bot cannot reach the channel (see ``channels``)."""
+        with self._lock:
+            joined, public = self.joined, set(self.public)
+        if joined is None:
+            return None
+        channel = str(args.get("channel") or args.get("channel_id") or "")
+        if method == "conversations.join":
+            return None if channel in public else "method_not_supported_for_channel_type"
+        if method == "conversations.info":
+            return None if channel in joined or channel in public else "channel_not_found"
+        if method not in CHANNEL_METHODS or not channel or channel in joined or channel.startswith("D_APP_"):
+            return None
+        if channel in public:
+            return None if method == "chat.postMessage" else "not_in_channel"
+        return "channel_not_found"
 
     def _handle_upload(
         self, args: dict[str, Any], headers: dict[str, str]
@@ -353,16 +433,19 @@ class SlackApiDouble:
         """The canned successful answer for ``method``; unknown methods get ``{"ok": true}``."""
         call = Call(method, args, {})
         if method == "auth.test":
-            return {
-                "ok": True,
-                "url": "https://example.slack.com/",
-                "team": "Example",
-                "user": "payouts",
-                "team_id": TEAM_ID,
-                "user_id": BOT_USER_ID,
-                "bot_id": BOT_ID,
-                "is_enterprise_install": False,
-            }
+            with self._lock:
+                return {"ok": True, **self.auth}
+        if method == "conversations.join":
+            channel = str(args.get("channel", ""))
+            with self._lock:
+                if self.joined is not None:
+                    self.joined.add(channel)
+            return {"ok": True, "channel": {"id": channel, "is_channel": True, "is_member": True}}
+        if method == "conversations.open":
+            users = str(args.get("users", ""))
+            if not users or "," in users:
+                return {"ok": False, "error": "users_list_not_supplied" if not users else "not_enough_users"}
+            return {"ok": True, "channel": {"id": f"D_APP_{users}"}}
         if method == "apps.connections.open" and self.socket_mode_url is not None:
             return {"ok": True, "url": self.socket_mode_url}
         if method == "chat.postMessage":
@@ -399,6 +482,8 @@ class SlackApiDouble:
                     "is_private": False,
                     "is_archived": False,
                     "is_member": True,
+                    "is_ext_shared": channel in self.shared,
+                    "is_pending_ext_shared": False,
                 },
             }
         if method == "users.info":
@@ -521,9 +606,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, extra, body = double._handle(segments[1], args, headers)
         elif segments and segments[0] == "response_url":
             args = _parse_body(content_type or "application/json", raw)
+            args["_tag"] = segments[1] if len(segments) > 1 else "default"
             status, extra, body = double._handle("response_url", args, headers)
-            if status == 200:
-                extra, body = {"Content-Type": "text/plain"}, b"ok"
         elif len(segments) == 2 and segments[0] == "upload":
             status, extra, body = double._handle("upload", {"file_id": segments[1], "content": raw}, headers)
         else:

@@ -12,6 +12,7 @@ from commands.chat import run_action, run_command, run_form
 from commands.chat_payout_views import REQUEST_FORM, SUBMIT
 from commands.context import Request
 from commands.reply import FormErrors, Reply, Target
+from domain.roles import Access, Member, Roles
 from tests.factories import add_entry, add_partner
 from tests.test_grammar import ANY_TEXT, near_miss
 
@@ -28,8 +29,12 @@ def ledger(db):
     return db
 
 
+ROLES = Roles(requesters=("U_REQ",), approvers=("U_BOSS",))
+
+
 def req(db, settings, actor: str = "U_REQ") -> Request:
-    return Request(db=db, settings=settings, actor=actor, channel="C_FIN", approvers=frozenset({"U_BOSS"}))
+    return Request(db=db, settings=settings, actor=actor, channel="C_FIN", approvers=frozenset({"U_BOSS"}),
+                   access=Access(ROLES, Member(actor)))
 
 
 def test_payout_with_every_option_is_a_preview_with_a_submit_button(ledger, settings):
@@ -69,12 +74,12 @@ def test_a_form_with_bad_values_raises_form_errors_by_field(ledger, settings):
 
 
 def test_an_unknown_form_is_an_error_reply(ledger, settings):
-    [reply] = run_form("payout.nothing", {}, "", req(ledger, settings))
+    [reply] = run_form("payout.nothing", {}, "", req(ledger, settings, actor="U_BOSS"))
     assert reply.is_error and "payout.nothing" in reply.headline
 
 
 def test_an_unknown_button_is_an_error_reply(ledger, settings):
-    [reply] = run_action("payout.explode", "x", req(ledger, settings))
+    [reply] = run_action("payout.explode", "x", req(ledger, settings, actor="U_BOSS"))
     assert reply.is_error and "payout.explode" in reply.headline
 
 

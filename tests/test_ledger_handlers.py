@@ -14,6 +14,7 @@ from commands.chat_payout_views import START
 from commands.context import Request
 from commands.ledger_views import CSV_ACTION, LATEST_ENTRIES, PDF_ACTION, TOP_PARTNERS
 from domain.models import Entry, Partner
+from domain.roles import Access, Member, Roles
 from tests.factories import add_entry, add_partner
 
 
@@ -33,7 +34,8 @@ def ledger(db):
 
 
 def req(db, settings) -> Request:
-    return Request(db=db, settings=settings, actor="U_FIN", channel="C_FIN")
+    return Request(db=db, settings=settings, actor="U_FIN", channel="C_FIN",
+                   access=Access(Roles(requesters=("U_FIN",)), Member("U_FIN")))
 
 
 def test_summary_shows_range_partner_count_and_totals_per_currency(ledger, settings):

@@ -294,3 +294,24 @@ def test_nobody_is_due_on_an_empty_ledger(db):
     with db.read() as session:
         summary = reminders.due_summary(session, JUNE)
     assert (summary.partners, summary.totals) == (0, [])
+
+
+def test_an_identical_active_schedule_is_refused_naming_the_existing_one(db) -> None:
+    """SPEC §8: same cadence, day, time, channel and range as an active schedule."""
+    first = add(db)
+
+    with pytest.raises(ReminderError, match=rf"reminder {first.id} already does this \(monthly on day 1 at 09:00"):
+        add(db, at_time="9:00", channel="<#C0123ABCD|finance>")
+    with db.read() as session:
+        assert [s.id for s in reminders.active_schedules(session)] == [first.id]
+
+
+def test_a_schedule_differing_in_one_thing_or_replacing_a_removed_one_is_added(db) -> None:
+    first = add(db)
+    add(db, range_expression="last-week")
+    with db.write() as session:
+        reminders.remove_schedule(session, first.id, actor="U_FIN", now=datetime(2015, 7, 16, tzinfo=UTC))
+
+    again = add(db)
+
+    assert again.id != first.id

@@ -199,6 +199,15 @@ def test_a_channel_outside_ledger_channels_is_refused_and_nothing_is_computed(ma
     assert double.calls("chat.postMessage") == [] and double.calls("response_url") == []
 
 
+def test_the_channel_refusal_names_a_few_allowed_channels_and_counts_the_rest(make_app, double, ledger) -> None:
+    app = make_app(ledger, ledger_channels=tuple(f"C{n:08d}" for n in range(40)))
+
+    answer = json.loads(send_command(app, double, "2015-06", channel_id="C_RANDOM").body)
+
+    assert answer["text"].count("<#C") == 5 and "and 35 more" in answer["text"]
+    check_blocks(answer["blocks"])
+
+
 def test_a_reminder_for_a_channel_outside_ledger_channels_is_refused_when_added(make_app, double, ledger) -> None:
     app = make_app(ledger, ledger_channels=("C_FIN",))
 
@@ -327,7 +336,7 @@ def test_a_non_approver_is_refused(app, double, ledger) -> None:
     click(app, double, APPROVE, batch_id, user="U_STRANGER")
 
     [refusal] = double.wait_for("response_url")
-    assert "not one of the payout approvers" in refusal.args["text"]
+    assert "approver role" in refusal.args["text"] and "PAYOUT_APPROVERS" in refusal.args["text"]
     assert payments(ledger) == 0
 
 

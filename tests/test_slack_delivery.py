@@ -9,6 +9,8 @@ from bot.slack.client import web_client
 from bot.slack.delivery import post_reply, update_message
 from bot.slack.settings import SlackSettings
 from commands.reply import Attachment, Button, Reply
+from domain.roles import Roles
+from domain.settings import Settings
 from tests.slack_double import SlackApiDouble, running_double
 from tests.test_slack_payloads import check_call
 
@@ -89,3 +91,14 @@ def test_update_message_rewrites_it_without_buttons(double: SlackApiDouble, clie
     check_call(update)
     assert update.args["ts"] == "1.2"
     assert all(block["type"] != "actions" for block in update.arg("blocks"))
+
+
+def test_roles_come_from_the_environment() -> None:
+    slack = SlackSettings.from_env({"LEDGER_VIEWERS": "U1,S_FIN", "PAYOUT_REQUESTERS": "*", "PAYOUT_APPROVERS": "W2"})
+
+    assert slack.roles() == Roles(viewers=("U1", "S_FIN"), requesters=("*",), approvers=("W2",))
+
+
+def test_a_payment_type_too_long_for_slacks_form_is_refused_at_start_up_by_name() -> None:
+    with pytest.raises(ValueError, match="PAYMENT_TYPES: 'xxxx.*' has 76 characters; each payment type may have at most 75"):
+        Settings.from_env({"PAYMENT_TYPES": "Check," + "x" * 76})

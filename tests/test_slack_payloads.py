@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.slack.blocks import MAX_BLOCKS, action_of, render_message
+from bot.slack.blocks import MAX_BLOCKS, MAX_MESSAGE_CHARS, action_of, blocks_size, render_message
 from bot.slack.modals import ModalOrigin, errors_for_view, render_modal, submitted_values
 from commands.reply import Button, Field, Figure, Form, Reply, Section, Style, Table
 from tests.slack_double import Call
@@ -18,8 +18,11 @@ PAYLOAD_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "res
 
 
 def check_blocks(blocks: list[dict[str, Any]], limit: int = MAX_BLOCKS) -> None:
-    """Every block parses with slack_sdk's models and passes their checks; the count is within the limit."""
+    """Every block parses with slack_sdk's models and passes their checks; the count is within the limit,
+    and a message's blocks add up to no more than Slack takes."""
     assert len(blocks) <= limit, f"{len(blocks)} blocks, Slack allows {limit}"
+    if limit == MAX_BLOCKS:
+        assert blocks_size(blocks) <= MAX_MESSAGE_CHARS, f"{blocks_size(blocks)} characters of blocks"
     for block in blocks:
         parsed = Block.parse(block)
         assert parsed is not None, f"unknown block {block!r}"
@@ -94,7 +97,6 @@ def test_a_huge_reply_keeps_to_slacks_limits_and_keeps_its_buttons() -> None:
     blocks = render_message(big_reply())["blocks"]
 
     check_blocks(blocks)
-    assert len(blocks) == MAX_BLOCKS
     assert blocks[-1]["type"] == "actions"
     assert "more part(s) not shown" in blocks[-2]["elements"][0]["text"]
 
@@ -164,7 +166,7 @@ def test_a_form_becomes_a_valid_modal_with_selects_for_choices() -> None:
     assert len(view["title"]["text"]) <= 24
     method = view["blocks"][1]
     assert method["element"]["type"] == "static_select"
-    assert method["element"]["initial_option"]["value"] == "ending-balance"
+    assert method["element"]["initial_option"]["text"]["text"] == "ending-balance"
     assert view["blocks"][2]["optional"] is True
     assert ModalOrigin.decode(view["private_metadata"]) == ModalOrigin("ctx", "C_FIN")
 
@@ -172,7 +174,8 @@ def test_a_form_becomes_a_valid_modal_with_selects_for_choices() -> None:
 def test_submitted_values_come_back_by_field_name() -> None:
     view = {"state": {"values": {
         "range": {"value": {"type": "plain_text_input", "value": "2015-06"}},
-        "method": {"value": {"type": "static_select", "selected_option": {"value": "commission"}}},
+        "method": {"value": {"type": "static_select", "selected_option": {
+            "text": {"type": "plain_text", "text": "commission"}, "value": "1"}}},
         "min": {"value": {"type": "plain_text_input", "value": None}},
     }}}
 
@@ -193,7 +196,7 @@ def test_escaping_cannot_push_a_text_over_slacks_limits() -> None:
     check_blocks(blocks)
     assert len(blocks[0]["text"]["text"]) <= 3000
     assert len(blocks[1]["fields"][0]["text"]) <= 2000
-    assert all(len(b["text"]["text"]) <= 3000 for b in blocks[2:])
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks[2:] if b["type"] == "section")
 
 
 # ---- stored text is shown, never obeyed ---------------------------------------------------------
@@ -262,3 +265,33 @@ def test_escape_sequences_in_headlines_buttons_and_files_show_as_escapes() -> No
     assert message["blocks"][0]["text"]["text"] == "Ann\\x1b]0;pwned\\x07"
     [button] = message["blocks"][1]["elements"]
     assert button["text"]["text"] == "Pay \\x1b[2J" and button["confirm"]["text"]["text"] == "Sure\\u202e?"
+
+
+def test_options_whose_first_150_characters_agree_still_have_unique_values() -> None:
+    """Slack refuses a select whose options share a value; values are the choices' positions."""
+    alike = ("x" * 150 + " by check", "x" * 150 + " by wire")
+    form = Form("Pay", "payout.request", (Field("type", "Type", default=alike[1], choices=alike),))
+
+    [block] = render_modal(form, ModalOrigin("", None))["blocks"]
+
+    assert [option["value"] for option in block["element"]["options"]] == ["0", "1"]
+    assert block["element"]["initial_option"]["value"] == "1"
+
+
+def test_a_message_is_cut_to_slacks_total_size_keeping_its_headline_and_buttons() -> None:
+    """Slack refuses a message whose blocks add up to much more than 12,000 characters."""
+    reply = Reply("Report", sections=[Section("y" * 2900) for _ in range(20)], buttons=[Button("CSV", "ledger.csv", "v")])
+
+    blocks = render_message(reply)["blocks"]
+
+    assert blocks_size(blocks) <= MAX_MESSAGE_CHARS
+    assert blocks[0]["type"] == "header" and blocks[-1]["type"] == "actions"
+    assert "more part(s) not shown" in blocks[-2]["elements"][0]["text"]
+
+
+def test_a_button_whose_value_slack_would_refuse_is_left_out_and_the_rest_stay() -> None:
+    reply = Reply("Preview", buttons=[Button("Submit", "payout.submit", "v" * 2001), Button("CSV", "ledger.csv", "ok")])
+
+    [actions] = [b for b in render_message(reply)["blocks"] if b["type"] == "actions"]
+
+    assert [e["action_id"] for e in actions["elements"]] == ["ledger.csv"]

@@ -56,6 +56,7 @@ def served(double: SlackApiDouble, sqlite_db, tmp_path: Path) -> Iterator[str]:
     env = {
         **os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": double.base_url, "DATABASE_URL": sqlite_db.url, "WEB_CONCURRENCY": "1",
+        "LEDGER_VIEWERS": "U_REQ",
     }
     process = subprocess.Popen(
         [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main())", "serve", "--port", str(port)],

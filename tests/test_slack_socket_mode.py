@@ -75,7 +75,7 @@ def app_environment(web_api: SlackApiDouble, database: str) -> dict[str, str]:
     return {
         **inherited, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test",
         "SLACK_API_URL": web_api.base_url, "DATABASE_URL": database,
-        "PAYOUT_APPROVERS": "U_BOSS", "PAYOUT_APPROVAL_CHANNEL": APPROVAL_CHANNEL,
+        "PAYOUT_APPROVERS": "U_BOSS", "PAYOUT_REQUESTERS": "U_REQ", "PAYOUT_APPROVAL_CHANNEL": APPROVAL_CHANNEL,
     }
 
 
@@ -267,7 +267,7 @@ def test_someone_who_is_not_an_approver_cannot_approve(app: SocketApp, web_api: 
     acknowledged_promptly(socket_mode, envelope)
     [refusal] = web_api.wait_for("response_url", timeout=15)
     assert refusal.args["response_type"] == "ephemeral"
-    assert "not one of the payout approvers" in refusal.args["text"]
+    assert "approver role" in refusal.args["text"] and "PAYOUT_APPROVERS" in refusal.args["text"]
     assert payments(ledger) == [] and web_api.calls("chat.update") == []
 
 

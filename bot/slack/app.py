@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.slack.approvers import ApproverDirectory
 from bot.slack.client import web_client
 from bot.slack.listeners import register_listeners
+from bot.slack.retries import RetryFilter
 from bot.slack.routing import ReplyRouter
 from bot.slack.runtime import SlackRuntime
 from bot.slack.settings import SlackSettings
@@ -26,6 +27,7 @@ def create_runtime(slack: SlackSettings, db: Database, settings: Settings, *, cl
     return SlackRuntime(
         slack=slack, db=db, settings=settings, client=client,
         directory=ApproverDirectory(client, slack.approvers),
+        members=ApproverDirectory(client, slack.roles().groups()),
         router=ReplyRouter(client, slack, db),
         reports=WorkQueue(workers, "slack-reports"),
         interactions=WorkQueue(workers, "slack-interactions"),
@@ -43,5 +45,6 @@ def create_app(runtime: SlackRuntime) -> App:
         signing_secret=runtime.slack.signing_secret,
         listener_executor=ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="slack-ack"),
     )
+    app.use(RetryFilter().middleware)
     register_listeners(app, runtime)
     return app

@@ -43,6 +43,10 @@ class ApproverDirectory:
             members |= self._members(group, refresh)
         return frozenset(members)
 
+    def groups_of(self, user: str, *, refresh: bool = True) -> frozenset[str]:
+        """The listed user groups `user` belongs to, for the roles those groups are given."""
+        return frozenset(group for group in self._groups if user in self._members(group, refresh))
+
     def _members(self, group: str, refresh: bool) -> frozenset[str]:
         now = self._clock()
         with self._lock:

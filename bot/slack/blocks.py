@@ -6,6 +6,8 @@ section, 75-character button labels); templates/slack/message.j2 lays the pieces
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,10 @@ MAX_BUTTONS = 25
 MAX_BUTTON_LABEL = 75
 MAX_CONFIRM_TEXT = 300
 MAX_FALLBACK_TEXT = 3000
+MAX_BUTTON_VALUE = 2000
+MAX_MESSAGE_CHARS = 12_000  # Slack refuses a message whose blocks add up to much more, whatever each block's limit
+log = logging.getLogger(__name__)
+
 FENCE = "```"
 ACTION_SUFFIX = "#"  # action_ids must be unique in a message; a repeated action gets "#2", "#3"…
 
@@ -94,9 +100,15 @@ def figure_groups(reply: Reply) -> list[list[str]]:
 
 
 def button_parts(buttons: list[Button]) -> list[ButtonParts]:
+    """A button whose value Slack would refuse (over 2,000 characters) is left out, and logged,
+    rather than costing the whole message."""
     seen: dict[str, int] = {}
     parts = []
     for button in buttons[:MAX_BUTTONS]:
+        if len(button.value) > MAX_BUTTON_VALUE:
+            log.warning("button %r left out: its value has %d characters, Slack takes %d", button.label[:40],
+                        len(button.value), MAX_BUTTON_VALUE)
+            continue
         seen[button.action] = seen.get(button.action, 0) + 1
         count = seen[button.action]
         parts.append(ButtonParts(
@@ -120,17 +132,28 @@ def action_id_pattern(action: str) -> re.Pattern[str]:
     return re.compile(rf"\A{re.escape(action)}(?:{re.escape(ACTION_SUFFIX)}[0-9]+)?\Z")
 
 
-def fit_blocks(blocks: list[dict[str, Any]], limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
-    """At most `limit` blocks: the middle gives way, the headline and the buttons stay."""
-    if len(blocks) <= limit:
+def fit_blocks(blocks: list[dict[str, Any]], limit: int = MAX_BLOCKS,
+               budget: int = MAX_MESSAGE_CHARS) -> list[dict[str, Any]]:
+    """At most `limit` blocks and `budget` characters in all: the middle gives way, the headline and
+    the buttons stay, and a note says how much is not shown."""
+    if len(blocks) <= limit and blocks_size(blocks) <= budget:
         return blocks
     tail = [blocks[-1]] if blocks[-1].get("type") == "actions" else []
-    keep = limit - 1 - len(tail)
-    dropped = len(blocks) - len(tail) - keep
-    note = {"type": "context", "elements": [{
+    body = blocks[:len(blocks) - len(tail)]
+    keep = min(len(body), limit - 1 - len(tail))
+    while keep > 1 and blocks_size([*body[:keep], _not_shown(len(body) - keep), *tail]) > budget:
+        keep -= 1
+    return [*body[:keep], _not_shown(len(body) - keep), *tail]
+
+
+def blocks_size(blocks: list[dict[str, Any]]) -> int:
+    return len(json.dumps(blocks, ensure_ascii=False, separators=(",", ":")))
+
+
+def _not_shown(dropped: int) -> dict[str, Any]:
+    return {"type": "context", "elements": [{
         "type": "mrkdwn", "text": f"… {dropped} more part(s) not shown here; the attached file or the CLI has it all.",
     }]}
-    return [*blocks[:keep], note, *tail]
 
 
 def fallback_text(reply: Reply) -> str:

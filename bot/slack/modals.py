@@ -14,7 +14,6 @@ MAX_TITLE = 24
 MAX_INPUTS = 100
 MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
-MAX_OPTION_VALUE = 150
 MAX_LABEL = 2000
 MAX_METADATA = 3000
 VALUE_ACTION = "value"
@@ -57,8 +56,11 @@ class ModalOrigin:
 
 
 def _field_parts(field: Any) -> FieldParts:
-    choices = tuple(Choice(clip(c, MAX_OPTION_TEXT), c[:MAX_OPTION_VALUE]) for c in field.choices[:MAX_OPTIONS])
-    initial = next((c for c in choices if c.value == field.default), None)
+    """An option's value is its position, unique however alike two choices begin; the choice itself
+    comes back as the option's text, which holds all of it (PAYMENT_TYPES entries fit an option)."""
+    offered = field.choices[:MAX_OPTIONS]
+    choices = tuple(Choice(clip(c, MAX_OPTION_TEXT), str(i)) for i, c in enumerate(offered))
+    initial = next((choices[i] for i, c in enumerate(offered) if c == field.default), None)
     return FieldParts(
         name=field.name, label=clip(field.label, MAX_LABEL), hint=clip(field.hint, MAX_LABEL),
         required=field.required, default=field.default, choices=choices, initial=initial,
@@ -86,7 +88,7 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str]:
         for element in actions.values():
             selected = element.get("selected_option")
             if selected is not None:
-                values[block_id] = selected.get("value") or ""
+                values[block_id] = (selected.get("text") or {}).get("text") or ""
             else:
                 values[block_id] = element.get("value") or ""
     return values

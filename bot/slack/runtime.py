@@ -15,6 +15,7 @@ from bot.slack.work import WorkQueue
 from commands.context import Request
 from commands.reply import Reply
 from domain.db import Database
+from domain.roles import Access, Member, Role
 from domain.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,14 +32,20 @@ class SlackRuntime:
     settings: Settings
     client: WebClient
     directory: ApproverDirectory
+    members: ApproverDirectory  # the user groups any role names
     router: ReplyRouter
     reports: WorkQueue  # ledger reports and their files: slow, CPU-bound
     interactions: WorkQueue  # everything else, so a form opens while reports run (a trigger_id lasts 3 s)
 
     def request(self, origin: Origin, *, refresh_approvers: bool = True) -> Request:
+        """Who is asking and what the roles grant them; with refresh off, user groups count as last read."""
+        groups = self.members.groups_of(origin.user, refresh=refresh_approvers)
+        access = Access(self.slack.roles(), Member(origin.user, groups, origin.outsider))
+        approvers = self.directory.approvers(refresh=refresh_approvers)
+        if access.holds(Role.APPROVER):
+            approvers |= {origin.user}
         return Request(db=self.db, settings=self.settings, actor=origin.user, channel=origin.channel,
-                       approvers=self.directory.approvers(refresh=refresh_approvers),
-                       reminder_channels=self.slack.reminder_channels())
+                       approvers=approvers, reminder_channels=self.slack.reminder_channels(), access=access)
 
     def answer(self, what: str, origin: Origin, produce: Produce) -> None:
         """Run a command in the background and deliver what it says; a crash becomes a short note."""

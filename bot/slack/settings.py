@@ -7,8 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from domain.channels import channel_list, reminder_channels
+from domain.roles import Roles
 
 DEFAULT_API_URL = "https://slack.com/api/"
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
 def _api_url(value: str | None) -> str:
@@ -26,6 +31,8 @@ class SlackSettings:
     approvers: tuple[str, ...] = ()  # user IDs (U…, W…) and user-group IDs (S…)
     approval_channel: str = ""
     ledger_channels: tuple[str, ...] = ()  # empty: every channel may see ledger data
+    viewers: tuple[str, ...] = ()  # LEDGER_VIEWERS; unset: the requesters and approvers
+    requesters: tuple[str, ...] = ()  # PAYOUT_REQUESTERS; unset: the approvers
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SlackSettings:
@@ -38,7 +45,12 @@ class SlackSettings:
             approvers=channel_list(source.get("PAYOUT_APPROVERS")),
             approval_channel=source.get("PAYOUT_APPROVAL_CHANNEL", "").strip(),
             ledger_channels=channel_list(source.get("LEDGER_CHANNELS")),
+            viewers=_split(source.get("LEDGER_VIEWERS")),
+            requesters=_split(source.get("PAYOUT_REQUESTERS")),
         )
+
+    def roles(self) -> Roles:
+        return Roles(viewers=self.viewers, requesters=self.requesters, approvers=self.approvers)
 
     def missing(self, *, socket_mode: bool = False) -> list[str]:
         """The variables a running app cannot do without, so startup can name them all at once."""

@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 
+from bot.slack.identity import interaction_is_outsider
 from bot.slack.routing import Origin
 from bot.slack.runtime import SlackRuntime
 from commands import chat
 
 
-def click_origin(body: dict[str, Any]) -> Origin:
+def click_origin(body: dict[str, Any], context: Any = None) -> Origin:
     """Where the click happened; a message's ts only when it can be chat.update'd (not ephemeral)."""
     container = body.get("container") or {}
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
     message_ts = None if container.get("is_ephemeral") else container.get("message_ts")
     return Origin(user=body["user"]["id"], channel=channel, response_url=body.get("response_url"),
-                  trigger_id=body.get("trigger_id"), message_ts=message_ts)
+                  trigger_id=body.get("trigger_id"), message_ts=message_ts,
+                  outsider=interaction_is_outsider(body, context))
 
 
 def clicked_value(action: dict[str, Any]) -> str:
@@ -30,10 +32,10 @@ def button_click(runtime: SlackRuntime, name: str) -> Callable[..., None]:
     """The listener for the Reply action `name`, whatever suffix its action_id carries."""
     slow = name in chat.SLOW_ACTIONS
 
-    def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
         ack()
         value = clicked_value(action)
-        runtime.later(f"button {name} {value[:80]}", click_origin(body),
+        runtime.later(f"button {name} {value[:80]}", click_origin(body, context),
                       lambda request: chat.run_action(name, value, request), report=slow)
 
     on_click.__name__ = f"on_{name}_click"

@@ -7,8 +7,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 
+from bot.slack.identity import interaction_is_outsider
 from bot.slack.modals import ModalOrigin, errors_for_view, submitted_values
 from bot.slack.routing import Origin
 from bot.slack.runtime import UNEXPECTED, SlackRuntime
@@ -21,9 +22,10 @@ log = logging.getLogger(__name__)
 def form_submission(runtime: SlackRuntime, name: str) -> Callable[..., None]:
     """The listener for the Form action `name`; what it replies is delivered from a work queue."""
 
-    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
         carried = ModalOrigin.decode(view.get("private_metadata") or "")
-        origin = Origin(user=body["user"]["id"], channel=carried.channel)
+        origin = Origin(user=body["user"]["id"], channel=carried.channel,
+                        outsider=interaction_is_outsider(body, context))
         try:
             replies = chat.run_form(name, submitted_values(view), carried.context,
                                     runtime.request(origin, refresh_approvers=False))
