@@ -78,6 +78,7 @@ def read_items(items: Any, what: str) -> tuple[list[tuple[int, dict[str, str]]],
     if len(items) > MAX_ITEMS:
         raise RecordsRefused(413, f"{len(items):,} items; send at most {MAX_ITEMS:,} a request")
     model = MODELS[what]
+    fields = frozenset(model.model_fields)
     records: list[tuple[int, dict[str, str]]] = []
     problems: list[RowProblem] = []
     for index, item in enumerate(items):
@@ -87,6 +88,6 @@ def read_items(items: Any, what: str) -> tuple[list[tuple[int, dict[str, str]]],
         found = _shape_problems(index, item, model)
         problems.extend(found)
         refused = {problem.column for problem in found}
-        records.append((index, {name: _text(value) for name, value in item.items()
-                                if name in model.model_fields and name not in refused}))
+        records.append((index, {name: value if type(value) is str else _text(value)
+                                for name, value in item.items() if name in fields and name not in refused}))
     return records, problems
