@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
-import json
 import os
 import stat
 import sys
@@ -19,6 +18,7 @@ from bot.cli_batches import positive_count
 from bot.cli_usage import UsageProblem
 from commands import use_ledger
 from commands.context import Request
+from commands.json_text import document
 from commands.ledger_files import ledger_json, partner_ledger_json, write_ledger_csv
 from commands.ledger_text import partner_ledger_table, report_table
 from commands.use_ledger import UnknownPartner
@@ -124,7 +124,7 @@ def _write_partner_ledger(args: argparse.Namespace, request: Request, period: Da
     ledger = use_ledger.partner_ledger(request, args.partner, period)
     with _output(args) as handle:
         if args.format == "json":
-            handle.write(json.dumps(partner_ledger_json(ledger), ensure_ascii=False, indent=2) + "\n")
+            handle.write(document(partner_ledger_json(ledger)))
         else:
             print(partner_ledger_table(ledger), file=handle)
 
@@ -133,7 +133,7 @@ def _write_report(args: argparse.Namespace, request: Request, period: DateRange)
     report = use_ledger.report(request, period, include_all=args.all)
     with _output(args) as handle:
         if args.format == "json":
-            handle.write(json.dumps(ledger_json(report), ensure_ascii=False, indent=2) + "\n")
+            handle.write(document(ledger_json(report)))
         elif args.format == "csv":
             write_ledger_csv(report, handle)
         else:
@@ -227,13 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-shell", action="store_true", help="only load the data")
     demo.set_defaults(handler=_cmd_demo, needs_schema=False)
 
-    from bot import cli_batches, cli_clock, cli_secrets, cli_shell, cli_slack
+    from bot import cli_api_tokens, cli_batches, cli_clock, cli_secrets, cli_shell, cli_slack
 
     cli_batches.register(sub)
     cli_secrets.register(sub)
     cli_clock.register(sub)
     cli_shell.register(sub)
     cli_slack.register(sub)
+    cli_api_tokens.register(sub)
     return parser
 
 

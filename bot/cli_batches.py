@@ -7,12 +7,12 @@ ledger report nothing at start-up. The options are read by commands.batch_option
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
 
 from commands.context import Request
+from commands.json_text import document
 from domain.dates import parse_date, zone
 from domain.text import visible
 
@@ -32,7 +32,7 @@ def positive_count(text: str) -> int:
 
 
 def _print_json(body: object) -> None:
-    print(json.dumps(body, ensure_ascii=False, indent=2))
+    sys.stdout.write(document(body))
 
 
 def rewrite_announcement(decision: Decision) -> None:

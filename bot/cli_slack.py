@@ -16,6 +16,10 @@ from commands.context import Request
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.slack.wsgi import WsgiApp
+    from domain.db import Database
+    from domain.settings import Settings
+
 DEFAULT_PORT = 3000
 DEFAULT_HOST = "0.0.0.0"
 
@@ -77,8 +81,16 @@ def _cmd_serve(args: argparse.Namespace, request: Request) -> int:
     url, settings = request.db.url, request.settings
     request.db.dispose()  # each worker opens its own connections after the fork
     _logging()
-    serve(lambda: wsgi_app(build_app(slack, Database(url), settings), slack.signing_secret), port, host=args.host)
+    serve(lambda: _with_api(wsgi_app(build_app(slack, Database(url), settings), slack.signing_secret), Database(url), settings),
+          port, host=args.host)
     return 0
+
+
+def _with_api(slack_app: WsgiApp, db: Database, settings: Settings) -> WsgiApp:
+    """The HTTP API (SPEC §11) under /api/, beside the Slack app; loaded here, inside the server only."""
+    from bot.api.app import api_app, with_api
+
+    return with_api(slack_app, api_app(db, settings))
 
 
 def _connect(handler: SocketModeHandler) -> None:
@@ -133,7 +145,7 @@ def _cmd_socket(args: argparse.Namespace, request: Request) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    serve = sub.add_parser("serve", help="run the Slack app over HTTP: POST /slack/events, GET /healthz")
+    serve = sub.add_parser("serve", help="run the Slack app and the HTTP API: POST /slack/events, /api/v1/…, GET /healthz")
     serve.add_argument("--port", type=int, metavar="P", help=f"port to listen on (default: PORT, else {DEFAULT_PORT})")
     serve.add_argument("--host", default=DEFAULT_HOST, metavar="ADDRESS",
                        help=f"address to listen on (default: {DEFAULT_HOST}, every interface, as platforms expect)")

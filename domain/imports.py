@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -60,17 +60,18 @@ class RowProblem:
 
 @dataclass
 class ImportRefused(Exception):
-    """The file was refused whole; `problems` holds the first few, `count` all of them, or all of those
-    found before reading stopped at row `stopped_at`."""
+    """The file was refused whole; `problems` holds the first `shown` (every one when None), `count` all
+    of them, or all of those found before reading stopped at row `stopped_at`."""
 
     source: str
     problems: list[RowProblem] = field(default_factory=list)
     count: int = 0
     stopped_at: int | None = None
+    shown: int | None = MAX_REPORTED_ERRORS
 
     def add(self, problem: RowProblem) -> None:
         self.count += 1
-        if len(self.problems) < MAX_REPORTED_ERRORS:
+        if self.shown is None or len(self.problems) < self.shown:
             self.problems.append(problem)
 
     def __str__(self) -> str:
@@ -222,11 +223,28 @@ def _refuse_extra_cells(source: str, line: int, extra: list[str]) -> None:
         raise ImportRefused(source, [RowProblem(line, "(row)", reason)], 1)
 
 
-def _refuse_nul(source: str, line: int, row: dict[str, str]) -> None:
-    """A NUL character is no text: PostgreSQL cannot store it, so the file is refused on either database."""
+def _nul_problem(line: int, row: dict[str, str]) -> RowProblem | None:
+    """A NUL character is no text: PostgreSQL cannot store it, so it is refused on either database."""
     for name, value in row.items():
         if "\x00" in value:
-            raise ImportRefused(source, [RowProblem(line, name, "contains a NUL character (byte 0x00)")], 1)
+            return RowProblem(line, name, "contains a NUL character (byte 0x00)")
+    return None
+
+
+def _refuse_nul(source: str, line: int, row: dict[str, str]) -> None:
+    if (problem := _nul_problem(line, row)) is not None:
+        raise ImportRefused(source, [problem], 1)
+
+
+def checked_records(records: Iterable[tuple[int, dict[str, str]]], refused: ImportRefused) -> Iterator[tuple[int, dict[str, str]]]:
+    """Records that come as data rather than as a file (an API's JSON items), trimmed as a file's cells
+    are, so both meet the same row checks; one holding a NUL is a problem of its own and goes no further."""
+    for index, record in records:
+        row = {name.strip().lower(): value.strip() for name, value in record.items()}
+        if (problem := _nul_problem(index, row)) is not None:
+            refused.add(problem)
+            continue
+        yield index, row
 
 
 def _open_file(path: Path) -> TextIO:
@@ -392,15 +410,26 @@ def import_partners(
     session: Session, handle: TextIO, *, source: str, actor: str, default_currency: str, now=None,
     secrets: SecretBox | None = None,
 ) -> ImportResult:
+    """Create or update partners by code from a CSV file (see import_partner_rows)."""
+    refused = ImportRefused(source)
+    rows = _open_rows(handle, source, ("code", "name"), refused)
+    return import_partner_rows(session, rows, refused=refused, actor=actor, default_currency=default_currency,
+                               now=now, secrets=secrets)
+
+
+def import_partner_rows(
+    session: Session, rows: Iterable[tuple[int, dict[str, str]]], *, refused: ImportRefused, actor: str,
+    default_currency: str, now=None, secrets: SecretBox | None = None,
+) -> ImportResult:
     """Create or update partners by code. A partner's currency cannot change once it has entries.
 
-    Bank details are encrypted with `secrets` (PAYOUTS_SECRET_KEY); a file that gives some without
-    a key is refused.
+    `rows` are (row number, cells) from a file or an API's items; problems go to `refused`, which
+    may already hold some, and any problem writes nothing. Bank details are encrypted with
+    `secrets` (PAYOUTS_SECRET_KEY); rows that give some without a key are refused.
     """
-    refused = ImportRefused(source)
     seen: dict[str, int] = {}
     parsed: list[tuple[int, _PartnerRow]] = []
-    for line, row in _open_rows(handle, source, ("code", "name"), refused):
+    for line, row in rows:
         item = _parse_partner(line, row, refused)
         if item is None:
             continue
@@ -450,7 +479,7 @@ def import_partners(
         raise refused
     session.flush()
     counted = {"bank_details_changed": bank_changed} if bank_changed else {}
-    audit.record(session, actor, "import.partners", source, added=added, updated=updated, unchanged=unchanged,
+    audit.record(session, actor, "import.partners", refused.source, added=added, updated=updated, unchanged=unchanged,
                  **counted)
     return ImportResult(rows=len(parsed), added=added, updated=updated, unchanged=unchanged)
 
@@ -590,7 +619,21 @@ def _limit_reason(crossed: str, code: str, currency: str) -> str:
 def import_entries(
     session: Session, handle: TextIO, *, source: str, actor: str, progress: Progress | None = None, now=None
 ) -> ImportResult:
-    """Append commissions, clawbacks and payments; nothing is written unless every row is good."""
+    """Append the entries of a CSV file (see import_entry_rows)."""
+    refused = ImportRefused(source)
+    rows = _open_rows(handle, source, tuple(c for c in ENTRY_COLUMNS if c != "description"), refused)
+    return import_entry_rows(session, rows, refused=refused, actor=actor, progress=progress, now=now)
+
+
+def import_entry_rows(
+    session: Session, rows: Iterable[tuple[int, dict[str, str]]], *, refused: ImportRefused, actor: str,
+    progress: Progress | None = None, now=None,
+) -> ImportResult:
+    """Append commissions, clawbacks and payments; nothing is written unless every row is good.
+
+    `rows` are (row number, cells) from a file or an API's items; problems go to `refused`, which
+    may already hold some.
+    """
     partners: dict[str, tuple[int, str]] = {}
     budget = TurnoverBudget()
     for pid, code, currency, turnover in session.execute(select(Partner.id, Partner.code, Partner.currency, Partner.turnover)):
@@ -598,11 +641,10 @@ def import_entries(
         budget.start(pid, currency, turnover)
     over_limit: set[tuple[str, str]] = set()
     pending = _pending_batch_payments(session)
-    refused = ImportRefused(source)
     moment = now or audit.utcnow()
     statement = _insert_ignoring_duplicates(session)
     connection = session.connection()
-    rows = added = 0
+    count = added = 0
     chunk: list[_EntryRow] = []
 
     def flush() -> None:
@@ -623,8 +665,8 @@ def import_entries(
             _check_against_stored(session, chunk, refused)
         chunk.clear()
 
-    for line, row in _open_rows(handle, source, tuple(c for c in ENTRY_COLUMNS if c != "description"), refused):
-        rows += 1
+    for line, row in rows:
+        count += 1
         item = _parse_entry(line, row, partners, refused)
         if item is not None and item.kind == "payment" and (item.partner_id, item.reference) in pending:
             refused.add(RowProblem(line, "reference", f"'{item.reference}' is the ID of a pending batch that pays this partner; approve or reject the batch instead"))
@@ -639,13 +681,13 @@ def import_entries(
             chunk.append(item)
         if len(chunk) >= CHUNK_ROWS:
             flush()
-        if progress is not None and rows % 50_000 == 0:
-            progress(rows)
+        if progress is not None and count % 50_000 == 0:
+            progress(count)
     flush()
     if refused.count:
         raise refused
-    audit.record(session, actor, "import.entries", source, rows=rows, added=added, unchanged=rows - added)
-    return ImportResult(rows=rows, added=added, unchanged=rows - added)
+    audit.record(session, actor, "import.entries", refused.source, rows=count, added=added, unchanged=count - added)
+    return ImportResult(rows=count, added=added, unchanged=count - added)
 
 
 def import_partners_file(session: Session, path: Path, **kwargs) -> ImportResult:  # type: ignore[no-untyped-def]

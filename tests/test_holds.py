@@ -363,8 +363,12 @@ def test_the_reminder_says_due_is_the_payable_amount_with_a_hold(ledger):
 
 
 def test_the_migrated_schema_is_at_the_hold_days_revision(db):
+    """0005 (hold days) is below the head, so a migrated database is at the head and has its column."""
+    from domain.schema_version import HEAD_REVISION
+
     with db.read() as s:
-        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
+        assert s.execute(text("SELECT count(hold_days) FROM partner")).scalar() == 0
 
 
 def test_the_cli_refuses_a_bad_hold_days_setting_with_exit_2(sqlite_db, capsys, monkeypatch):
