@@ -37,6 +37,7 @@ def _sender() -> Send:
 
 
 def _cmd_clock(args: argparse.Namespace, ctx: AppContext) -> int:
+    from bot import keap_schedule
     from bot.clock import Clock, ReminderRunner, utcnow  # with Jinja2 and APScheduler: only for the clock
 
     if args.now and not args.once:
@@ -50,10 +51,12 @@ def _cmd_clock(args: argparse.Namespace, ctx: AppContext) -> int:
         sent = sum(outcome.sent for outcome in outcomes)
         print(f"clock: {sent} reminder(s) sent, {len(outcomes) - sent} failed, at {now:%Y-%m-%d %H:%M} UTC",
               file=sys.stderr)
-        return 0 if sent == len(outcomes) else 1
+        synced = keap_schedule.run_if_due(keap_schedule.at_instant(ctx, now), now)
+        return 0 if sent == len(outcomes) and synced is not False else 1
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = BlockingScheduler(timezone=zone(ctx.settings.timezone))
+    keap_schedule.add_job(scheduler, ctx, utcnow)
     print(f"clock: running in {ctx.settings.timezone}, checking schedules every {args.poll_seconds:g} s "
           "(Ctrl-C to stop)", file=sys.stderr, flush=True)
     try:
@@ -64,8 +67,10 @@ def _cmd_clock(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    clock = sub.add_parser("clock", help="the reminder scheduler: post reminders when payouts are due")
-    clock.add_argument("--once", action="store_true", help="send what is due now (or at --now) and exit")
+    clock = sub.add_parser("clock", help="the reminder scheduler: post reminders when payouts are due "
+                           "(and sync Keap daily at KEAP_SYNC_AT when KEAP_API_KEY is set)")
+    clock.add_argument("--once", action="store_true",
+                       help="send what is due now (or at --now), sync Keap if that is due, and exit")
     clock.add_argument("--now", metavar="ISO-DATETIME",
                        help="with --once: the instant to run at (no offset: the organisation's TIMEZONE)")
     clock.add_argument("--poll-seconds", type=float, default=30.0, metavar="S",

@@ -10,6 +10,7 @@ from commands import ledger_views as views
 from commands.context import Request
 from commands.grammar_ledger import LedgerReport, PartnerLedgerCommand
 from commands.reply import Reply
+from domain import keap_state
 from domain.dates import DateError, DateRange, parse_date
 from domain.ledger import UnknownPartner, find_partner, ledger_report, partner_ledger
 from domain.models import Partner
@@ -22,7 +23,10 @@ def report(request: Request, command: LedgerReport) -> list[Reply]:
         return _printed(request, command.period, include_all=command.include_all, paper=command.paper)
     with request.db.read() as session:
         found = ledger_report(session, command.period, include_all=command.include_all)
-    return [views.csv_reply(found) if command.file == "csv" else views.summary_reply(found, command.include_all)]
+        synced = keap_state.last_success(session)
+    if command.file == "csv":
+        return [views.csv_reply(found)]
+    return [views.with_sync_time(views.summary_reply(found, command.include_all), synced, request.settings.timezone)]
 
 
 def partner(request: Request, command: PartnerLedgerCommand) -> list[Reply]:
