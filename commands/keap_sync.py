@@ -179,9 +179,8 @@ class KeapSync:
             mapped = self._mapped(item, by_affiliate.pop(item.id, []), run, summary)
             self._write(item, mapped, counts, summary)
             if self.progress is not None:
-                spent = self.elapsed() - started
-                self.progress(Progress(done_before + index, len(affiliates),
-                                       spent / index * (len(remaining) - index)))
+                self.progress(self._progress(done_before + index, len(affiliates), index, len(remaining) - index,
+                                             self.elapsed() - started, run))
         summary.added, summary.unchanged = counts.get("added", 0), counts.get("unchanged", 0)
         summary.requests = self.source.requests
         self._finish(run, summary)
@@ -313,9 +312,17 @@ class KeapSync:
             return
         summary.changed.extend(changed)
 
+    def _requests_per_affiliate(self, run: keap_state.Run) -> int:
+        return 2 if self._payments_until(run) is not None else 1
+
+    def _progress(self, done: int, total: int, done_now: int, left: int, spent: float,
+                  run: keap_state.Run) -> Progress:
+        """The time left at the pace so far, and never less than Keap's limits allow for what is left."""
+        at_pace = spent / done_now * left
+        return Progress(done, total, max(at_pace, estimate_seconds(left * self._requests_per_affiliate(run))))
+
     def _announce(self, total: int, remaining: int, run: keap_state.Run) -> None:
-        per_affiliate = 2 if self._payments_until(run) is not None else 1
-        requests = remaining * per_affiliate
+        requests = remaining * self._requests_per_affiliate(run)
         minutes = estimate_seconds(requests) / 60.0
         self.say(f"keap: {total} affiliate(s), {remaining} to read: about {requests:,} request(s), "
                  f"at least {minutes:,.0f} min at Keap's {REQUESTS_PER_MINUTE} requests a minute"

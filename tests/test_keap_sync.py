@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.keap_client import KeapClient
-from commands.keap_sync import KeapSettings, KeapSync
+from commands.keap_sync import KeapSettings, KeapSync, estimate_seconds
 from domain import audit, keap_state
 from domain.models import Entry, Partner
 from domain.settings import Settings
@@ -305,3 +305,29 @@ def test_a_sync_refused_for_one_affiliate_writes_none_of_its_entries_and_goes_on
     written = {code for (code, _, _, _) in ledger_entries(db)}
     assert codes[victim] not in written and len(written) == 2
     assert any("1.005" in line and "more decimals than USD allows" in line for line in summary.problems)
+
+
+def test_a_sync_reports_its_progress_and_the_time_left(db, org, account):
+    updates = []
+    with KeapDouble(account) as double:
+        client = KeapClient(KEY, double.base_url, clock=double.clock)
+        KeapSync(db, org, keap_settings(double), client, "cli:test", progress=updates.append,
+                 elapsed=double.clock.time).run()
+    assert [update.done for update in updates] == list(range(1, 101))
+    assert {update.total for update in updates} == {100}
+    assert updates[0].seconds_left > 0 and updates[-1].seconds_left == 0
+
+
+def test_a_sync_says_at_the_start_how_long_it_will_take(db, org, account):
+    said = []
+    with KeapDouble(account) as double:
+        client = KeapClient(KEY, double.base_url, clock=double.clock)
+        KeapSync(db, org, keap_settings(double), client, "cli:test", say=said.append).run()
+    assert said == ["keap: 100 affiliate(s), 100 to read: about 200 request(s), at least 1 min at Keap's "
+                    "240 requests a minute"]
+
+
+def test_the_estimate_counts_240_requests_a_minute_and_a_day_past_30000():
+    assert estimate_seconds(240) == 60.0
+    assert estimate_seconds(20_000) == 5_000.0
+    assert estimate_seconds(30_001) == 30_001 / 4 + 86_400

@@ -42,3 +42,15 @@ def test_the_case_insensitive_batch_id_upgrade_keeps_batches_that_differ_in_more
         kept = set(connection.scalars(select(Batch.batch_id)))
     assert kept == {"Batch-20150703", "Batch-20150703-2"}
     assert migrations_runner.current_revision(unmigrated_db.engine) == HEAD_REVISION
+
+
+def test_the_keap_sync_state_migration_follows_0003_and_can_be_undone(unmigrated_db):
+    from sqlalchemy import inspect
+
+    command.upgrade(migrations_runner._config(unmigrated_db.engine), "0003")
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.connect() as connection:
+        assert inspect(connection).has_table("sync_state")
+    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0003")
+    with unmigrated_db.engine.connect() as connection:
+        assert not inspect(connection).has_table("sync_state")
