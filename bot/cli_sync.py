@@ -5,13 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
 
 from bot.context import AppContext, UsageProblem
 from domain.dates import parse_date
 
+if TYPE_CHECKING:
+    from bot.keap_client import Clock
+    from commands.keap_sync import Progress, SyncSummary
 
-def run_keap_sync(ctx: AppContext, *, since=None, until=None, clock=None, say: Callable[[str], None] | None = None,
-                  progress=None):  # type: ignore[no-untyped-def]
+
+def run_keap_sync(ctx: AppContext, *, since: date | None = None, until: date | None = None, clock: Clock | None = None,
+                  say: Callable[[str], None] | None = None,
+                  progress: Callable[[Progress], None] | None = None) -> SyncSummary:
     """One sync with the KEAP_* settings; a refused key or setting is a UsageProblem, naming it."""
     from bot.keap_client import KeapAuthError, KeapClient, SystemClock
     from commands.keap_sync import KeapSettingError, KeapSettings, KeapSync
@@ -33,7 +40,7 @@ def run_keap_sync(ctx: AppContext, *, since=None, until=None, clock=None, say: C
         raise UsageProblem(str(exc)) from None
 
 
-def summary_lines(summary) -> list[str]:  # type: ignore[no-untyped-def]
+def summary_lines(summary: SyncSummary) -> list[str]:
     """What a sync did, for a person: counts first, then every changed record and every problem."""
     since = "the beginning" if summary.since is None else f"{summary.since:%Y-%m-%d %H:%M} UTC"
     lines = [
@@ -48,7 +55,7 @@ def summary_lines(summary) -> list[str]:  # type: ignore[no-untyped-def]
     return lines
 
 
-def _terminal_progress(update) -> None:  # type: ignore[no-untyped-def]
+def _terminal_progress(update: Progress) -> None:
     left = "" if update.seconds_left is None else f", about {_duration(update.seconds_left)} left"
     end = "\n" if update.done == update.total else ""
     print(f"\rkeap: {update.done:,} of {update.total:,} affiliates{left}   ", end=end, file=sys.stderr, flush=True)
@@ -59,7 +66,7 @@ def _duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min {int(seconds % 60)} s"
 
 
-def _date(text: str | None, option: str):  # type: ignore[no-untyped-def]
+def _date(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     try:

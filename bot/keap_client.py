@@ -237,8 +237,8 @@ class KeapClient:
             offset += len(page)
 
     def affiliates(self) -> Iterator[list[dict[str, Any]]]:
-        """v2 `GET /v2/affiliates`, a page at a time, in ID order."""
-        return self._token_pages("/v2/affiliates", "affiliates", {"order_by": "id asc"})
+        """v2 `GET /v2/affiliates`, a page at a time (the sync orders them itself)."""
+        return self._token_pages("/v2/affiliates", "affiliates", {})
 
     def contacts(self, contact_ids: list[str]) -> list[dict[str, Any]]:
         """v2 `GET /v2/contacts?filter=ids==…&fields=email_addresses`, a hundred contacts a request."""

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
+from apscheduler.schedulers.base import BaseScheduler
+
 from bot.context import AppContext
 from domain import audit, keap_state
 from domain.dates import zone
@@ -64,7 +66,7 @@ def run_if_due(ctx: AppContext, now: datetime, log: Log = _stderr) -> bool | Non
     return True
 
 
-def add_job(scheduler, ctx: AppContext, now: Callable[[], datetime], log: Log = _stderr) -> bool:  # type: ignore[no-untyped-def]
+def add_job(scheduler: BaseScheduler, ctx: AppContext, now: Callable[[], datetime], log: Log = _stderr) -> bool:
     """A daily job at KEAP_SYNC_AT when KEAP_API_KEY is set; whether it was added."""
     from apscheduler.triggers.cron import CronTrigger
 

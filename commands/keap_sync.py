@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from domain import audit, keap_mapping, keap_state
 from domain.dates import DateError, parse_date, zone
@@ -27,7 +28,7 @@ from domain.db import Database
 from domain.imports import ImportRefused, import_entry_records, import_partner_records, is_email
 from domain.keap_mapping import Affiliate, Mapped
 from domain.models import Entry, Partner
-from domain.money import MoneyError, normalize_currency, parse_amount
+from domain.money import MoneyError, format_plain, normalize_currency, parse_amount
 from domain.settings import Settings
 
 DEFAULT_OVERLAP_DAYS = 7
@@ -350,7 +351,7 @@ def _done(item: Affiliate, done_through: str | None) -> bool:
     return keap_mapping.sort_key(item) <= keap_mapping.sort_key(Affiliate(done_through, None, "", None, None))
 
 
-def _split(session: Any, code: str, rows: list[dict[str, str]]) -> tuple[list[dict[str, str]], int, list[str]]:
+def _split(session: Session, code: str, rows: list[dict[str, str]]) -> tuple[list[dict[str, str]], int, list[str]]:
     """Rows not yet recorded, how many are recorded as they are, and a line for each recorded differently."""
     partner = session.scalars(select(Partner).where(Partner.code == code)).first()
     if partner is None or not rows:
@@ -383,8 +384,6 @@ def _split(session: Any, code: str, rows: list[dict[str, str]]) -> tuple[list[di
 
 def _change_line(code: str, row: dict[str, str], held: tuple[int, date, str], keap: tuple[int, date, str],
                  currency: str) -> str:
-    from domain.money import format_plain
-
     what = []
     if held[0] != keap[0]:
         what.append(f"amount {format_plain(held[0], currency)} → {format_plain(keap[0], currency)}")
