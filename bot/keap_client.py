@@ -143,7 +143,7 @@ def keap_time(moment: datetime) -> str:
 class KeapClient:
     """The few endpoints a sync reads, each page through one paced, retried request."""
 
-    api_key: str
+    api_key: str = field(repr=False)
     base_url: str = DEFAULT_URL
     clock: Clock = field(default_factory=SystemClock)
     log: Callable[[str], None] = lambda line: None

@@ -156,3 +156,11 @@ def test_an_unreachable_keap_is_named_without_the_key():
     with pytest.raises(KeapError) as caught:
         list(client.affiliates())
     assert "cannot reach Keap at http://127.0.0.1:9" in str(caught.value) and KEY not in str(caught.value)
+
+
+def test_the_key_is_kept_out_of_the_clients_and_the_settings_repr():
+    """A traceback or a log line that prints the client or the settings must not print the key."""
+    from commands.keap_sync import KeapSettings
+
+    assert KEY not in repr(KeapClient(KEY, "http://127.0.0.1:9", clock=SimClock()))
+    assert KEY not in repr(KeapSettings(api_key=KEY))
