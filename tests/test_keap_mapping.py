@@ -164,3 +164,24 @@ def test_the_key_is_kept_out_of_the_clients_and_the_settings_repr():
 
     assert KEY not in repr(KeapClient(KEY, "http://127.0.0.1:9", clock=SimClock()))
     assert KEY not in repr(KeapSettings(api_key=KEY))
+
+
+def test_v2_lists_are_read_page_by_page_with_page_token_until_next_page_token_is_empty():
+    """`page_size` at most 1000 and `next_page_token` (keap-sdk sdks/v2/swagger.yml, listAffiliate)."""
+    account = generate(seed=1, affiliates=2_500, commissions=0, clawbacks=0, payments=0)
+    with KeapDouble(account) as double:
+        pages = list(KeapClient(KEY, double.base_url, clock=double.clock).affiliates())
+    assert [len(page) for page in pages] == [1000, 1000, 500]
+    assert [bool(hit.query.get("page_token")) for hit in double.hits] == [False, True, True]
+    assert len({a["id"] for page in pages for a in page}) == 2_500
+
+
+def test_v1_lists_are_read_page_by_page_with_offset_and_limit_until_a_short_page():
+    """v1 pages with `offset` and `limit` (infusionsoft-php AffiliateService; the v1 document)."""
+    account = generate(seed=1, affiliates=1, commissions=0, clawbacks=1_500, payments=0)
+    affiliate_id = account.affiliates[0]["id"]
+    with KeapDouble(account) as double:
+        found = KeapClient(KEY, double.base_url, clock=double.clock).clawbacks(affiliate_id, None,
+                                                                              datetime(2016, 1, 1, tzinfo=UTC))
+    assert len(found) == 1_500
+    assert [hit.query["offset"] for hit in double.hits] == ["0", "1000"]
