@@ -216,56 +216,63 @@ class KeapClient:
 
     # ---- the endpoints ------------------------------------------------------------------------
 
-    def _token_pages(self, path: str, key: str, query: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        """v2 paging: `page_size` and `page_token`, until `next_page_token` is empty."""
-        token: str | None = None
+    def _token_pages(self, path: str, key: str, query: dict[str, Any],
+                     start: str | None = None) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
+        """v2 paging: `page_size` and `page_token`, until `next_page_token` is empty.
+
+        Each page comes with the token of the next (None after the last), so a reader can resume there.
+        """
+        token = start
         while True:
             answer = self.get(path, {**query, "page_size": PAGE_SIZE, "page_token": token})
-            yield list(answer.get(key) or [])
             token = answer.get("next_page_token") or None
+            yield token, list(answer.get(key) or [])
             if token is None:
                 return
 
-    def _offset_pages(self, path: str, key: str, query: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        """v1 paging: `offset` and `limit`, until a page comes back short."""
-        offset = 0
+    def _offset_pages(self, path: str, key: str, query: dict[str, Any],
+                      start: str | None = None) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
+        """v1 paging: `offset` and `limit`, until a page comes back short; the next offset comes with each."""
+        offset = int(start or 0)
         while True:
             page = list(self.get(path, {**query, "offset": offset, "limit": PAGE_SIZE}).get(key) or [])
-            yield page
+            offset += len(page)
+            yield (str(offset) if len(page) == PAGE_SIZE else None), page
             if len(page) < PAGE_SIZE:
                 return
-            offset += len(page)
 
-    def affiliates(self) -> Iterator[list[dict[str, Any]]]:
+    def affiliates(self, start: str | None = None) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
         """v2 `GET /v2/affiliates`, a page at a time (the sync orders them itself)."""
-        return self._token_pages("/v2/affiliates", "affiliates", {})
+        return self._token_pages("/v2/affiliates", "affiliates", {}, start)
 
-    def contacts(self, contact_ids: list[str]) -> list[dict[str, Any]]:
-        """v2 `GET /v2/contacts?filter=ids==…&fields=email_addresses`, a hundred contacts a request."""
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(contact_ids), CONTACTS_PER_REQUEST):
-            ids = ",".join(contact_ids[start:start + CONTACTS_PER_REQUEST])
-            for page in self._token_pages("/v2/contacts", "contacts",
-                                          {"filter": f"ids=={ids}", "fields": "email_addresses"}):
-                found.extend(page)
-        return found
+    def contacts(self, contact_ids: list[str],
+                 start: str | None = None) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
+        """v2 `GET /v2/contacts?filter=ids==…&fields=email_addresses`, a hundred contacts a request;
+        each group comes with where the next one starts."""
+        for first in range(int(start or 0), len(contact_ids), CONTACTS_PER_REQUEST):
+            ids = ",".join(contact_ids[first:first + CONTACTS_PER_REQUEST])
+            found = [record for _, page in self._token_pages(
+                "/v2/contacts", "contacts", {"filter": f"ids=={ids}", "fields": "email_addresses"}) for record in page]
+            following = first + CONTACTS_PER_REQUEST
+            yield (str(following) if following < len(contact_ids) else None), found
 
-    def commissions(self, since: datetime | None, until: datetime) -> Iterator[list[dict[str, Any]]]:
+    def commissions(self, since: datetime | None, until: datetime,
+                    start: str | None = None) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
         """v1 `GET /v1/affiliates/commissions?since&until&offset&limit`: every affiliate's, a page at a time."""
         window = {"since": keap_time(since) if since else None, "until": keap_time(until)}
-        return self._offset_pages("/v1/affiliates/commissions", "commissions", window)
+        return self._offset_pages("/v1/affiliates/commissions", "commissions", window, start)
 
     def clawbacks(self, affiliate_id: str, since: datetime | None, until: datetime) -> list[dict[str, Any]]:
         """v1 `GET /v1/affiliates/{id}/clawbacks?since&until` (both ends included)."""
         window = {"since": keap_time(since) if since else None, "until": keap_time(until)}
         path = f"/v1/affiliates/{urllib.parse.quote(affiliate_id, safe='')}/clawbacks"
-        return [record for page in self._offset_pages(path, "clawbacks", window) for record in page]
+        return [record for _, page in self._offset_pages(path, "clawbacks", window) for record in page]
 
     def payments(self, affiliate_id: str, since: datetime | None, until: datetime) -> list[dict[str, Any]]:
         """v2 `GET /v2/affiliates/{id}/payments?filter=since_time==…;until_time==…`."""
         terms = ([f"since_time=={keap_time(since)}"] if since else []) + [f"until_time=={keap_time(until)}"]
         path = f"/v2/affiliates/{urllib.parse.quote(affiliate_id, safe='')}/payments"
-        return [record for page in self._token_pages(path, "affiliate_payments", {"filter": ";".join(terms)})
+        return [record for _, page in self._token_pages(path, "affiliate_payments", {"filter": ";".join(terms)})
                 for record in page]
 
 

@@ -4,7 +4,8 @@ One run reads a window of time: from the last success's end less an overlap (7 d
 back-dated records, or from `--since`, to now or `--until`. It reads every affiliate (the codes
 must be known whole before any is trusted), every commission of the window a page at a time, then
 each affiliate's clawbacks and payments, and writes that affiliate's entries in one transaction
-with the checkpoint, so an interrupted run continues after the last affiliate it wrote. Entries go
+with the checkpoint. Each page of the lists is kept as it is read, so an interrupted run reads no
+page twice and continues after the last affiliate it wrote. Entries go
 through the entries import (the same rules, limits and all-or-nothing per partner); an entry
 already recorded is skipped, and one whose amount, date or description changed in Keap is
 reported and kept as it was, since entries are never edited.
@@ -38,6 +39,8 @@ REQUESTS_PER_MINUTE = 240
 REQUESTS_PER_DAY = 30_000
 
 Record = Mapping[str, Any]
+Page = tuple[str | None, list[dict[str, Any]]]
+"""A page of a list, with the token that reads the next one (None after the last)."""
 
 
 class KeapSource(Protocol):
@@ -45,11 +48,11 @@ class KeapSource(Protocol):
 
     requests: int
 
-    def affiliates(self) -> Iterator[list[dict[str, Any]]]: ...
+    def affiliates(self, start: str | None = None) -> Iterator[Page]: ...
 
-    def contacts(self, contact_ids: list[str]) -> list[dict[str, Any]]: ...
+    def contacts(self, contact_ids: list[str], start: str | None = None) -> Iterator[Page]: ...
 
-    def commissions(self, since: datetime | None, until: datetime) -> Iterator[list[dict[str, Any]]]: ...
+    def commissions(self, since: datetime | None, until: datetime, start: str | None = None) -> Iterator[Page]: ...
 
     def clawbacks(self, affiliate_id: str, since: datetime | None, until: datetime) -> list[dict[str, Any]]: ...
 
@@ -214,7 +217,7 @@ class KeapSync:
 
     def _affiliates(self, summary: SyncSummary) -> list[Affiliate]:
         """Every affiliate, with its contact's e-mail where Keap gives one; those with a bad code reported."""
-        read = [keap_mapping.affiliate(record) for page in self.source.affiliates() for record in page]
+        read = [keap_mapping.affiliate(record) for record in self._pages("affiliates", self.source.affiliates)]
         summary.affiliates = len(read)
         emails = self._emails([item.contact_id for item in read if item.contact_id])
         usable, problems = keap_mapping.usable_affiliates(
@@ -223,9 +226,23 @@ class KeapSync:
         summary.problems.extend(problems)
         return usable
 
+    def _pages(self, phase: str, read: Callable[[str | None], Iterator[Page]]) -> list[dict[str, Any]]:
+        """Every record of a list: the pages an interrupted run kept, then the rest, each kept once read."""
+        with self.db.read() as session:
+            kept = keap_state.staged(session, phase)
+        records = [record for _, page in kept for record in page]
+        if kept and kept[-1][0] is None:
+            return records
+        for number, page in enumerate(read(kept[-1][0] if kept else None), start=len(kept)):
+            with self.db.write() as session:
+                keap_state.stage(session, phase, number, page)
+            records.extend(page[1])
+        return records
+
     def _emails(self, contact_ids: list[str]) -> dict[str, str]:
         found = {}
-        for contact in self.source.contacts(sorted(set(contact_ids))):
+        ids = sorted(set(contact_ids))
+        for contact in self._pages("contacts", lambda start: self.source.contacts(ids, start)):
             email = keap_mapping.primary_email(contact)
             if email and is_email(email):
                 found[str(contact.get("id"))] = email
@@ -259,13 +276,12 @@ class KeapSync:
         """The window's commissions by affiliate ID; those of an affiliate not synced are counted as problems."""
         grouped: dict[str, list[Record]] = {}
         stray: dict[str, int] = {}
-        for page in self.source.commissions(run.since, run.until):
-            for record in page:
-                affiliate_id = str(record.get("sales_affiliate_id") or "")
-                if affiliate_id in known:
-                    grouped.setdefault(affiliate_id, []).append(record)
-                else:
-                    stray[affiliate_id] = stray.get(affiliate_id, 0) + 1
+        for record in self._pages("commissions", lambda start: self.source.commissions(run.since, run.until, start)):
+            affiliate_id = str(record.get("sales_affiliate_id") or "")
+            if affiliate_id in known:
+                grouped.setdefault(affiliate_id, []).append(record)
+            else:
+                stray[affiliate_id] = stray.get(affiliate_id, 0) + 1
         for affiliate_id, count in sorted(stray.items()):
             summary.problems.append(f"{count} commission(s) of affiliate {affiliate_id or '(none)'}, "
                                     "which was not synced, were left out")

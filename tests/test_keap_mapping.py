@@ -114,8 +114,9 @@ def test_keaps_amounts_are_read_as_decimals_never_floats():
     account = generate(seed=2, affiliates=1, commissions=1, clawbacks=0, payments=0)
     account.commissions[0]["amount_earned"] = Decimal("0.10")
     with KeapDouble(account) as double:
-        [page] = KeapClient(KEY, double.base_url, clock=double.clock).commissions(None, datetime.now(UTC))
+        [(following, page)] = KeapClient(KEY, double.base_url, clock=double.clock).commissions(None, datetime.now(UTC))
     assert page[0]["amount_earned"] == Decimal("0.1") and isinstance(page[0]["amount_earned"], Decimal)
+    assert following is None
 
 
 def test_retry_after_is_read_in_seconds_or_as_an_http_date():
@@ -171,9 +172,10 @@ def test_v2_lists_are_read_page_by_page_with_page_token_until_next_page_token_is
     account = generate(seed=1, affiliates=2_500, commissions=0, clawbacks=0, payments=0)
     with KeapDouble(account) as double:
         pages = list(KeapClient(KEY, double.base_url, clock=double.clock).affiliates())
-    assert [len(page) for page in pages] == [1000, 1000, 500]
+    assert [len(page) for _, page in pages] == [1000, 1000, 500]
     assert [bool(hit.query.get("page_token")) for hit in double.hits] == [False, True, True]
-    assert len({a["id"] for page in pages for a in page}) == 2_500
+    assert [bool(token) for token, _ in pages] == [True, True, False]
+    assert len({a["id"] for _, page in pages for a in page}) == 2_500
 
 
 def test_v1_lists_are_read_page_by_page_with_offset_and_limit_until_a_short_page():

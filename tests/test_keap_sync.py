@@ -139,6 +139,44 @@ class DiesAfter:
         return self.client.clawbacks(*args)
 
 
+class DiesInCommissions:
+    """A Keap client that is killed after reading `pages` pages of commissions."""
+
+    def __init__(self, client: KeapClient, pages: int) -> None:
+        self.client, self.pages = client, pages
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.client, name)
+
+    def commissions(self, *args):  # type: ignore[no-untyped-def]
+        for number, page in enumerate(self.client.commissions(*args)):
+            if number == self.pages:
+                raise Killed
+            yield page
+
+
+def test_a_sync_killed_while_paging_resumes_after_the_last_page_it_read(db, org, account):
+    """Checkpoints after each page (issue 17): the rerun reads neither the affiliates nor the
+    contacts again, and asks for commissions from the page after the last one kept."""
+    with KeapDouble(account) as double:
+        with pytest.raises(Killed):
+            run_sync(db, org, double, source=DiesInCommissions(KeapClient(KEY, double.base_url, clock=double.clock), 2))
+        double.hits.clear()
+        run_sync(db, org, double)
+    paths = [hit.path for hit in double.hits]
+    assert "/v2/affiliates" not in paths and "/v2/contacts" not in paths
+    offsets = [hit.query["offset"] for hit in double.hits if hit.path == "/v1/affiliates/commissions"]
+    assert offsets == ["2000", "3000", "4000", "5000"]
+    assert ledger_entries(db) == expected_entries(account)
+
+
+def test_a_finished_sync_keeps_no_pages(db, org, account):
+    with KeapDouble(account) as double:
+        run_sync(db, org, double)
+    with db.read() as session:
+        assert keap_state.staged(session, "commissions") == [] and keap_state.staged(session, "affiliates") == []
+
+
 def test_a_sync_killed_midway_and_run_again_gives_the_same_ledger(db, org, account):
     with KeapDouble(account) as double:
         with pytest.raises(Killed):

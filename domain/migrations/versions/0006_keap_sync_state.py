@@ -1,11 +1,14 @@
-"""Keap sync state: the last successful sync and the checkpoint of one under way
+"""Keap sync state: the last successful sync and the checkpoints of one under way
 
 Revision ID: 0006
 Revises: 0003
 
-One row per source (`keap`): when the last sync succeeded and up to which instant it read (the
-next sync starts there, less the overlap), and, while a sync is under way or was interrupted, its
-window and the last affiliate whose entries were written, so a rerun continues after it.
+`sync_state`, one row per source (`keap`): when the last sync succeeded and up to which instant it
+read (the next sync starts there, less the overlap), and, while a sync is under way or was
+interrupted, its window and the last affiliate whose entries were written. `sync_page`: the pages
+that sync has read of the lists it needs whole (affiliates, contacts, commissions), each with
+where the next page starts, so a rerun continues after the last page read. Both are cleared when
+the sync succeeds.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -32,5 +35,18 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "sync_page",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+        sa.Column("source", sa.String(32), nullable=False),
+        sa.Column("phase", sa.String(32), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("next_token", sa.String(500)),
+        sa.Column("records", sa.Text(), nullable=False),
+        sa.UniqueConstraint("source", "phase", "number", name="uq_sync_page_source_phase_number"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("sync_page")
     op.drop_table("sync_state")
