@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time as time_module
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -198,11 +198,13 @@ class KeapSync:
         with self.db.read() as session:
             unfinished = keap_state.interrupted(session)
             last = keap_state.last_until(session)
-        if unfinished is not None and self.since is None and self.until is None:
+        asked_since = window_start(self.since, timezone) if self.since else None
+        asked_until = window_end(self.until, timezone) if self.until else None
+        if unfinished is not None and asked_since in (None, unfinished.since) and asked_until in (None, unfinished.until):
             return unfinished
-        until = window_end(self.until, timezone) if self.until else now.astimezone(UTC)
-        if self.since is not None:
-            since: datetime | None = window_start(self.since, timezone)
+        until = asked_until or now.astimezone(UTC)
+        if asked_since is not None:
+            since: datetime | None = asked_since
         else:
             since = last - timedelta(days=self.keap.overlap_days) if last else None
         if since is not None and since > until:
@@ -221,7 +223,7 @@ class KeapSync:
         summary.affiliates = len(read)
         emails = self._emails([item.contact_id for item in read if item.contact_id])
         usable, problems = keap_mapping.usable_affiliates(
-            Affiliate(**{**item.__dict__, "email": emails.get(item.contact_id or "")}) for item in read
+            replace(item, email=emails.get(item.contact_id or "")) for item in read
         )
         summary.problems.extend(problems)
         return usable

@@ -369,3 +369,12 @@ def test_the_estimate_counts_240_requests_a_minute_and_a_day_past_30000():
     assert estimate_seconds(240) == 60.0
     assert estimate_seconds(20_000) == 5_000.0
     assert estimate_seconds(30_001) == 30_001 / 4 + 86_400
+
+
+def test_the_same_command_with_since_run_again_after_a_kill_resumes_its_window(db, org, account):
+    with KeapDouble(account) as double:
+        with pytest.raises(Killed):
+            run_sync(db, org, double, since=date(2014, 6, 1),
+                     source=DiesAfter(KeapClient(KEY, double.base_url, clock=double.clock), 40))
+        resumed = run_sync(db, org, double, since=date(2014, 6, 1))
+    assert resumed.resumed
