@@ -227,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-shell", action="store_true", help="only load the data")
     demo.set_defaults(handler=_cmd_demo, needs_schema=False)
 
-    from bot import cli_api_tokens, cli_batches, cli_clock, cli_secrets, cli_shell, cli_slack
+    from bot import cli_api_tokens, cli_batches, cli_clock, cli_secrets, cli_shell, cli_slack, cli_sync
 
     cli_batches.register(sub)
     cli_secrets.register(sub)
@@ -235,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_shell.register(sub)
     cli_slack.register(sub)
     cli_api_tokens.register(sub)
+    cli_sync.register(sub)
     return parser
 
 

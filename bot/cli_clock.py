@@ -38,6 +38,7 @@ def _sender() -> Send:
 
 
 def _cmd_clock(args: argparse.Namespace, request: Request) -> int:
+    from bot import keap_schedule
     from bot.clock import Clock, ReminderRunner, utcnow  # with Jinja2 and APScheduler: only for the clock
 
     if args.now and not args.once:
@@ -51,10 +52,12 @@ def _cmd_clock(args: argparse.Namespace, request: Request) -> int:
         sent = sum(outcome.sent for outcome in outcomes)
         print(f"clock: {sent} reminder(s) sent, {len(outcomes) - sent} failed, at {now:%Y-%m-%d %H:%M} UTC",
               file=sys.stderr)
-        return 0 if sent == len(outcomes) else 1
+        synced = keap_schedule.run_if_due(keap_schedule.at_instant(request, now), now)
+        return 0 if sent == len(outcomes) and synced is not False else 1
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = BlockingScheduler(timezone=zone(request.settings.timezone))
+    keap_schedule.add_job(scheduler, request, utcnow)
     print(f"clock: running in {request.settings.timezone}, checking schedules every {args.poll_seconds:g} s "
           "(Ctrl-C to stop)", file=sys.stderr, flush=True)
     try:
@@ -65,8 +68,10 @@ def _cmd_clock(args: argparse.Namespace, request: Request) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    clock = sub.add_parser("clock", help="the reminder scheduler: post reminders when payouts are due")
-    clock.add_argument("--once", action="store_true", help="send what is due now (or at --now) and exit")
+    clock = sub.add_parser("clock", help="the reminder scheduler: post reminders when payouts are due "
+                           "(and sync Keap daily at KEAP_SYNC_AT when KEAP_API_KEY is set)")
+    clock.add_argument("--once", action="store_true",
+                       help="send what is due now (or at --now), sync Keap if that is due, and exit")
     clock.add_argument("--now", metavar="ISO-DATETIME",
                        help="with --once: the instant to run at (no offset: the organisation's TIMEZONE)")
     clock.add_argument("--poll-seconds", type=float, default=30.0, metavar="S",

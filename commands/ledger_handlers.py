@@ -19,7 +19,10 @@ def report(request: Request, command: LedgerReportCommand) -> list[Reply]:
     if command.file == "pdf":
         return _printed(request, command.period, include_all=command.include_all, paper=command.paper)
     found = use_ledger.report(request, command.period, include_all=command.include_all)
-    return [views.csv_reply(found) if command.file == "csv" else views.summary_reply(found, command.include_all)]
+    if command.file == "csv":
+        return [views.csv_reply(found)]
+    synced = use_ledger.keap_synced_at(request)
+    return [views.with_sync_time(views.summary_reply(found, command.include_all), synced, request.settings.timezone)]
 
 
 def partner(request: Request, command: PartnerLedgerCommand) -> list[Reply]:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
+from datetime import datetime
 
 from commands import chat_payout_views
 from commands.csv_safety import safe_text, write_rows
 from commands.ledger_files import write_ledger_csv
 from commands.ranking import largest_per_currency
 from commands.reply import Attachment, Button, Figure, Reply, Style, Table
-from domain.dates import DateRange
+from domain.dates import DateRange, zone
 from domain.ledger import CurrencyTotals, LedgerLine, LedgerReport, LedgerRow, PartnerLedger
 from domain.models import CLAWBACK, COMMISSION, PAYMENT
 from domain.money import format_display, format_plain
@@ -109,6 +111,14 @@ def summary_reply(report: LedgerReport, include_all: bool = False) -> Reply:
         + report_totals_figures(report),
         table=top_partners_table(report), buttons=report_buttons(report.range, include_all), files=files,
     )
+
+
+def with_sync_time(reply: Reply, synced: datetime | None, timezone: str) -> Reply:
+    """A summary says how fresh the data from Keap is, once a sync has succeeded (SPEC §11)."""
+    if synced is None:
+        return reply
+    shown = synced.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M")
+    return replace(reply, figures=[*reply.figures, Figure("Keap data as of", f"{shown} {timezone}")])
 
 
 def csv_reply(report: LedgerReport) -> Reply:

@@ -48,9 +48,10 @@ def import_partner_records(request: Request, records: Iterable[tuple[int, dict[s
 
     refused = _refusal(source, problems)
     with request.db.write() as session:
-        return imports.import_partner_rows(session, imports.checked_records(records, refused), refused=refused,
-                                           actor=request.actor, default_currency=request.settings.default_currency,
-                                           secrets=SecretBox.from_env())
+        return imports.import_partner_records(session, imports.checked_records(records, refused), source=source,
+                                              refused=refused, actor=request.actor,
+                                              default_currency=request.settings.default_currency,
+                                              secrets=SecretBox.from_env())
 
 
 def import_entry_records(request: Request, records: Iterable[tuple[int, dict[str, str]]], *, source: str,
@@ -58,5 +59,5 @@ def import_entry_records(request: Request, records: Iterable[tuple[int, dict[str
     """Entries given as data, checked as the rows of a file are; idempotent by reference as a file is."""
     refused = _refusal(source, problems)
     with request.db.write() as session:
-        return imports.import_entry_rows(session, imports.checked_records(records, refused), refused=refused,
-                                         actor=request.actor)
+        return imports.import_entry_records(session, imports.checked_records(records, refused), source=source,
+                                            refused=refused, actor=request.actor)

@@ -7,6 +7,7 @@ renders them (chat replies, terminal tables, JSON, CSV). Reading the ledger comm
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO
 
 from commands.context import Request
@@ -56,3 +57,11 @@ def print_ledgers(request: Request, period: DateRange, out: BinaryIO, *, code: s
         pages = report_ledgers_pdf(session, found, out, organisation=request.settings.organisation, paper=paper,
                                    hold_days=request.settings.hold_days)
     return PrintedLedgers(len(found.rows), pages)
+
+
+def keap_synced_at(request: Request) -> datetime | None:
+    """When the last Keap sync succeeded, for "Keap data as of …"; None before any."""
+    from domain import keap_state
+
+    with request.db.read() as session:
+        return keap_state.last_success(session)

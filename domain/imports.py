@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TextIO, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,11 @@ PARTNER_COLUMNS = ("code", "name", "email", "payout_email", "currency", "status"
 ENTRY_COLUMNS = ("date", "partner_code", "kind", "amount", "reference", "description")
 PARTNER_STATUSES = ("active", "inactive")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def is_email(text: str) -> bool:
+    """Whether the partners import would take the text as an e-mail address."""
+    return len(text) <= 254 and first_control(text) is None and _EMAIL.match(text) is not None
 
 
 @dataclass(frozen=True)
@@ -410,26 +415,31 @@ def import_partners(
     session: Session, handle: TextIO, *, source: str, actor: str, default_currency: str, now=None,
     secrets: SecretBox | None = None,
 ) -> ImportResult:
-    """Create or update partners by code from a CSV file (see import_partner_rows)."""
+    """Create or update partners by code from a CSV file (see import_partner_records)."""
     refused = ImportRefused(source)
     rows = _open_rows(handle, source, ("code", "name"), refused)
-    return import_partner_rows(session, rows, refused=refused, actor=actor, default_currency=default_currency,
-                               now=now, secrets=secrets)
+    return import_partner_records(session, rows, source=source, actor=actor, default_currency=default_currency,
+                                  now=now, refused=refused, secrets=secrets)
 
 
-def import_partner_rows(
-    session: Session, rows: Iterable[tuple[int, dict[str, str]]], *, refused: ImportRefused, actor: str,
-    default_currency: str, now=None, secrets: SecretBox | None = None,
+Records = Iterable[tuple[int, dict[str, str]]]
+"""(row number, cells) pairs with the import file's column names: a file's rows, an API's items, Keap's records."""
+
+
+def import_partner_records(
+    session: Session, records: Records, *, source: str, actor: str, default_currency: str, now=None,
+    refused: ImportRefused | None = None, secrets: SecretBox | None = None,
 ) -> ImportResult:
-    """Create or update partners by code. A partner's currency cannot change once it has entries.
+    """Create or update partners by code, from rows that need not come from a file, all or nothing.
 
-    `rows` are (row number, cells) from a file or an API's items; problems go to `refused`, which
-    may already hold some, and any problem writes nothing. Bank details are encrypted with
-    `secrets` (PAYOUTS_SECRET_KEY); rows that give some without a key are refused.
+    A partner's currency cannot change once it has entries. Problems go to `refused`, which may
+    already hold some. Bank details are encrypted with `secrets` (PAYOUTS_SECRET_KEY); rows that
+    give some without a key are refused.
     """
+    refused = refused if refused is not None else ImportRefused(source)
     seen: dict[str, int] = {}
     parsed: list[tuple[int, _PartnerRow]] = []
-    for line, row in rows:
+    for line, row in records:
         item = _parse_partner(line, row, refused)
         if item is None:
             continue
@@ -619,28 +629,50 @@ def _limit_reason(crossed: str, code: str, currency: str) -> str:
 def import_entries(
     session: Session, handle: TextIO, *, source: str, actor: str, progress: Progress | None = None, now=None
 ) -> ImportResult:
-    """Append the entries of a CSV file (see import_entry_rows)."""
+    """Append commissions, clawbacks and payments; nothing is written unless every row is good."""
     refused = ImportRefused(source)
     rows = _open_rows(handle, source, tuple(c for c in ENTRY_COLUMNS if c != "description"), refused)
-    return import_entry_rows(session, rows, refused=refused, actor=actor, progress=progress, now=now)
+    return import_entry_records(session, rows, source=source, actor=actor, progress=progress, now=now,
+                                refused=refused)
 
 
-def import_entry_rows(
-    session: Session, rows: Iterable[tuple[int, dict[str, str]]], *, refused: ImportRefused, actor: str,
-    progress: Progress | None = None, now=None,
-) -> ImportResult:
-    """Append commissions, clawbacks and payments; nothing is written unless every row is good.
+def _partners_and_budget(
+    session: Session, codes: Collection[str] | None
+) -> tuple[dict[str, tuple[int, str]], TurnoverBudget]:
+    """The partners rows may name, with what they and their currencies have accumulated.
 
-    `rows` are (row number, cells) from a file or an API's items; problems go to `refused`, which
-    may already hold some.
+    Given `codes`, only those partners are read, and the other partners' turnover is counted per
+    currency in one sum: a sync that imports one partner at a time then reads one row, not them all.
     """
     partners: dict[str, tuple[int, str]] = {}
     budget = TurnoverBudget()
-    for pid, code, currency, turnover in session.execute(select(Partner.id, Partner.code, Partner.currency, Partner.turnover)):
+    query = select(Partner.id, Partner.code, Partner.currency, Partner.turnover)
+    if codes is not None:
+        query = query.where(Partner.code.in_(list(codes)))
+    for pid, code, currency, turnover in session.execute(query):
         partners[code] = (pid, currency)
         budget.start(pid, currency, turnover)
+    if codes is not None:
+        others = (select(Partner.currency, func.coalesce(func.sum(Partner.turnover), 0))
+                  .where(Partner.code.not_in(list(codes))).group_by(Partner.currency))
+        for currency, turnover in session.execute(others):
+            budget.start_currency(currency, int(turnover))
+    return partners, budget
+
+
+def import_entry_records(
+    session: Session, records: Records, *, source: str, actor: str, progress: Progress | None = None, now=None,
+    refused: ImportRefused | None = None, partner_codes: Collection[str] | None = None, audited: bool = True,
+) -> ImportResult:
+    """The entries import over rows that need not come from a file, with the same rules, all or nothing.
+
+    `partner_codes` limits the partners the rows may name; `audited=False` leaves the audit log to a
+    caller that records the whole operation once (a sync imports thousands of small groups).
+    """
+    partners, budget = _partners_and_budget(session, partner_codes)
     over_limit: set[tuple[str, str]] = set()
     pending = _pending_batch_payments(session)
+    refused = refused if refused is not None else ImportRefused(source)
     moment = now or audit.utcnow()
     statement = _insert_ignoring_duplicates(session)
     connection = session.connection()
@@ -665,7 +697,7 @@ def import_entry_rows(
             _check_against_stored(session, chunk, refused)
         chunk.clear()
 
-    for line, row in rows:
+    for line, row in records:
         count += 1
         item = _parse_entry(line, row, partners, refused)
         if item is not None and item.kind == "payment" and (item.partner_id, item.reference) in pending:
@@ -686,7 +718,8 @@ def import_entry_rows(
     flush()
     if refused.count:
         raise refused
-    audit.record(session, actor, "import.entries", refused.source, rows=count, added=added, unchanged=count - added)
+    if audited:
+        audit.record(session, actor, "import.entries", refused.source, rows=count, added=added, unchanged=count - added)
     return ImportResult(rows=count, added=added, unchanged=count - added)
 
 

@@ -38,6 +38,10 @@ class TurnoverBudget:
         self._partners[partner_id] = turnover
         self._currencies[currency] = self._currencies.get(currency, 0) + turnover
 
+    def start_currency(self, currency: str, turnover: int) -> None:
+        """What partners this import cannot touch have already accumulated in a currency."""
+        self._currencies[currency] = self._currencies.get(currency, 0) + turnover
+
     def add(self, partner_id: int, currency: str, amount: int) -> str | None:
         """Count one amount in; the reason it would cross a limit (and is not counted), or None."""
         partner_total = self._partners.get(partner_id, 0) + abs(amount)

@@ -618,3 +618,44 @@ def test_a_file_of_many_bad_rows_stops_being_read_after_1000_problems_and_says_s
     )
     assert str(refused).endswith("; … and 980 more")
     assert stored_entries(db) == []
+
+
+def _keap_row(code: str, amount: str, reference: str) -> dict[str, str]:
+    return {"date": "2015-06-01", "partner_code": code, "kind": "commission", "amount": amount,
+            "reference": reference, "description": ""}
+
+
+def test_entry_records_for_some_partners_still_count_the_others_toward_the_currency_limit(db):
+    """Reading only the partners a sync writes must not loosen the currency's bound (domain.limits)."""
+    from sqlalchemy import update
+
+    from domain.limits import CURRENCY_IMPORT_LIMIT
+
+    with db.write() as s:
+        add_partner(s, "ANN")
+        add_partner(s, "BOB")
+        s.execute(update(Partner).where(Partner.code == "BOB").values(turnover=CURRENCY_IMPORT_LIMIT - 100))
+    with pytest.raises(ImportRefused, match="take the USD entries of all partners past"):
+        with db.write() as s:
+            imports.import_entry_records(s, [(1, _keap_row("ANN", "2.00", "K-1"))], source="keap", actor="t",
+                                         partner_codes=["ANN"])
+
+
+def test_entry_records_limited_to_some_partners_refuse_a_row_naming_another(db):
+    with db.write() as s:
+        add_partner(s, "ANN")
+        add_partner(s, "BOB")
+    with pytest.raises(ImportRefused, match="no partner with code 'BOB'"):
+        with db.write() as s:
+            imports.import_entry_records(s, [(1, _keap_row("BOB", "2.00", "K-1"))], source="keap", actor="t",
+                                         partner_codes=["ANN"])
+
+
+def test_entry_records_imported_unaudited_leave_the_audit_log_to_the_caller(db):
+    with db.write() as s:
+        add_partner(s, "ANN")
+    with db.write() as s:
+        result = imports.import_entry_records(s, [(1, _keap_row("ANN", "2.00", "K-1"))], source="keap", actor="t",
+                                              partner_codes=["ANN"], audited=False)
+    with db.read() as s:
+        assert result.added == 1 and s.scalar(select(func.count()).select_from(AuditEvent)) == 0

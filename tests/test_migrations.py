@@ -59,3 +59,15 @@ def test_the_turnover_upgrade_counts_the_entries_a_partner_already_has(unmigrate
     migrations_runner.upgrade(unmigrated_db.engine)
     with unmigrated_db.engine.connect() as connection:
         assert tuple(connection.execute(text("SELECT balance, turnover FROM partner")).one()) == (400, 800)
+
+
+def test_the_keap_sync_state_migration_follows_0007_and_can_be_undone(unmigrated_db):
+    from sqlalchemy import inspect
+
+    command.upgrade(migrations_runner._config(unmigrated_db.engine), "0007")
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.connect() as connection:
+        assert inspect(connection).has_table("sync_state")
+    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0007")
+    with unmigrated_db.engine.connect() as connection:
+        assert not inspect(connection).has_table("sync_state")
