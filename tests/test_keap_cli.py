@@ -115,7 +115,7 @@ def test_a_ledger_summary_says_when_keap_data_was_last_synced(db):
     with db.write() as session:
         add_entry(session, add_partner(session, "ANN"), "commission", 1_000, date(2015, 6, 3))
         keap_state.finish(session, datetime(2015, 7, 16, 6, 5, tzinfo=UTC), datetime(2015, 7, 16, 6, 7, tzinfo=UTC))
-    [reply] = run_command("ledger", "2015-06", Request(db=db, settings=settings, actor="U1"))
+    [reply] = run_command("ledger", "2015-06", Request.operator(db, settings, "cli:test"))
     figures = {figure.label: figure.value for figure in reply.figures}
     assert figures["Keap data as of"] == "2015-07-16 02:07 America/New_York"
 
@@ -123,5 +123,5 @@ def test_a_ledger_summary_says_when_keap_data_was_last_synced(db):
 def test_a_ledger_summary_says_nothing_of_keap_before_any_sync(db, settings):
     with db.write() as session:
         add_entry(session, add_partner(session, "ANN"), "commission", 1_000, date(2015, 6, 3))
-    [reply] = run_command("ledger", "2015-06", Request(db=db, settings=settings, actor="U1"))
+    [reply] = run_command("ledger", "2015-06", Request.operator(db, settings, "cli:test"))
     assert "Keap data as of" not in {figure.label for figure in reply.figures}
