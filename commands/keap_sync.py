@@ -334,10 +334,10 @@ class KeapSync:
     def _requests_per_affiliate(self, run: keap_state.Run) -> int:
         return 2 if self._payments_until(run) is not None else 1
 
-    def _progress(self, done: int, total: int, done_now: int, left: int, spent: float,
+    def _progress(self, done: int, total: int, done_now: int, left: int, spent_seconds: float,
                   run: keap_state.Run) -> Progress:
         """The time left at the pace so far, and never less than Keap's limits allow for what is left."""
-        at_pace = spent / done_now * left
+        at_pace = spent_seconds / done_now * left
         return Progress(done, total, max(at_pace, estimate_seconds(left * self._requests_per_affiliate(run))))
 
     def _announce(self, total: int, remaining: int, run: keap_state.Run) -> None:
