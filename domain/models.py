@@ -179,6 +179,10 @@ class ApiToken(Base):
 
 class ReminderSchedule(Base):
     __tablename__ = "reminder_schedule"
+    __table_args__ = (
+        Index("uq_reminder_schedule_active", "frequency", "day", "at_time", "channel", "range_expression",
+              unique=True, sqlite_where=text("removed_at IS NULL"), postgresql_where=text("removed_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     frequency: Mapped[str] = mapped_column(String(16))

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain import audit
@@ -161,8 +162,12 @@ def add_schedule(
         range_expression=_check_range(range_expression, today), created_by=actor, created_at=_as_utc(now),
     )
     _refuse_identical(session, row)
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        _refuse_identical(session, row)
+        raise
     schedule = Schedule.from_row(row)
     audit.record(
         session, actor, "reminder.add", f"reminder {schedule.id}", frequency=frequency, day=day,

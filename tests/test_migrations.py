@@ -71,3 +71,18 @@ def test_the_keap_sync_state_migration_follows_0007_and_can_be_undone(unmigrated
     command.downgrade(migrations_runner._config(unmigrated_db.engine), "0007")
     with unmigrated_db.engine.connect() as connection:
         assert not inspect(connection).has_table("sync_state")
+
+
+def test_the_reminder_uniqueness_upgrade_keeps_the_oldest_of_identical_active_schedules(unmigrated_db):
+    command.upgrade(migrations_runner._config(unmigrated_db.engine), "0008")
+    row = ("INSERT INTO reminder_schedule (frequency, day, at_time, channel, range_expression, created_by, created_at) "
+           "VALUES ('monthly', 1, '09:00', 'C0123ABCD', 'last-month', 'U1', '2015-07-01 00:00:00')")
+    with unmigrated_db.engine.begin() as connection:
+        for _ in range(3):
+            connection.execute(text(row))
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, removed_by FROM reminder_schedule ORDER BY id")).all()
+    kept = rows[0][0]
+    assert [tuple(r) for r in rows] == [(kept, None), (kept + 1, f"payouts init: same as reminder {kept}"),
+                                        (kept + 2, f"payouts init: same as reminder {kept}")]

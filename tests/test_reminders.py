@@ -315,3 +315,45 @@ def test_a_schedule_differing_in_one_thing_or_replacing_a_removed_one_is_added(d
     again = add(db)
 
     assert again.id != first.id
+
+
+def _schedule_row(**overrides) -> dict:
+    values = dict(frequency=MONTHLY, day=1, at_time="09:00", channel="C0123ABCD", range_expression="last-month",
+                  created_by="U_FIN", created_at=datetime(2015, 7, 15, 12, tzinfo=UTC))
+    values.update(overrides)
+    return values
+
+
+def test_the_database_refuses_a_second_identical_active_schedule(db) -> None:
+    """DESIGN's exactly-once rule: the check before inserting cannot see a schedule added at the same moment."""
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    with db.write() as session:
+        session.execute(insert(ReminderSchedule), [_schedule_row(removed_at=datetime(2015, 7, 1, tzinfo=UTC)),
+                                                   _schedule_row()])
+    with pytest.raises(IntegrityError), db.write() as session:
+        session.execute(insert(ReminderSchedule), [_schedule_row()])
+
+
+def test_two_identical_schedules_added_at_the_same_moment_leave_one_and_refuse_the_other(db) -> None:
+    outcome: list[object] = []
+    values = dict(frequency=MONTHLY, day=1, at_time="09:00", channel="C0123ABCD", range_expression="last-month",
+                  actor="U_FIN", now=datetime(2015, 7, 15, 12, tzinfo=UTC), today=date(2015, 7, 15))
+
+    def second() -> None:
+        try:
+            outcome.append(add(db, actor="U_OTHER"))
+        except ReminderError as refused:
+            outcome.append(refused)
+
+    with db.write() as session:
+        first = reminders.add_schedule(session, **values)
+        racer = threading.Thread(target=second)
+        racer.start()
+        racer.join(timeout=0.5)
+    racer.join(timeout=30)
+    [refusal] = outcome
+    assert isinstance(refusal, ReminderError) and f"reminder {first.id} already does this" in str(refusal)
+    with db.read() as session:
+        assert [s.id for s in reminders.active_schedules(session)] == [first.id]
