@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.slack_ack import OPENER, PAYOUTS, SECRET, free_port, healthz, summary
+from bench.slack_ack import OPENER, PAYOUTS, SECRET, summary
+from bench.slack_ack import start_server as start_slack_server
 from tests.slack_double import SlackApiDouble
 from tests.slack_signing import command_body, sign
 
@@ -61,21 +61,8 @@ def bodies(entries: int, per_request: int, partners: int) -> list[bytes]:
 
 
 def start_server(database: str, double: SlackApiDouble) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
-           "SLACK_API_URL": double.base_url, "DATABASE_URL": database, "WEB_CONCURRENCY": "1"}
-    server = subprocess.Popen([PAYOUTS, "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            healthz(base)
-            return server, base
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("payouts serve did not come up")
+    """One gunicorn worker, as the figures in docs/performance.md were measured."""
+    return start_slack_server(database, double, {"WEB_CONCURRENCY": "1"})
 
 
 def worker_peak_mb(server: subprocess.Popen) -> float:

@@ -72,10 +72,11 @@ def summary(values: list[float]) -> tuple[float, float, float, float]:
     return percentile(values, 0.50), percentile(values, 0.95), percentile(values, 0.99), max(values)
 
 
-def start_server(database: str, double: SlackApiDouble) -> tuple[subprocess.Popen, str]:
+def start_server(database: str, double: SlackApiDouble,
+                 extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
-           "SLACK_API_URL": double.base_url, "DATABASE_URL": database}
+           "SLACK_API_URL": double.base_url, "DATABASE_URL": database, **(extra_env or {})}
     server = subprocess.Popen([PAYOUTS, "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
