@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import count
 
@@ -25,6 +24,7 @@ from domain.dates import DateRange
 from domain.ledger import LedgerReport, ledger_report, ledger_report_plain, partner_ledger, totals_by_currency
 from domain.models import Partner
 from tests.factories import add_entry, add_partner
+from tests.test_ledger_properties import GeneratedEntry as Move
 
 FIRST_DAY = date(2014, 1, 1)
 SPAN_DAYS = 400
@@ -35,18 +35,6 @@ examples = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 _numbers = count(1)
-
-
-@dataclass(frozen=True)
-class Move:
-    partner: int
-    kind: str
-    amount: int
-    day: date
-
-    @property
-    def effect(self) -> int:
-        return self.amount if self.kind == "commission" else -self.amount
 
 
 days = st.integers(0, SPAN_DAYS).map(lambda offset: FIRST_DAY + timedelta(days=offset))
