@@ -22,6 +22,8 @@ _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 _PLAIN_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 # Commas only between groups of three digits: '1,50' is a decimal comma, not 150.
 _GROUPED_NUMBER = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
+# Digits, at most one point, nothing around them: what nearly every file and request holds.
+_SIMPLE_AMOUNT = re.compile(r"([0-9]{1,16})(?:\.([0-9]*))?")
 
 
 # The largest amount one entry may hold, in minor units: 10,000,000,000,000.00 USD. Far beyond any
@@ -67,12 +69,29 @@ def parse_decimal(text: str) -> Decimal:
     return Decimal(raw.replace(",", ""))
 
 
+def _plain_minor_units(text: str, places: int) -> int | None:
+    """The common amount ('120', '120.5', '120.50') in minor units by integer arithmetic, or None for
+    anything else, which the full grammar then reads: imports parse millions of amounts."""
+    match = _SIMPLE_AMOUNT.fullmatch(text)
+    if match is None:
+        return None
+    whole, fraction = match.groups()
+    if fraction is None:
+        fraction = ""
+    if len(fraction) > places:
+        return None
+    minor = int(whole) * 10**places + int(fraction.ljust(places, "0") or "0")
+    return minor if minor <= MAX_MINOR_UNITS else None
+
+
 def parse_amount(text: str, currency: str, *, allow_negative: bool = False) -> int:
     """Turn '1,234.50' into minor units, refusing over-precise, non-numeric or negative input."""
+    places = exponent(currency)
+    if (minor := _plain_minor_units(text, places)) is not None:
+        return minor
     value = parse_decimal(text)
     if value < 0 and not allow_negative:
         raise MoneyError(f"'{text}' is negative; amounts are positive")
-    places = exponent(currency)
     scaled = value.scaleb(places)
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"'{text}' has more decimals than {currency} allows ({places})")

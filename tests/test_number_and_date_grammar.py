@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from domain import batches
@@ -81,3 +83,42 @@ def test_a_date_with_digits_other_than_0_to_9_is_refused_as_not_a_date(text):
 def test_a_range_with_digits_other_than_0_to_9_is_refused_naming_it(text):
     with pytest.raises(DateError, match=re.escape(f"'{text}'")):
         parse_range(text, TODAY)
+
+
+def _amount_by_the_full_grammar(text: str, currency: str) -> int | str:
+    """parse_amount's answer for any text, read only through parse_decimal (the one grammar)."""
+    from domain.money import MAX_MINOR_UNITS, exponent, parse_decimal
+
+    try:
+        value = parse_decimal(text)
+    except MoneyError:
+        return "refused"
+    scaled = value.scaleb(exponent(currency))
+    if value < 0 or scaled != scaled.to_integral_value() or abs(scaled) > MAX_MINOR_UNITS:
+        return "refused"
+    return int(scaled)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=st.text(alphabet="0123456789.,- ١", max_size=22), currency=st.sampled_from(["USD", "JPY", "KWD", "EUR"]))
+def test_the_quick_reading_of_plain_amounts_agrees_with_the_full_grammar(text: str, currency: str) -> None:
+    try:
+        got: int | str = parse_amount(text, currency)
+    except MoneyError:
+        got = "refused"
+    assert got == _amount_by_the_full_grammar(text, currency)
+
+
+@pytest.mark.parametrize(("text", "currency", "minor"), [
+    ("120", "USD", 12000), ("120.5", "USD", 12050), ("120.50", "USD", 12050), ("12.", "USD", 1200),
+    ("007", "USD", 700), ("1500", "JPY", 1500), ("1.250", "KWD", 1250), ("10000000000000.00", "USD", 10**15),
+    ("1.0000000000", "USD", 100),
+])
+def test_plain_amounts_read_as_their_minor_units(text: str, currency: str, minor: int) -> None:
+    assert parse_amount(text, currency) == minor
+
+
+@pytest.mark.parametrize("text", ["10000000000000.01", "99999999999999999", "1.005"])
+def test_plain_amounts_past_the_limit_or_the_decimals_are_refused(text: str) -> None:
+    with pytest.raises(MoneyError):
+        parse_amount(text, "USD")
