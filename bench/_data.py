@@ -165,8 +165,9 @@ def fresh_copy(source: Path, directory: Path) -> Path:
     return target
 
 
-def write_entries_csv(path: Path, shape: Shape) -> Path:
-    """The ledger of `shape` as an import file (SPEC §5), amounts in decimal text."""
+def write_entries_csv(path: Path, shape: Shape, *, after: int = 0) -> Path:
+    """The ledger of `shape` as an import file (SPEC §5), amounts in decimal text; `after` leaves out the
+    first rows, which a data set of that many entries already holds (same generator, same seed)."""
     if path.exists():
         return path
     progress(f"writing {path.name}: {shape.entries:,} rows …")
@@ -175,7 +176,9 @@ def write_entries_csv(path: Path, shape: Shape) -> Path:
     with building.open("w", encoding="utf-8", newline="") as handle:
         out = csv.writer(handle, lineterminator="\n")
         out.writerow(("date", "partner_code", "kind", "amount", "reference", "description"))
-        for partner, kind, amount, currency, day, reference, description in entry_rows(shape):
+        for number, (partner, kind, amount, currency, day, reference, description) in enumerate(entry_rows(shape)):
+            if number < after:
+                continue
             text = str(amount) if currency == "JPY" else f"{amount // 100}.{amount % 100:02d}"
             out.writerow((day.isoformat(), f"P{partner:06d}", kind, text, reference, description))
     os.replace(building, path)

@@ -15,11 +15,12 @@ import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from functools import lru_cache
-from typing import NamedTuple, TextIO, TypeVar
+from pathlib import Path
+from typing import Any, NamedTuple, TextIO, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Column, func, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from domain import audit, payout_details
@@ -117,12 +118,16 @@ def _open_rows(
         for record in reader:
             bound.used = 0
             line, row_start = reader.line_num, reader.line_num + 1
-            if not any(cell.strip() for cell in record):
+            joined = "".join(record)
+            if not joined.strip():
                 continue
-            _refuse_extra_cells(source, line, record[width:])
-            padded = record + [""] * (width - len(record))
-            row = {name: padded[i].strip() for i, name in enumerate(names)}
-            _refuse_nul(source, line, row)
+            if len(record) > width:
+                _refuse_extra_cells(source, line, record[width:])
+            elif len(record) < width:
+                record += [""] * (width - len(record))
+            row = dict(zip(names, map(str.strip, record), strict=False))
+            if "\x00" in joined:
+                _refuse_nul(source, line, row)
             yield line, row
             if refused is not None and refused.count >= MAX_COUNTED_PROBLEMS:
                 refused.stopped_at = line
@@ -539,12 +544,13 @@ def _parse_entry(
         except MoneyError as exc:
             refused.add(RowProblem(line, "amount", str(exc)))
     reference = row.get("reference", "")
-    _refuse_controls(line, row, ("reference", "description"), refused)
+    description = row.get("description", "")
+    if not (reference.isprintable() and description.isprintable()):
+        _refuse_controls(line, row, ("reference", "description"), refused)
     if not reference:
         refused.add(RowProblem(line, "reference", "required"))
     elif len(reference) > 200:
         refused.add(RowProblem(line, "reference", "longer than 200 characters"))
-    description = row.get("description", "")
     if len(description) > 500:
         refused.add(RowProblem(line, "description", "longer than 500 characters"))
     if refused.count > problems_before or partner is None or day is None:
@@ -564,7 +570,7 @@ class _EntryWriter:
     statement journal for every statement that fires a trigger, which row-by-row executemany pays
     per row. ON CONFLICT DO NOTHING counts no ignored row, so a statement's row count is the
     number of rows that went in. Dates go through the column types' own bind processors, so they
-    are stored exactly as every other write stores them.
+    are stored exactly as every other write stores them (each distinct date once).
     """
 
     ROWS_PER_STATEMENT = 1_000
@@ -574,9 +580,8 @@ class _EntryWriter:
         dialect = self.connection.dialect
         self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
         columns = Entry.__table__.c
-        self.as_date = columns.effective_date.type.bind_processor(dialect) or _unchanged
-        stamp = columns.recorded_at.type.bind_processor(dialect)
-        self.recorded_at = stamp(moment) if stamp is not None else moment
+        self.as_date = lru_cache(maxsize=4096)(_bind_processor(columns.effective_date, dialect))
+        self.recorded_at = _bind_processor(columns.recorded_at, dialect)(moment)
         self.actor = actor
         self._statements: dict[int, str] = {}
 
@@ -599,6 +604,11 @@ class _EntryWriter:
                 at, by))
             inserted += int(self.connection.exec_driver_sql(self._statement(len(part)), parameters).rowcount)
         return inserted
+
+
+def _bind_processor(column: Column, dialect: Dialect) -> Callable[[Any], Any]:
+    """How the column's type hands a value to this database's driver (SQLite stores dates as text)."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect) or _unchanged
 
 
 def _unchanged(value: T) -> T:

@@ -92,6 +92,25 @@ def test_reimporting_the_same_file_changes_nothing(db):
     assert (stored_entries(db), balances(db)) == before
 
 
+def test_imported_entries_store_their_dates_and_times_as_every_other_write_does(db):
+    """The import writes through the driver, not the ORM: its rows must read back (and sort, and compare in
+    SQL) exactly as rows the ORM wrote."""
+    _partners(db)
+    moment = datetime(2015, 7, 1, 9, 30, 15, 250_000, tzinfo=UTC)
+    with db.write() as s:
+        imports.import_entries(s, io.StringIO(csv_text(GOOD_ROWS[0])), source="entries.csv", actor="cli:test", now=moment)
+        ann = s.scalar(select(Partner).where(Partner.code == "ANN"))
+        s.add(Entry(partner_id=ann.id, kind="commission", amount=1, currency="USD", effective_date=date(2015, 6, 1),
+                    reference="ORM-1", description="", recorded_at=moment, recorded_by="cli:test"))
+    with db.read() as s:
+        raw = s.execute(select(func.cast(Entry.recorded_at, Entry.reference.type), func.cast(Entry.effective_date, Entry.reference.type))
+                        .order_by(Entry.id)).all()
+        read_back = s.execute(select(Entry.recorded_at, Entry.effective_date).order_by(Entry.id)).all()
+    assert raw[0] == raw[1]
+    assert read_back[0] == read_back[1]
+    assert read_back[0][1] == date(2015, 6, 1)
+
+
 def test_a_byte_order_mark_columns_in_any_order_and_extra_columns_are_fine(db, tmp_path):
     _partners(db)
     path = tmp_path / "entries.csv"
