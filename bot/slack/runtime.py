@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
 from slack_sdk import WebClient
 
@@ -12,6 +12,7 @@ from bot.slack.approvers import ApproverDirectory
 from bot.slack.routing import Origin, ReplyRouter
 from bot.slack.settings import SlackSettings
 from bot.slack.work import WorkQueue
+from commands import chat
 from commands.context import Request
 from commands.reply import Reply
 from domain.db import Database
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 Produce = Callable[[Request], list[Reply]]
 
+HOME_REFRESH_LIMIT = 50  # Homes republished after one batch is requested or decided
 UNEXPECTED = "That did not work because of an unexpected error; it has been logged for the team that runs the app."
 
 
@@ -56,9 +58,29 @@ class SlackRuntime:
             replies = [Reply.error(UNEXPECTED)]
         self.router.deliver(replies, origin)
 
-    def later(self, what: str, origin: Origin, produce: Produce, *, report: bool) -> None:
+    def later(self, what: str, origin: Origin, produce: Produce, *, report: bool, in_direct_message: bool = False) -> None:
+        """Answer in a work queue; `in_direct_message` for a click with no channel of its own (App Home),
+        whose answers go to the person's direct message with the app."""
         queue = self.reports if report else self.interactions
-        queue.submit(what, lambda: self.answer(what, origin, produce))
+
+        def run() -> None:
+            place = replace(origin, channel=self.router.direct_message(origin.user)) if in_direct_message else origin
+            self.answer(what, place, produce)
+
+        queue.submit(what, run)
+
+    def publish_home(self, user: str, *, refresh_groups: bool = True) -> None:
+        """views.publish of the person's Home tab, fitted to the roles they hold now (SPEC §13)."""
+        from bot.slack.home import home_view  # Home's views load only when a Home is published
+
+        page = chat.run_home(self.request(Origin(user, None), refresh_approvers=refresh_groups))
+        self.client.views_publish(user_id=user, view=home_view(page, self.settings.timezone))
+
+    def refresh_homes(self, users: Iterable[str]) -> None:
+        """Republish the Home of each person concerned by a batch requested or decided, in the
+        interactions queue; at most HOME_REFRESH_LIMIT people, the others see it when they next open it."""
+        for user in list(dict.fromkeys(users))[:HOME_REFRESH_LIMIT]:
+            self.interactions.submit(f"home for {user}", lambda user=user: self.publish_home(user, refresh_groups=False))
 
     def shutdown(self) -> None:
         """Finish what was acknowledged before stopping."""

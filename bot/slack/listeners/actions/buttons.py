@@ -11,6 +11,11 @@ from bot.slack.identity import interaction_is_outsider
 from bot.slack.routing import Origin
 from bot.slack.runtime import SlackRuntime
 from commands import chat
+from commands.chat_payout_views import APPROVE, REJECT, SUBMIT
+from commands.context import Request
+from commands.reply import Reply
+
+BATCH_CHANGES = (SUBMIT, APPROVE, REJECT)  # the clicks that request or decide a batch
 
 
 def click_origin(body: dict[str, Any], context: Any = None) -> Origin:
@@ -28,15 +33,34 @@ def clicked_value(action: dict[str, Any]) -> str:
     return action.get("value") or (action.get("selected_option") or {}).get("value") or ""
 
 
+def from_home(body: dict[str, Any]) -> bool:
+    """A click on App Home: it has no channel or message, only the view."""
+    return (body.get("view") or {}).get("type") == "home"
+
+
+def concerned(request: Request, replies: list[Reply]) -> list[str]:
+    """Whose Home shows the batch: the person who clicked, the approvers and the requester heard back."""
+    return [request.actor, *sorted(request.approvers), *(reply.recipient for reply in replies if reply.recipient)]
+
+
 def button_click(runtime: SlackRuntime, name: str) -> Callable[..., None]:
-    """The listener for the Reply action `name`, whatever suffix its action_id carries."""
+    """The listener for the Reply action `name`, whatever suffix its action_id carries. A click that
+    requests or decides a batch republishes the Homes of the people concerned."""
     slow = name in chat.SLOW_ACTIONS
+    changes_batches = name in BATCH_CHANGES
 
     def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
         ack()
         value = clicked_value(action)
-        runtime.later(f"button {name} {value[:80]}", click_origin(body, context),
-                      lambda request: chat.run_action(name, value, request), report=slow)
+
+        def produce(request: Request) -> list[Reply]:
+            replies = chat.run_action(name, value, request)
+            if changes_batches:
+                runtime.refresh_homes(concerned(request, replies))
+            return replies
+
+        runtime.later(f"button {name} {value[:80]}", click_origin(body, context), produce, report=slow,
+                      in_direct_message=from_home(body))
 
     on_click.__name__ = f"on_{name}_click"
     return on_click
