@@ -38,7 +38,7 @@ def draw_chart(activity: dict[str, list[MonthActivity]], title: str) -> bytes:
     handles, labels = figure.axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside upper center", ncols=3, fontsize=FONT_SIZE - 1, frameon=False)
     out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=DPI)
+    figure.savefig(out, format="png", dpi=DPI, metadata={"Title": title, "Description": _description(currencies)})
     return out.getvalue()
 
 
@@ -53,11 +53,21 @@ def _panel(axes, currency: str, months: list[MonthActivity]) -> None:  # type: i
     axes.set_xticks(list(positions), [_month_label(month.month, len(months)) for month in months],
                     fontsize=FONT_SIZE - 2, rotation=45 if len(months) > 12 else 0)
     axes.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: format_display(round(value), currency)))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: amount_label(value, currency)))
     axes.tick_params(axis="y", labelsize=FONT_SIZE - 2)
     axes.grid(axis="y", alpha=0.3)
     axes.set_axisbelow(True)
     axes.spines[["top", "right"]].set_visible(False)
+
+
+def amount_label(value: float, currency: str) -> str:
+    """An axis position (matplotlib's float, in minor units) read as the currency's amount: '$1,500.00', '¥500,000'."""
+    return format_display(round(value), currency)
+
+
+def _description(currencies: list[str]) -> str:
+    """The PNG's own text says which panels it holds, for screen readers and for anyone checking the file."""
+    return f"One panel per currency: {', '.join(currencies)}"
 
 
 def _series(months: list[MonthActivity]) -> tuple[list[int], list[int], list[int]]:

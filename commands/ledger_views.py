@@ -83,13 +83,14 @@ def top_partners_table(report: LedgerReport, limit: int = TOP_PARTNERS) -> Table
 
 
 def report_buttons(period: DateRange, include_all: bool = False) -> list[Button]:
-    """The file buttons carry `all` when the summary listed every partner, so the files list them too."""
+    """The file buttons carry `all` when the summary listed every partner, so the files list them too.
+    Chart comes last, so the shell's numbers for the others stay as they were."""
     files_value = f"{period} {ALL_PARTNERS}" if include_all else str(period)
     return [
         Button("CSV", CSV_ACTION, files_value),
         Button("PDF", PDF_ACTION, files_value),
-        Button("Chart", CHART_ACTION, str(period)),
         Button("Create payments…", chat_payout_views.START, str(period), Style.PRIMARY),
+        Button("Chart", CHART_ACTION, str(period)),
     ]
 
 

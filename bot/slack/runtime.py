@@ -22,6 +22,7 @@ from domain.settings import Settings
 log = logging.getLogger(__name__)
 
 Produce = Callable[[Request], list[Reply]]
+Then = Callable[[Request, list[Reply]], None]
 
 HOME_REFRESH_LIMIT = 50  # Homes republished after one batch is requested or decided
 UNEXPECTED = "That did not work because of an unexpected error; it has been logged for the team that runs the app."
@@ -49,23 +50,29 @@ class SlackRuntime:
         return Request(db=self.db, settings=self.settings, actor=origin.user, channel=origin.channel,
                        approvers=approvers, reminder_channels=self.slack.reminder_channels(), access=access)
 
-    def answer(self, what: str, origin: Origin, produce: Produce) -> None:
-        """Run a command in the background and deliver what it says; a crash becomes a short note."""
+    def answer(self, what: str, origin: Origin, produce: Produce, then: Then | None = None) -> None:
+        """Run a command in the background and deliver what it says; a crash becomes a short note.
+        `then` runs once the replies are delivered, with the request and the replies."""
+        request = None
         try:
-            replies = produce(self.request(origin))
+            request = self.request(origin)
+            replies = produce(request)
         except Exception:
             log.exception("%s failed for %s in %s", what, origin.user, origin.channel)
             replies = [Reply.error(UNEXPECTED)]
         self.router.deliver(replies, origin)
+        if then is not None and request is not None:
+            then(request, replies)
 
-    def later(self, what: str, origin: Origin, produce: Produce, *, report: bool, in_direct_message: bool = False) -> None:
+    def later(self, what: str, origin: Origin, produce: Produce, *, report: bool, in_direct_message: bool = False,
+              then: Then | None = None) -> None:
         """Answer in a work queue; `in_direct_message` for a click with no channel of its own (App Home),
         whose answers go to the person's direct message with the app."""
         queue = self.reports if report else self.interactions
 
         def run() -> None:
             place = replace(origin, channel=self.router.direct_message(origin.user)) if in_direct_message else origin
-            self.answer(what, place, produce)
+            self.answer(what, place, produce, then)
 
         queue.submit(what, run)
 

@@ -52,15 +52,12 @@ def button_click(runtime: SlackRuntime, name: str) -> Callable[..., None]:
     def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
         ack()
         value = clicked_value(action)
+        runtime.later(f"button {name} {value[:80]}", click_origin(body, context),
+                      lambda request: chat.run_action(name, value, request), report=slow,
+                      in_direct_message=from_home(body), then=refresh if changes_batches else None)
 
-        def produce(request: Request) -> list[Reply]:
-            replies = chat.run_action(name, value, request)
-            if changes_batches:
-                runtime.refresh_homes(concerned(request, replies))
-            return replies
-
-        runtime.later(f"button {name} {value[:80]}", click_origin(body, context), produce, report=slow,
-                      in_direct_message=from_home(body))
+    def refresh(request: Request, replies: list[Reply]) -> None:
+        runtime.refresh_homes(concerned(request, replies))
 
     on_click.__name__ = f"on_{name}_click"
     return on_click
