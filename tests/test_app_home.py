@@ -197,3 +197,20 @@ def test_payable_today_leaves_out_commissions_still_on_hold(db, settings) -> Non
 
     assert page.figures is not None
     assert [(t.currency, t.amount, t.count) for t in page.figures.payable] == [("USD", 10_000, 1)]
+
+
+def test_payable_today_reads_only_the_entries_dated_after_today_on_sqlite(sqlite_db, settings) -> None:
+    """Home's payable figures come from the reminders' due summary; SQLite must search the
+    (date, partner) index for the few entries after the day rather than walk every entry."""
+    from sqlalchemy import select
+
+    from domain import reminders
+    from domain.dates import DateRange
+
+    today = settings.today()
+    with sqlite_db.read() as s:
+        compiled = select(reminders._endings(s, DateRange(today, today))).compile(s.get_bind())
+        params = [compiled.params[name] for name in compiled.positiontup]
+        plan = s.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(params)).all()
+
+    assert any("ix_entry_date_partner" in row[-1] for row in plan), plan
