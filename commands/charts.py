@@ -35,8 +35,8 @@ def draw_chart(activity: dict[str, list[MonthActivity]], title: str) -> bytes:
     figure.suptitle(title, fontsize=FONT_SIZE + 2)
     for index, currency in enumerate(currencies):
         _panel(figure.add_subplot(len(currencies), 1, index + 1), currency, activity[currency])
-    handles, labels = figure.axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside upper center", ncols=3, fontsize=FONT_SIZE - 1, frameon=False)
+    figure.axes[0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3, fontsize=FONT_SIZE - 2,
+                          frameon=False, borderaxespad=0.2)
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=DPI, metadata={"Title": title, "Description": _description(currencies)})
     return out.getvalue()
@@ -50,8 +50,8 @@ def _panel(axes, currency: str, months: list[MonthActivity]) -> None:  # type: i
         axes.bar([p + (offset - 1) * width for p in positions], values, width, label=label, color=colour,
                  hatch=hatch, edgecolor="white", linewidth=0.5)
     axes.set_title(currency, loc="left", fontsize=FONT_SIZE, fontweight="bold")
-    axes.set_xticks(list(positions), [_month_label(month.month, len(months)) for month in months],
-                    fontsize=FONT_SIZE - 2, rotation=45 if len(months) > 12 else 0)
+    labels = [_month_label(month.month, index == 0, short_year=len(months) > 12) for index, month in enumerate(months)]
+    axes.set_xticks(list(positions), labels, fontsize=FONT_SIZE - 2)
     axes.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: amount_label(value, currency)))
     axes.tick_params(axis="y", labelsize=FONT_SIZE - 2)
@@ -74,6 +74,9 @@ def _series(months: list[MonthActivity]) -> tuple[list[int], list[int], list[int
     return ([m.commissions for m in months], [m.clawbacks for m in months], [m.payments for m in months])
 
 
-def _month_label(month: date, count: int) -> str:
-    """'Jun 2015' for a few months; 'Jun 15' when two years of labels share the axis."""
-    return month.strftime("%b %Y" if count <= 12 else "%b %y")
+def _month_label(month: date, first: bool, *, short_year: bool) -> str:
+    """'Jun', with the year beneath on the first month and on every January ('’15' when 24 labels
+    share the axis, so neighbouring years do not touch)."""
+    if not first and month.month != 1:
+        return month.strftime("%b")
+    return month.strftime("%b\n’%y" if short_year else "%b\n%Y")

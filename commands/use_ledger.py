@@ -98,5 +98,5 @@ def chart(request: Request, period: DateRange) -> Chart | None:
         return None
     from commands.charts import draw_chart  # matplotlib loads only when a chart is drawn
 
-    return Chart(draw_chart(activity, f"Referral ledger {period}: commissions, clawbacks and payments per month"),
+    return Chart(draw_chart(activity, f"Referral ledger {period}, per month"),
                  len(activity), months)

@@ -4,6 +4,7 @@ Home posts the batch once and republishes Home."""
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -214,3 +215,29 @@ def test_payable_today_reads_only_the_entries_dated_after_today_on_sqlite(sqlite
         plan = s.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(params)).all()
 
     assert any("ix_entry_date_partner" in row[-1] for row in plan), plan
+
+
+def test_homes_being_published_never_hold_up_the_acknowledgement_of_a_command(make_app, double, owed,
+                                                                              monkeypatch) -> None:
+    """SPEC §13: Home never blocks other acks. More Homes wait than Bolt has acknowledging threads;
+    a slash command is still answered at once, since Home is built in the app's work queue."""
+    import threading
+
+    from bot.slack.app import ACK_THREADS
+    from commands import use_home
+    from tests.test_slack_app import send_command
+
+    release = threading.Event()
+    real_figures = use_home.figures
+    monkeypatch.setattr(use_home, "figures", lambda request: release.wait(30) and real_figures(request))
+    app = make_app(owed, **ROLES)
+    for _ in range(ACK_THREADS + 8):
+        assert open_home(app, double, "U_BOSS").status == 200
+
+    started = time.monotonic()
+    response = send_command(app, double, "help")
+    acked = time.monotonic() - started
+    release.set()
+
+    assert response.status == 200 and acked < 2
+    published(double, "U_BOSS", showing="Awaiting approval (0)")
