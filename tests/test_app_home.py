@@ -241,3 +241,13 @@ def test_homes_being_published_never_hold_up_the_acknowledgement_of_a_command(ma
 
     assert response.status == 200 and acked < 2
     published(double, "U_BOSS", showing="Awaiting approval (0)")
+
+
+def test_a_batch_requested_through_the_form_refreshes_the_approvers_home(make_app, double, owed) -> None:
+    from tests.test_slack_app import form_values, submit_form
+
+    app = make_app(owed, **ROLES)
+
+    assert submit_form(app, form_values(batch="B-FORM")).status == 200
+
+    published(double, "U_BOSS", showing="B-FORM")

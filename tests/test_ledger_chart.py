@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from bot import cli
-from commands import chat, charts, use_ledger
+from commands import charts, chat, use_ledger
 from commands.context import Request
 from commands.grammar import UsageError
 from commands.grammar_ledger import parse_ledger

@@ -83,6 +83,12 @@ class SlackRuntime:
         page = chat.run_home(self.request(Origin(user, None), refresh_approvers=refresh_groups))
         self.client.views_publish(user_id=user, view=home_view(page, self.settings.timezone))
 
+    def refresh_homes_after(self, request: Request, replies: list[Reply]) -> None:
+        """After a batch is requested or decided: the Homes of the person acting, the approvers and
+        the requester heard back."""
+        self.refresh_homes([request.actor, *sorted(request.approvers),
+                            *(reply.recipient for reply in replies if reply.recipient)])
+
     def refresh_homes(self, users: Iterable[str]) -> None:
         """Republish the Home of each person concerned by a batch requested or decided, in the
         interactions queue; at most HOME_REFRESH_LIMIT people, the others see it when they next open it."""

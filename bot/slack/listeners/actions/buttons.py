@@ -12,8 +12,6 @@ from bot.slack.routing import Origin
 from bot.slack.runtime import SlackRuntime
 from commands import chat
 from commands.chat_payout_views import APPROVE, REJECT, SUBMIT
-from commands.context import Request
-from commands.reply import Reply
 
 BATCH_CHANGES = (SUBMIT, APPROVE, REJECT)  # the clicks that request or decide a batch
 
@@ -38,11 +36,6 @@ def from_home(body: dict[str, Any]) -> bool:
     return (body.get("view") or {}).get("type") == "home"
 
 
-def concerned(request: Request, replies: list[Reply]) -> list[str]:
-    """Whose Home shows the batch: the person who clicked, the approvers and the requester heard back."""
-    return [request.actor, *sorted(request.approvers), *(reply.recipient for reply in replies if reply.recipient)]
-
-
 def button_click(runtime: SlackRuntime, name: str) -> Callable[..., None]:
     """The listener for the Reply action `name`, whatever suffix its action_id carries. A click that
     requests or decides a batch republishes the Homes of the people concerned."""
@@ -54,10 +47,8 @@ def button_click(runtime: SlackRuntime, name: str) -> Callable[..., None]:
         value = clicked_value(action)
         runtime.later(f"button {name} {value[:80]}", click_origin(body, context),
                       lambda request: chat.run_action(name, value, request), report=slow,
-                      in_direct_message=from_home(body), then=refresh if changes_batches else None)
-
-    def refresh(request: Request, replies: list[Reply]) -> None:
-        runtime.refresh_homes(concerned(request, replies))
+                      in_direct_message=from_home(body),
+                      then=runtime.refresh_homes_after if changes_batches else None)
 
     on_click.__name__ = f"on_{name}_click"
     return on_click
