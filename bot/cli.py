@@ -143,13 +143,15 @@ def _write_report(args: argparse.Namespace, request: Request, period: DateRange)
 def _wants_text(args: argparse.Namespace) -> bool:
     """`--pdf FILE` alone prints the ledgers and says what it wrote, rather than also writing the whole
     report (a line per partner) to the terminal; `--format` or `--output` asks for the report too."""
-    return not args.pdf or args.format is not None or args.output is not None
+    return not (args.pdf or args.chart) or args.format is not None or args.output is not None
 
 
 def _cmd_ledger(args: argparse.Namespace, request: Request) -> int:
     period = parse_range(args.range, request.settings.today())
     wants_text = _wants_text(args)
     args.format = args.format or "table"
+    if args.chart and args.partner:
+        raise UsageProblem("--chart draws the whole ledger; it does not go with --partner")
     if wants_text and args.partner:
         _write_partner_ledger(args, request, period)
     elif wants_text:
@@ -160,6 +162,10 @@ def _cmd_ledger(args: argparse.Namespace, request: Request) -> int:
         said = sys.stderr if wants_text and not args.output else sys.stdout  # the report's stdout stays clean
         write_ledger_pdf(request, period, args.pdf, partner=args.partner, include_all=args.all,
                          paper=args.paper, said=said)
+    if args.chart:
+        from bot.cli_files import write_ledger_chart
+
+        write_ledger_chart(request, period, args.chart, said=sys.stderr if wants_text and not args.output else sys.stdout)
     return 0
 
 
@@ -204,6 +210,8 @@ def _add_ledger_parser(sub: argparse._SubParsersAction) -> None:
     ledger.add_argument("--pdf", metavar="FILE",
                         help="print the partners' ledgers to a PDF (the report too, with --format or --output)")
     ledger.add_argument("--paper", choices=("letter", "a4"), default="letter")
+    ledger.add_argument("--chart", metavar="FILE.png",
+                        help="draw commissions, clawbacks and payments per month (at most 24), one panel per currency")
     ledger.set_defaults(handler=_cmd_ledger)
 
 

@@ -1,4 +1,4 @@
-"""Files from the terminal: printed ledgers (PDF) and a batch's payout files."""
+"""Files from the terminal: printed ledgers (PDF), the ledger chart (PNG) and a batch's payout files."""
 
 from __future__ import annotations
 
@@ -22,6 +22,19 @@ def write_ledger_pdf(request: Request, period: DateRange, path: str, *, partner:
     with open(path, "wb") as handle:
         printed = use_ledger.print_ledgers(request, period, handle, code=partner, include_all=include_all, paper=paper)
     print(f"Printed {printed.partners} partner ledger(s), {printed.pages} page(s): {path}", file=said)
+
+
+def write_ledger_chart(request: Request, period: DateRange, path: str, *, said: TextIO = sys.stdout) -> None:
+    """Draw the chart to `path`; a range with no entries writes no file, and says so."""
+    from commands import use_ledger
+
+    chart = use_ledger.chart(request, period)
+    if chart is None:
+        print(f"No ledger entries in {period}; no chart written.", file=said)
+        return
+    Path(path).write_bytes(chart.png)
+    print(f"Charted {chart.months} month(s), {chart.currencies} currenc{'y' if chart.currencies == 1 else 'ies'}: "
+          f"{path}", file=said)
 
 
 def _cmd_export(args: argparse.Namespace, request: Request) -> int:

@@ -7,6 +7,7 @@ grammar and get the same answers. Bad input comes back as a private error reply,
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from commands import chat_payout_views, gate, ledger_handlers, ledger_views, payout_handlers
 from commands.chat_help import ledger_help, payout_help
@@ -19,7 +20,10 @@ from commands.reply import Reply
 from domain.batches import BatchError
 from domain.roles import Role
 
-LEDGER_ACTIONS = (ledger_views.CSV_ACTION, ledger_views.PDF_ACTION)
+if TYPE_CHECKING:
+    from commands.use_home import HomePage
+
+LEDGER_ACTIONS = (ledger_views.CSV_ACTION, ledger_views.PDF_ACTION, ledger_views.CHART_ACTION)
 SLOW_ACTIONS = (*LEDGER_ACTIONS, chat_payout_views.PRINT, chat_payout_views.FILES)  # they build files: a transport runs them off its quick path
 
 
@@ -111,6 +115,18 @@ def run_action(action: str, value: str, request: Request) -> list[Reply]:
         return payout_handlers.handle_action(action, value, request)
     except (ValueError, LookupError) as refused:
         return [Reply.error(str(refused))]
+
+
+def run_home(request: Request) -> HomePage:
+    """App Home for the person asking: nothing is read for someone without a role, who is told
+    which role to ask for."""
+    from commands import use_home  # Home's figures load only when a Home is published
+
+    role = gate.home_role(request)
+    if role is None:
+        refused = gate.refusal(request, Role.VIEWER)
+        return use_home.HomePage(None, refusal=refused[0].headline if refused else None)
+    return use_home.HomePage(role, use_home.figures(request))
 
 
 def run_form(action: str, values: dict[str, str], context: str, request: Request) -> list[Reply]:

@@ -8,11 +8,13 @@ from domain.dates import RANGE_EXAMPLES
 from domain.settings import Settings
 
 LEDGER_FORMS = (
-    ("/ledger RANGE", "the report: totals per currency, the top partners, buttons for CSV, PDF and payments",
+    ("/ledger RANGE", "the report: totals per currency, the top partners, buttons for CSV, PDF, payments and a chart",
      "/ledger 2015-06"),
     ("/ledger RANGE partner CODE", "one partner's ledger with a running balance", "/ledger last-month partner ANN"),
     ("/ledger RANGE csv", "the whole report as a CSV file", "/ledger 2015-Q2 csv"),
     ("/ledger RANGE pdf [paper=a4]", "every partner's ledger printed, one per page group", "/ledger 2015-06 pdf"),
+    ("/ledger RANGE chart", "commissions, clawbacks and payments per month as a picture (at most 24 months)",
+     "/ledger 2015 chart"),
     ("/ledger RANGE all", "list partners with nothing to show too", "/ledger 2015 all"),
     ("/ledger help", "this help", "/ledger help"),
 )

@@ -15,10 +15,11 @@ from domain.roles import Role
 VIEWING = (LedgerHelp, LedgerReportCommand, PartnerLedgerCommand, PayoutHelp, PayoutList, PayoutStatus, RemindList)
 REQUESTING = (PayoutRange, RemindAdd, RemindRemove)
 ACTION_ROLES = {
-    ledger_views.CSV_ACTION: Role.VIEWER, ledger_views.PDF_ACTION: Role.VIEWER, chat_payout_views.PRINT: Role.VIEWER,
+    ledger_views.CSV_ACTION: Role.VIEWER, ledger_views.PDF_ACTION: Role.VIEWER, ledger_views.CHART_ACTION: Role.VIEWER, chat_payout_views.PRINT: Role.VIEWER,
     chat_payout_views.START: Role.REQUESTER, chat_payout_views.SUBMIT: Role.REQUESTER, chat_payout_views.FILES: Role.REQUESTER,
     chat_payout_views.REQUEST_FORM: Role.REQUESTER,
 }
+HOME_ROLES = (Role.APPROVER, Role.REQUESTER, Role.VIEWER)  # highest first
 LISTED_CHANNELS = 5  # a refusal names this many allowed channels, then how many more there are
 NO_IDENTITY = "This request does not say who is asking, so it is refused."
 
@@ -30,6 +31,17 @@ def role_for_command(command: Command) -> Role:
     if isinstance(command, REQUESTING):
         return Role.REQUESTER
     return Role.APPROVER
+
+
+def home_role(request: Request) -> Role | None:
+    """The highest role the person holds, which App Home fits itself to (SPEC §13); the terminal
+    operator holds every role. None for someone the roles do not admit, or with no identity. Home is
+    seen only by the person it is published for, so LEDGER_CHANNELS does not apply."""
+    if request.trusted_operator:
+        return Role.APPROVER
+    if request.access is None:
+        return None
+    return next((role for role in HOME_ROLES if request.access.holds(role)), None)
 
 
 def role_for_action(action: str) -> Role:

@@ -11,7 +11,7 @@ from domain.dates import DateRange
 REPORT_EXAMPLE = "/ledger 2015-06"
 PARTNER_EXAMPLE = "/ledger 2015-06 partner ANN"
 FILE_EXAMPLE = "/ledger last-month csv"
-FILES = ("csv", "pdf")
+FILES = ("csv", "pdf", "chart")  # chart: the picture of SPEC §13, a PNG
 PAPERS = ("letter", "a4")
 
 
@@ -22,7 +22,7 @@ class LedgerHelp:
 
 @dataclass(frozen=True)
 class LedgerReportCommand:
-    """The report summary, or with `file` the report attached as CSV or printed ledgers (PDF)."""
+    """The report summary, or with `file` the report attached as CSV, printed ledgers (PDF) or a chart (PNG)."""
 
     period: DateRange
     file: str | None = None
@@ -56,6 +56,8 @@ def parse_ledger(text: str, today: date) -> LedgerCommand:
     if code is not None:
         if include_all:
             raise UsageError("'all' lists every partner; it does not go with partner CODE", PARTNER_EXAMPLE)
+        if file == "chart":
+            raise UsageError("a chart is of the whole ledger; it does not go with partner CODE", "/ledger 2015 chart")
         return PartnerLedgerCommand(period, code, file, paper)
     return LedgerReportCommand(period, file, include_all, paper)
 
@@ -68,7 +70,7 @@ def _paper(value: str) -> str:
 
 
 def _report_words(plain: list[str]) -> tuple[str | None, str | None, bool]:
-    """What follows the range: `partner CODE`, `csv` or `pdf`, `all`, each at most once."""
+    """What follows the range: `partner CODE`, `csv`, `pdf` or `chart`, `all`, each at most once."""
     code: str | None = None
     file: str | None = None
     include_all = False
@@ -85,6 +87,6 @@ def _report_words(plain: list[str]) -> tuple[str | None, str | None, bool]:
         elif lowered == "all" and not include_all:
             include_all = True
         else:
-            raise UsageError(f"'{word}' is not understood here (after the range: partner CODE, csv, pdf or all)",
+            raise UsageError(f"'{word}' is not understood here (after the range: partner CODE, csv, pdf, chart or all)",
                              REPORT_EXAMPLE)
     return code, file, include_all

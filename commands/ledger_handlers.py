@@ -1,4 +1,4 @@
-"""`/ledger` in chat: the report summary, a partner's ledger, the report as CSV or printed ledgers, and its buttons."""
+"""`/ledger` in chat: the report summary, a partner's ledger, the report as CSV, printed ledgers or a chart, and its buttons."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ PARTNER_EXAMPLE = "/ledger 2015-06 partner ANN"
 def report(request: Request, command: LedgerReportCommand) -> list[Reply]:
     if command.file == "pdf":
         return _printed(request, command.period, include_all=command.include_all, paper=command.paper)
+    if command.file == "chart":
+        return [views.chart_reply(command.period, use_ledger.chart(request, command.period))]
     found = use_ledger.report(request, command.period, include_all=command.include_all)
     if command.file == "csv":
         return [views.csv_reply(found)]
@@ -58,7 +60,7 @@ def _printed(request: Request, period: DateRange, *, code: str | None = None, in
 
 
 def handle_action(action: str, value: str, request: Request) -> list[Reply]:
-    """The CSV and PDF buttons of a report summary; the value is the report's range, then `all` if asked for."""
+    """The CSV, PDF and Chart buttons of a report summary; the value is the report's range, then `all` if asked for."""
     bounds, _, listing = value.partition(" ")
     try:
         period = DateRange.parse(bounds)
@@ -69,4 +71,6 @@ def handle_action(action: str, value: str, request: Request) -> list[Reply]:
         return report(request, LedgerReportCommand(period, "csv", include_all))
     if action == views.PDF_ACTION:
         return report(request, LedgerReportCommand(period, "pdf", include_all))
+    if action == views.CHART_ACTION:
+        return report(request, LedgerReportCommand(period, "chart"))
     return [Reply.error(f"unknown ledger action '{action}'")]

@@ -16,6 +16,7 @@ from commands.csv_safety import safe_text, write_rows
 from commands.ledger_files import write_ledger_csv
 from commands.ranking import largest_per_currency
 from commands.reply import Attachment, Button, Figure, Reply, Style, Table
+from commands.use_ledger import Chart
 from domain.dates import DateRange, zone
 from domain.ledger import CurrencyTotals, LedgerLine, LedgerReport, LedgerRow, PartnerLedger
 from domain.models import CLAWBACK, COMMISSION, PAYMENT
@@ -23,6 +24,7 @@ from domain.money import format_display, format_plain
 
 CSV_ACTION = "ledger.csv"
 PDF_ACTION = "ledger.pdf"
+CHART_ACTION = "ledger.chart"
 ALL_PARTNERS = "all"
 TOP_PARTNERS = 10
 LATEST_ENTRIES = 12
@@ -81,12 +83,14 @@ def top_partners_table(report: LedgerReport, limit: int = TOP_PARTNERS) -> Table
 
 
 def report_buttons(period: DateRange, include_all: bool = False) -> list[Button]:
-    """The file buttons carry `all` when the summary listed every partner, so the files list them too."""
+    """The file buttons carry `all` when the summary listed every partner, so the files list them too.
+    Chart comes last, so the shell's numbers for the others stay as they were."""
     files_value = f"{period} {ALL_PARTNERS}" if include_all else str(period)
     return [
         Button("CSV", CSV_ACTION, files_value),
         Button("PDF", PDF_ACTION, files_value),
         Button("Create payments…", chat_payout_views.START, str(period), Style.PRIMARY),
+        Button("Chart", CHART_ACTION, str(period)),
     ]
 
 
@@ -132,6 +136,16 @@ def pdf_reply(period: DateRange, partners: int, pages: int, content: bytes) -> R
     name = report_file_name(period, "pdf", stem="referral-ledgers")
     return Reply(f"Printed ledgers {period}: {partners} partner(s), {pages} page(s)",
                  files=[Attachment(name, content, "application/pdf", f"Partner ledgers {period}")])
+
+
+def chart_reply(period: DateRange, chart: Chart | None) -> Reply:
+    """The chart as a PNG file, named by its range like the report's other files."""
+    if chart is None:
+        return Reply(f"No ledger entries in {period}; there is nothing to chart.")
+    return Reply(f"Referral ledger chart {period}: {chart.months} month(s), {chart.currencies} currenc"
+                 f"{'y' if chart.currencies == 1 else 'ies'}",
+                 files=[Attachment(report_file_name(period, "png", stem="referral-ledger-chart"), chart.png,
+                                   "image/png", f"Referral ledger chart {period}")])
 
 
 def partner_figures(ledger: PartnerLedger) -> list[Figure]:

@@ -1,4 +1,4 @@
-"""The ledger (SPEC §2, §4, §5, §7): the report, a partner's ledger and the printed ledgers.
+"""The ledger (SPEC §2, §4, §5, §7, §13): the report, a partner's ledger, the printed ledgers and the chart.
 
 Use-cases take a Request and typed options and return the domain's results; each transport
 renders them (chat replies, terminal tables, JSON, CSV). Reading the ledger commits nothing.
@@ -12,11 +12,19 @@ from typing import BinaryIO
 
 from commands.context import Request
 from domain.dates import DateRange
-from domain.ledger import LedgerReport, PartnerLedger, UnknownPartner, code_in_other_case, find_partner, ledger_report
+from domain.ledger import (
+    LedgerReport,
+    PartnerLedger,
+    UnknownPartner,
+    code_in_other_case,
+    find_partner,
+    ledger_report,
+    monthly_activity,
+)
 from domain.ledger import partner_ledger as read_partner_ledger
 
-__all__ = ["LedgerReport", "PartnerLedger", "PrintedLedgers", "UnknownPartner", "near_code", "partner_ledger",
-           "print_ledgers", "report"]
+__all__ = ["Chart", "LedgerReport", "PartnerLedger", "PrintedLedgers", "UnknownPartner", "near_code", "partner_ledger",
+           "chart", "print_ledgers", "report"]
 
 
 @dataclass(frozen=True)
@@ -65,3 +73,30 @@ def keap_synced_at(request: Request) -> datetime | None:
 
     with request.db.read() as session:
         return keap_state.last_success(session)
+
+
+MAX_CHART_MONTHS = 24  # SPEC §13: a chart covers at most two years, so every month stays readable
+
+
+@dataclass(frozen=True)
+class Chart:
+    png: bytes
+    currencies: int  # panels, one per currency with entries in the range
+    months: int
+
+
+def chart(request: Request, period: DateRange) -> Chart | None:
+    """The range's commissions, clawbacks and payments per month as a PNG; None when it has no entries.
+    A range over more than MAX_CHART_MONTHS calendar months is refused (ValueError), reading nothing."""
+    months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
+    if months > MAX_CHART_MONTHS:
+        raise ValueError(f"a chart covers at most {MAX_CHART_MONTHS} months; {period} spans {months}. "
+                         "Chart a shorter range, such as the last two years.")
+    with request.db.read() as session:
+        activity = monthly_activity(session, period)
+    if not activity:
+        return None
+    from commands.charts import draw_chart  # matplotlib loads only when a chart is drawn
+
+    return Chart(draw_chart(activity, f"Referral ledger {period}, per month"),
+                 len(activity), months)

@@ -458,6 +458,14 @@ def list_batches(session: Session, limit: int = 50) -> list[Batch]:
     return list(session.scalars(select(Batch).order_by(Batch.requested_at.desc(), Batch.id.desc()).limit(limit)))
 
 
+def pending_batches(session: Session, limit: int) -> tuple[list[Batch], int]:
+    """The `limit` most recently requested batches awaiting a decision, and how many await in all."""
+    waiting = select(Batch).where(Batch.status == PENDING)
+    found = list(session.scalars(waiting.order_by(Batch.requested_at.desc(), Batch.id.desc()).limit(limit)))
+    count = session.scalar(select(func.count()).select_from(Batch).where(Batch.status == PENDING)) or 0
+    return found, int(count)
+
+
 def paid_totals(session: Session, batches: Sequence[Batch]) -> dict[int, list[CurrencyTotal]]:
     """Totals per currency of the paid lines of several batches, summed by the database."""
     totals: dict[int, list[CurrencyTotal]] = {batch.id: [] for batch in batches}

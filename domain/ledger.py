@@ -391,3 +391,45 @@ def partners_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Partner]:
         for partner in session.scalars(select(Partner).where(Partner.id.in_(wanted[offset : offset + 900]))):
             found[partner.id] = partner
     return found
+
+
+@dataclass(frozen=True)
+class MonthActivity:
+    """One calendar month's commissions, clawbacks and payments in one currency, in minor units."""
+
+    month: date  # the first day of the month
+    commissions: int = 0
+    clawbacks: int = 0
+    payments: int = 0
+
+
+def monthly_activity(session: Session, period: DateRange) -> dict[str, list[MonthActivity]]:
+    """Per currency, every month the range touches with its sums (months without entries at zero).
+
+    The database sums by day, which works the same on SQLite and PostgreSQL; the days fold into
+    months here, at most 31 rows per month, kind and currency whatever the number of entries."""
+    query = (
+        select(Entry.currency, Entry.effective_date, Entry.kind, func.sum(Entry.amount))
+        .where(Entry.effective_date >= period.start, Entry.effective_date <= period.end)
+        .group_by(Entry.currency, Entry.effective_date, Entry.kind)
+    )
+    sums: dict[str, dict[date, dict[str, int]]] = {}
+    for currency, day, kind, amount in session.execute(query):
+        month = sums.setdefault(currency, {}).setdefault(day.replace(day=1), {})
+        month[kind] = month.get(kind, 0) + int(amount)
+    months = _months(period)
+    return {
+        currency: [MonthActivity(first, by_month.get(first, {}).get(COMMISSION, 0),
+                                 by_month.get(first, {}).get(CLAWBACK, 0), by_month.get(first, {}).get(PAYMENT, 0))
+                   for first in months]
+        for currency, by_month in sorted(sums.items())
+    }
+
+
+def _months(period: DateRange) -> list[date]:
+    """The first day of every month from the range's start to its end."""
+    first, months = period.start.replace(day=1), []
+    while first <= period.end:
+        months.append(first)
+        first = (first + timedelta(days=32)).replace(day=1)
+    return months

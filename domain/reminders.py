@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -375,11 +375,16 @@ def due_summary(session: Session, period: DateRange, *, hold_days: int = 0) -> D
 
 
 def _endings(session: Session, period: DateRange):  # type: ignore[no-untyped-def]
-    """Each active partner's ending balance at the range's end."""
+    """Each active partner's ending balance at the range's end.
+
+    On SQLite the GROUP BY names `partner_id + 0`, as the ledger report's does: with the bare column
+    the planner walks the (partner, date) index to save a sort, reading every entry ever recorded
+    rather than the few dated after the end."""
+    group_key = Entry.partner_id + literal_column("0") if session.get_bind().dialect.name == "sqlite" else Entry.partner_id
     later = (
         select(Entry.partner_id.label("partner_id"), func.sum(signed_amount()).label("net_after"))
         .where(Entry.effective_date > period.end)
-        .group_by(Entry.partner_id)
+        .group_by(group_key)
         .subquery("later")
     )
     return (

@@ -381,7 +381,7 @@ class SlackApiDouble:
             self._record(Call(method, args, headers, 200, refusal))
             return 200, {}, _json({"ok": False, "error": refusal})
         payload = self._answer(method, args)
-        self._record(Call(method, args, headers, 200))
+        self._record(Call(method, args, headers, 200, None if payload.get("ok") else payload.get("error")))
         return 200, {}, _json(payload)
 
     def _handle_response_url(
@@ -464,6 +464,11 @@ class SlackApiDouble:
             return {"ok": True, "message_ts": self._next_ts()}
         if method in ("views.open", "views.update", "views.push"):
             return {"ok": True, "view": self._view(call)}
+        if method == "views.publish":
+            refusal = _publish_refusal(call)
+            if refusal is not None:
+                return {"ok": False, "error": refusal}
+            return {"ok": True, "view": self._view(call)}
         if method == "usergroups.users.list":
             group = args.get("usergroup")
             with self._lock:
@@ -533,6 +538,39 @@ class SlackApiDouble:
             "root_view_id": view_id,
             "state": {"values": {}},
         }
+
+
+# views.publish (https://docs.slack.dev/reference/methods/views.publish): a `user_id` and a `view`
+# of type "home"; a view holds at most 100 blocks (https://docs.slack.dev/reference/views), each
+# within its own limits (section text 3,000 characters, header 150, button label 75, value 2,000,
+# action_id 255, 25 elements an actions block, 10 a context block: the block pages of
+# https://docs.slack.dev/reference/block-kit/blocks), which slack_sdk's models check.
+VIEW_BLOCKS = 100
+
+
+def _publish_refusal(call: Call) -> str | None:
+    """Slack's error for a views.publish it would refuse; None for one it accepts."""
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+    from slack_sdk.models.views import View
+
+    view, user = call.arg("view"), call.args.get("user_id")
+    if not isinstance(user, str) or not user:
+        return "invalid_arguments"
+    if not isinstance(view, dict) or view.get("type") != "home":
+        return "invalid_arguments"
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or not 0 < len(blocks) <= VIEW_BLOCKS:
+        return "invalid_arguments"
+    try:
+        for block in blocks:
+            parsed = Block.parse(block)
+            if parsed is None or parsed.to_dict() != block:
+                return "invalid_blocks"
+        View(**view).to_dict()
+    except (SlackObjectFormationError, TypeError, KeyError):
+        return "invalid_blocks"
+    return None
 
 
 def _message(call: Call, ts: Any) -> dict[str, Any]:

@@ -209,3 +209,43 @@ def dispatch(app: App, body: str, headers: dict[str, str]) -> BoltResponse:
     """Run ``app`` in-process on a signed request, through all of its middleware."""
     request = BoltRequest(body=body, headers={k.lower(): v for k, v in headers.items()})
     return app.dispatch(request)
+
+
+def home_opened_body(user_id: str, tab: str = "home") -> str:
+    """A JSON ``event_callback`` of the ``app_home_opened`` event
+    (https://docs.slack.dev/reference/events/app_home_opened); send it signed with content_type JSON."""
+    now = int(time.time())
+    return json.dumps({
+        "token": "verification-token",
+        "team_id": TEAM_ID,
+        "api_app_id": API_APP_ID,
+        "event": {"type": "app_home_opened", "user": user_id, "channel": f"D_APP_{user_id}", "tab": tab,
+                  "event_ts": f"{now}.000100"},
+        "type": "event_callback",
+        "event_id": f"Ev{next(_trigger_sequence):08d}",
+        "event_time": now,
+        "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True,
+                            "is_enterprise_install": False}],
+    })
+
+
+def home_action_body(action_id: str, value: str, user_id: str, view_id: str = "V_HOME") -> str:
+    """A button click on App Home: the container is the view; there is no channel, message or response_url."""
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "token": "verification-token",
+        "api_app_id": API_APP_ID,
+        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "user": _user(user_id),
+        "container": {"type": "view", "view_id": view_id},
+        "view": {"id": view_id, "type": "home", "team_id": TEAM_ID, "blocks": [], "private_metadata": "",
+                 "callback_id": "", "state": {"values": {}}, "hash": "1700000000.hash", "app_id": API_APP_ID,
+                 "bot_id": "BBOT"},
+        "trigger_id": _trigger_id(),
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "home-decide-1", "value": value,
+                     "text": {"type": "plain_text", "text": action_id, "emoji": True},
+                     "action_ts": f"{int(time.time())}.000001"}],
+    }
+    return urlencode({"payload": json.dumps(payload)})

@@ -17,6 +17,7 @@ from domain.db import Database
 NOT_FOR_A_REPORT = (
     "alembic", "jinja2", "reportlab", "slack_sdk", "slack_bolt", "apscheduler", "domain.batches",
     "domain.imports", "domain.demo", "bot.shell", "bot.clock", "iso4217", "pydantic", "bot.api",
+    "matplotlib",  # only a chart (`--chart`, `/ledger RANGE chart`) loads it
 )
 
 PROBE = """

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from commands.chat import run_action, run_command
 from commands.chat_payout_views import START
 from commands.context import Request
-from commands.ledger_views import CSV_ACTION, LATEST_ENTRIES, PDF_ACTION, TOP_PARTNERS
+from commands.ledger_views import CHART_ACTION, CSV_ACTION, LATEST_ENTRIES, PDF_ACTION, TOP_PARTNERS
 from domain.models import Entry, Partner
 from domain.roles import Access, Member, Roles
 from tests.factories import add_entry, add_partner
@@ -54,12 +54,13 @@ def test_summary_ranks_partners_by_ending_balance_within_each_currency(ledger, s
     assert reply.table.caption == "Top 3 of 3 partner(s) by ending balance in each currency"
 
 
-def test_summary_offers_csv_pdf_and_create_payments_for_its_range(ledger, settings):
+def test_summary_offers_csv_pdf_chart_and_create_payments_for_its_range(ledger, settings):
     [reply] = run_command("ledger", "2015-06", req(ledger, settings))
     assert [(b.label, b.action, b.value) for b in reply.buttons] == [
         ("CSV", CSV_ACTION, "2015-06-01..2015-06-30"),
         ("PDF", PDF_ACTION, "2015-06-01..2015-06-30"),
         ("Create payments…", START, "2015-06-01..2015-06-30"),
+        ("Chart", CHART_ACTION, "2015-06-01..2015-06-30"),
     ]
 
 

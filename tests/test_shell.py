@@ -66,7 +66,7 @@ def test_a_report_shows_totals_the_top_partners_and_numbered_buttons(shell):
     assert "Total USD (1 partner(s)): ending $120.00" in out
     assert "ANN Ann $0.00 $123.45 $3.45 $0.00 $120.00" in squeezed(out)
     assert "(Top 2 of 2 partner(s) by ending balance in each currency)" in out
-    assert "[1] CSV   [2] PDF   [3] Create payments…" in out
+    assert "[1] CSV   [2] PDF   [3] Create payments…   [4] Chart" in out
 
 
 def test_a_line_may_start_with_the_slash(shell):
@@ -134,7 +134,7 @@ def test_words_may_be_separated_by_tabs_and_other_digits_are_not_button_numbers(
 
 def test_a_number_with_no_button_says_so(shell):
     status, out = shell("ledger 2015-06", "7")
-    assert "Error: there is no button 7 (type 1-3)" in out
+    assert "Error: there is no button 7 (type 1-4)" in out
     assert status == 2
 
 

@@ -161,7 +161,7 @@ def test_the_ledger_summary_escapes_partner_names_and_offers_its_buttons(app, do
     blocks = summary.arg("blocks")
     assert "Ann &lt;&amp;&gt; Co" in str(blocks)
     [actions] = [b for b in blocks if b["type"] == "actions"]
-    assert [e["text"]["text"] for e in actions["elements"]] == ["CSV", "PDF", "Create payments…"]
+    assert [e["text"]["text"] for e in actions["elements"]] == ["CSV", "PDF", "Create payments…", "Chart"]
 
 
 def test_the_pdf_button_uploads_the_printed_ledgers_to_the_channel(app, double) -> None:

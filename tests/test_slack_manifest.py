@@ -29,6 +29,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "files.completeUploadExternal": ("files:write",),
     "usergroups.users.list": ("usergroups:read",),
     "views.open": (),
+    "views.publish": (),
 }
 # Scopes no method call shows: slash commands, and posting in public channels the bot has not joined.
 SCOPES_WITHOUT_CALLS = {"commands", "chat:write.public"}

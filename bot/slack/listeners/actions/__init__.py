@@ -11,9 +11,9 @@ from bot.slack.listeners.actions.buttons import button_click
 from bot.slack.listeners.actions.unknown import on_unknown_action
 from bot.slack.runtime import SlackRuntime
 from commands.chat_payout_views import APPROVE, FILES, PRINT, REJECT, START, SUBMIT
-from commands.ledger_views import CSV_ACTION, PDF_ACTION
+from commands.ledger_views import CHART_ACTION, CSV_ACTION, PDF_ACTION
 
-BUTTON_ACTIONS = (CSV_ACTION, PDF_ACTION, START, SUBMIT, APPROVE, REJECT, PRINT, FILES)
+BUTTON_ACTIONS = (CSV_ACTION, PDF_ACTION, CHART_ACTION, START, SUBMIT, APPROVE, REJECT, PRINT, FILES)
 ANY_ACTION = re.compile(r".*")
 
 

@@ -11,6 +11,9 @@ from bot.slack.identity import interaction_is_outsider
 from bot.slack.routing import Origin
 from bot.slack.runtime import SlackRuntime
 from commands import chat
+from commands.chat_payout_views import APPROVE, REJECT, SUBMIT
+
+BATCH_CHANGES = (SUBMIT, APPROVE, REJECT)  # the clicks that request or decide a batch
 
 
 def click_origin(body: dict[str, Any], context: Any = None) -> Origin:
@@ -28,15 +31,24 @@ def clicked_value(action: dict[str, Any]) -> str:
     return action.get("value") or (action.get("selected_option") or {}).get("value") or ""
 
 
+def from_home(body: dict[str, Any]) -> bool:
+    """A click on App Home: it has no channel or message, only the view."""
+    return (body.get("view") or {}).get("type") == "home"
+
+
 def button_click(runtime: SlackRuntime, name: str) -> Callable[..., None]:
-    """The listener for the Reply action `name`, whatever suffix its action_id carries."""
+    """The listener for the Reply action `name`, whatever suffix its action_id carries. A click that
+    requests or decides a batch republishes the Homes of the people concerned."""
     slow = name in chat.SLOW_ACTIONS
+    changes_batches = name in BATCH_CHANGES
 
     def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
         ack()
         value = clicked_value(action)
         runtime.later(f"button {name} {value[:80]}", click_origin(body, context),
-                      lambda request: chat.run_action(name, value, request), report=slow)
+                      lambda request: chat.run_action(name, value, request), report=slow,
+                      in_direct_message=from_home(body),
+                      then=runtime.refresh_homes_after if changes_batches else None)
 
     on_click.__name__ = f"on_{name}_click"
     return on_click

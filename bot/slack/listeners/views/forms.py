@@ -1,5 +1,6 @@
 """A submitted form runs before the ack, because bad values must come back in the ack itself
-(response_action "errors") for Slack to show them beside their fields."""
+(response_action "errors") for Slack to show them beside their fields. The request form creates a
+batch, so the Homes concerned are republished once its replies are delivered."""
 
 from __future__ import annotations
 
@@ -26,9 +27,10 @@ def form_submission(runtime: SlackRuntime, name: str) -> Callable[..., None]:
         carried = ModalOrigin.decode(view.get("private_metadata") or "")
         origin = Origin(user=body["user"]["id"], channel=carried.channel,
                         outsider=interaction_is_outsider(body, context))
+        request = None
         try:
-            replies = chat.run_form(name, submitted_values(view), carried.context,
-                                    runtime.request(origin, refresh_approvers=False))
+            request = runtime.request(origin, refresh_approvers=False)
+            replies = chat.run_form(name, submitted_values(view), carried.context, request)
         except FormErrors as invalid:
             ack(response_action="errors", errors=errors_for_view(invalid.errors, view))
             return
@@ -36,7 +38,13 @@ def form_submission(runtime: SlackRuntime, name: str) -> Callable[..., None]:
             log.exception("form %s failed for %s", name, origin.user)
             replies = [Reply.error(UNEXPECTED)]
         ack()
-        runtime.interactions.submit(f"form {name}", lambda: runtime.router.deliver(replies, origin))
+
+        def deliver() -> None:
+            runtime.router.deliver(replies, origin)
+            if request is not None:
+                runtime.refresh_homes_after(request, replies)
+
+        runtime.interactions.submit(f"form {name}", deliver)
 
     on_submit.__name__ = f"on_{name}_submit"
     return on_submit
