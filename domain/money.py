@@ -119,7 +119,7 @@ def format_plain(minor: int, currency: str) -> str:
 
 
 def format_display(minor: int, currency: str) -> str:
-    """'$1,234.50', '-€12.50', '¥1,500', '1,234.500 KWD': the form people read."""
+    """'$1,234.50', '-€12.50', '¥1,500', 'KWD 1,234.500', '1,234.50 SEK': the form people read."""
     places = exponent(currency)
     body = f"{abs(to_decimal(minor, currency)):,.{places}f}"
     sign = "-" if minor < 0 else ""
