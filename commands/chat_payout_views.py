@@ -36,7 +36,7 @@ def encode_options(options: BatchOptions) -> str:
     return json.dumps({
         "range": str(options.period), "method": options.method, "type": options.payment_type,
         "date": options.payment_date.isoformat(), "batch": options.batch_id, "min": options.minimum,
-        "overlap": options.allow_overlap,
+        "overlap": options.allow_overlap, "partners": list(options.partners),
     }, separators=(",", ":"))
 
 
@@ -44,7 +44,7 @@ def decode_options(value: str) -> BatchOptions:
     data = json.loads(value)
     return BatchOptions(
         DateRange.parse(data["range"]), data["method"], data["type"], parse_date(data["date"]),
-        data.get("batch"), data.get("min"), bool(data.get("overlap")),
+        data.get("batch"), data.get("min"), bool(data.get("overlap")), tuple(data.get("partners") or ()),
     )
 
 
@@ -108,6 +108,8 @@ def _summary_figures(options: BatchOptions, batch_id: str) -> list[Figure]:
     ]
     if options.minimum:
         figures.append(Figure("Minimum", options.minimum))
+    if options.partners:
+        figures.append(Figure("Only partners", ", ".join(options.partners)))
     return figures
 
 
@@ -152,6 +154,7 @@ def request_form(period: DateRange, settings: Settings, suggested_id: str, plan:
         Field("date", "Payment date", settings.today().isoformat(), hint=_held_hint(plan)),
         Field("min", "Minimum payout", "", required=False, hint="skip lines under this amount"),
         Field("overlap", "Pay partners already paid for this range", "no", choices=("no", "allow")),
+        Field("partners", "Only these partners", "", required=False, hint="partner codes, like ANN,BOB; empty: everyone"),
     )
     return Reply(
         f"Create payments for {period}",

@@ -15,11 +15,12 @@ PREVIEW_EXAMPLE = "/payout 2015-06 method=ending-balance type=Check batch=Batch-
 FORM_EXAMPLE = "/payout last-month"
 STATUS_EXAMPLE = "/payout status Batch-20150701"
 VOID_EXAMPLE = "/payout void Batch-20150701 the checks were never sent"
-OPTIONS = ("method", "type", "batch", "date", "min", "overlap")
+OPTIONS = ("method", "type", "batch", "date", "min", "overlap", "partners")
 OPTION_EXAMPLES = {
     "method": "/payout 2015-06 method=commission", "type": '/payout 2015-06 type="Bank transfer"',
     "batch": "/payout 2015-06 batch=Batch-20150701", "date": "/payout 2015-06 date=2015-07-01",
     "min": "/payout 2015-06 min=25", "overlap": "/payout 2015-06 overlap=allow",
+    "partners": "/payout 2015-06 partners=ANN,BOB",
 }
 _VOID = re.compile(r"\s*void\s+(\S+)\s+(.*\S)\s*", re.IGNORECASE | re.DOTALL)
 
@@ -57,7 +58,7 @@ class PayoutRange(GivenOptions):
     def options(self) -> BatchOptions:
         assert self.period and self.method and self.payment_type and self.payment_date
         return BatchOptions(self.period, self.method, self.payment_type, self.payment_date, self.batch_id,
-                            self.minimum, self.allow_overlap)
+                            self.minimum, self.allow_overlap, self.partners)
 
 
 PayoutCommand = PayoutHelp | PayoutList | PayoutStatus | PayoutVoid | PayoutRange | RemindCommand
