@@ -24,6 +24,11 @@ START = "payout.start"
 REQUEST_FORM = "payout.request"
 PRINT = "payout.print"
 FILES = "payout.files"
+FAIL_START = "payout.fail"  # "Record a failed payment…": opens FAIL_FORM for a posted batch
+FAIL_FORM = "payout.fail_form"
+REPAY = "payout.repay"  # "Pay failed lines again…": a preview for the failed lines' partners
+FORMS = (REQUEST_FORM, FAIL_FORM)
+FORM_CHOICES = 100  # Slack's static_select offers at most 100 options; more lines are typed in
 METHOD_LABELS = {
     "commission": "Commission for the range",
     "beginning-plus-commission": "Beginning balance + commission",
@@ -161,6 +166,49 @@ def request_form(period: DateRange, settings: Settings, suggested_id: str, plan:
         form=Form("Create payments", REQUEST_FORM, fields, submit_label="Submit for approval"),
         sections=sections, private=True,
     )
+
+
+def failed_section(batch: BatchRecord, limit: int = 10) -> list[Section]:
+    """Each failed line (SPEC §10): who recorded it, when and why."""
+    failed = batch.failed_lines
+    if not failed:
+        return []
+    listed = "\n".join(
+        visible(f"{line.partner_code} {line.partner_name}: {format_display(line.amount, line.currency)}, "
+                f"by {line.failure.by} on {line.failure.at:%Y-%m-%d}: {line.failure.reason}")
+        for line in failed[:limit] if line.failure is not None
+    )
+    more = f"\n… and {len(failed) - limit} more" if len(failed) > limit else ""
+    return [Section(listed + more, title=f"Failed: {totals_text(failed)}")]
+
+
+def failure_buttons(batch: BatchRecord) -> list[Button]:
+    """On a posted batch: record a failed line while any line stands paid; pay the failed ones again."""
+    buttons = []
+    if batch.paid_lines:
+        buttons.append(Button("Record a failed payment…", FAIL_START, batch.batch_id))
+    if batch.failed_lines:
+        buttons.append(Button("Pay failed lines again…", REPAY, batch.batch_id))
+    return buttons
+
+
+def fail_form(batch: BatchRecord) -> Reply:
+    """The form listing the batch's paid lines; the batch ID travels as the form's context."""
+    codes = tuple(line.partner_code for line in batch.paid_lines)
+    partner = (Field("partner", "Partner whose payment failed", codes[0], choices=codes) if len(codes) <= FORM_CHOICES
+               else Field("partner", "Partner whose payment failed", "", hint="the partner code, like ANN"))
+    fields = (partner, Field("reason", "Reason", "", hint="unclaimed, returned, blocked, refunded…"))
+    return Reply(
+        f"Record a failed payment in {batch.batch_id}",
+        form=Form("Failed payment", FAIL_FORM, fields, submit_label="Record as failed", context=batch.batch_id),
+        private=True,
+    )
+
+
+def failure_headline(batch_id: str, line: PlannedLine, actor: str) -> str:
+    assert line.failure is not None
+    return (f"{line.partner_code}'s payment of {format_display(line.amount, line.currency)} in {batch_id} failed "
+            f"({line.failure.reason}); recorded by {actor}. The payment is reversed; {line.partner_code} can be paid again.")
 
 
 def approval_request(batch: BatchRecord) -> Reply:
