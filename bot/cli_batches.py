@@ -17,6 +17,7 @@ from domain.dates import parse_date, zone
 from domain.text import visible
 
 if TYPE_CHECKING:
+    from commands.reply import Reply
     from commands.use_batches import BatchOptions, Decision
 
 
@@ -105,12 +106,29 @@ def _cmd_batch_void(args: argparse.Namespace, request: Request) -> int:
     return 0
 
 
+def tell_slack(reply: Reply | None) -> None:
+    """A message for a Slack channel, posted when Slack is set up; a line on stderr when it could not be."""
+    if reply is None:
+        return
+    from bot.slack.announcements import post  # slack_sdk loads only when there is a message to post
+
+    problem = post(reply)
+    if problem:
+        print(f"payouts: {problem}", file=sys.stderr)
+
+
 def _cmd_batch_fail(args: argparse.Namespace, request: Request) -> int:
+    """The batch's requester hears which partner's payment failed, where they asked for the batch."""
     from commands import use_failures
+    from commands.chat_payout_views import failure_headline, requester_notice
     from commands.cli_batch_views import failure_text
 
     failed = use_failures.fail(request, args.id, args.partner, args.reason)
-    print(failure_text(failed.batch.batch_id, failed.line, failed.recorded))
+    batch = failed.batch
+    print(failure_text(batch.batch_id, failed.line, failed.recorded))
+    if failed.recorded:
+        tell_slack(requester_notice(batch, f"In your batch {batch.batch_id}: "
+                                           f"{failure_headline(batch.batch_id, failed.line, request.actor)}"))
     return 0
 
 
@@ -147,6 +165,9 @@ def _cmd_batch_reconcile(args: argparse.Namespace, request: Request) -> int:
     rows = read_results(data, args.format)
     done = use_failures.reconcile(request, args.id, rows)
     print(reconciliation_text(done.batch.batch_id, done.paid, done.failed, done.already_failed))
+    from commands.chat_payout_views import reconciliation_reply
+
+    tell_slack(reconciliation_reply(done.batch, request.actor, len(done.paid), done.failed, len(done.already_failed)))
     return 0
 
 

@@ -211,6 +211,21 @@ def failure_headline(batch_id: str, line: PlannedLine, actor: str) -> str:
             f"({line.failure.reason}); recorded by {actor}. The payment is reversed; {line.partner_code} can be paid again.")
 
 
+def reconciliation_reply(batch: BatchRecord, actor: str, paid: int, failed: list[PlannedLine],
+                         already: int) -> Reply | None:
+    """A results file's summary for the approval channel where the batch was announced; None when it never was."""
+    if batch.announcement is None:
+        return None
+    listed = "\n".join(visible(f"{line.partner_code} {line.partner_name}: {format_display(line.amount, line.currency)}"
+                                + (f" ({line.failure.reason})" if line.failure else "")) for line in failed[:20])
+    more = f"\n… and {len(failed) - 20} more" if len(failed) > 20 else ""
+    return Reply(
+        f"Results of {batch.batch_id} reconciled by {actor}: {paid} paid, {len(failed)} failed, {already} already failed",
+        sections=[Section(listed + more, title=f"Failed now: {totals_text(failed)}")] if failed else [],
+        target=Target.CHANNEL, channel=batch.announcement.channel,
+    )
+
+
 def approval_request(batch: BatchRecord) -> Reply:
     return Reply(
         f"Approval needed: {batch.batch_id}, {len(batch.lines)} payment(s) requested by {batch.requested_by}",

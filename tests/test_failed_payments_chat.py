@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
+from bot.cli import main
 from commands.chat import run_action, run_command, run_form
 from commands.chat_payout_views import FAIL_FORM, FAIL_START, REPAY, SUBMIT, decode_options
 from commands.context import Request
@@ -21,6 +22,7 @@ from tests.factories import add_entry, add_partner
 from tests.slack_double import SlackApiDouble
 from tests.slack_signing import dispatch, sign, view_submission_body
 from tests.test_slack_app import (  # noqa: F401  (fixtures)
+    APPROVAL_CHANNEL,
     SECRET,
     app,
     click,
@@ -192,3 +194,58 @@ def test_the_failed_payment_modal_submitted_in_slack_records_the_line(app, doubl
     assert response.status == 200 and not response.body
     double.wait_for("chat.postMessage", predicate=lambda call: "failed (unclaimed)" in call.args.get("text", ""))
     assert reversals(ledger) == [f"{BATCH}:failed"]
+
+
+# ---- from the terminal, to Slack ------------------------------------------------------------------
+
+
+@pytest.fixture
+def announced_posted(ledger) -> str:
+    """June requested from C_FIN, announced in the approval channel, then posted."""
+    with ledger.write() as s:
+        batch = batches.request_batch(s, BatchOptions(JUNE, "ending-balance", "PayPal", date(2015, 7, 1)),
+                                      actor="U_REQ", now=datetime(2015, 7, 1, tzinfo=UTC), origin_channel="C_FIN")
+        batches.remember_announcement(s, batch.batch_id, APPROVAL_CHANNEL, "1700000000.000042")
+    with ledger.write() as s:
+        batches.approve_batch(s, batch.batch_id, actor="U_BOSS", policy=ApprovalPolicy(frozenset({"U_BOSS"})),
+                              now=datetime(2015, 7, 1, tzinfo=UTC))
+    return batch.batch_id
+
+
+@pytest.fixture
+def slack_env(double, monkeypatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_API_URL", double.base_url)
+
+
+def test_reconciling_at_the_terminal_posts_the_summary_to_the_approval_channel(
+        ledger, announced_posted, double, slack_env, tmp_path, capsys) -> None:
+    results = tmp_path / "results.csv"
+    results.write_text("partner_code,status,reason\nANN,failed,Unclaimed\nBOB,paid,\n", encoding="utf-8")
+
+    status = main(["--database", ledger.url, "batch", "reconcile", announced_posted, str(results)])
+
+    assert status == 0, capsys.readouterr().err
+    [summary] = double.wait_for("chat.postMessage", predicate=lambda call: call.args.get("channel") == APPROVAL_CHANNEL)
+    assert summary.args["text"].startswith(f"Results of {announced_posted} reconciled by cli:")
+    assert "1 paid, 1 failed, 0 already failed" in summary.args["text"]
+
+
+def test_a_failed_line_recorded_at_the_terminal_tells_the_requester_where_they_asked(
+        ledger, announced_posted, double, slack_env, capsys) -> None:
+    status = main(["--database", ledger.url, "batch", "fail", announced_posted, "BOB", "--reason", "returned"])
+
+    assert status == 0, capsys.readouterr().err
+    [notice] = double.wait_for("chat.postMessage", predicate=lambda call: call.args.get("channel") == "C_FIN")
+    assert f"In your batch {announced_posted}: BOB's payment of €20.00" in notice.args["text"]
+
+
+def test_without_a_bot_token_the_terminal_says_the_summary_was_not_posted(
+        ledger, announced_posted, tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    results = tmp_path / "results.csv"
+    results.write_text("partner_code,status\nANN,failed\n", encoding="utf-8")
+
+    status = main(["--database", ledger.url, "batch", "reconcile", announced_posted, str(results)])
+
+    assert status == 0 and f"not posted to {APPROVAL_CHANNEL}: SLACK_BOT_TOKEN is not set" in capsys.readouterr().err
