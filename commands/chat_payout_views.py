@@ -159,7 +159,8 @@ def request_form(period: DateRange, settings: Settings, suggested_id: str, plan:
         Field("date", "Payment date", settings.today().isoformat(), hint=_held_hint(plan)),
         Field("min", "Minimum payout", "", required=False, hint="skip lines under this amount"),
         Field("overlap", "Pay partners already paid for this range", "no", choices=("no", "allow")),
-        Field("partners", "Only these partners", "", required=False, hint="partner codes, like ANN,BOB; empty: everyone"),
+        Field("partners", "Only these partners", "", required=False,
+              hint="partner codes, like ANN,BOB; empty: everyone"),
     )
     return Reply(
         f"Create payments for {period}",
@@ -208,7 +209,8 @@ def fail_form(batch: BatchRecord) -> Reply:
 def failure_headline(batch_id: str, line: PlannedLine, actor: str) -> str:
     assert line.failure is not None
     return (f"{line.partner_code}'s payment of {format_display(line.amount, line.currency)} in {batch_id} failed "
-            f"({line.failure.reason}); recorded by {actor}. The payment is reversed; {line.partner_code} can be paid again.")
+            f"({line.failure.reason}); recorded by {actor}. The payment is reversed; "
+            f"{line.partner_code} can be paid again.")
 
 
 def reconciliation_reply(batch: BatchRecord, actor: str, paid: int, failed: list[PlannedLine],
@@ -220,7 +222,8 @@ def reconciliation_reply(batch: BatchRecord, actor: str, paid: int, failed: list
                                 + (f" ({line.failure.reason})" if line.failure else "")) for line in failed[:20])
     more = f"\n… and {len(failed) - 20} more" if len(failed) > 20 else ""
     return Reply(
-        f"Results of {batch.batch_id} reconciled by {actor}: {paid} paid, {len(failed)} failed, {already} already failed",
+        f"Results of {batch.batch_id} reconciled by {actor}: "
+        f"{paid} paid, {len(failed)} failed, {already} already failed",
         sections=[Section(listed + more, title=f"Failed now: {totals_text(failed)}")] if failed else [],
         target=Target.CHANNEL, channel=batch.announcement.channel,
     )

@@ -68,7 +68,8 @@ def _generic_rows(text: str) -> list[ResultRow]:
         row, problem = _result_row(reader.line_num, cells)
         rows.append(row) if row else problems.append(problem)
     if problems:
-        raise ResultsFileError("; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else ""))
+        more = f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise ResultsFileError("; ".join(problems[:20]) + more)
     if not rows:
         raise ResultsFileError("the results file has no rows")
     return rows

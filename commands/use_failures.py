@@ -76,11 +76,10 @@ def reconcile(request: Request, batch_id: str, rows: list[ResultRow]) -> Reconci
         batch = batches.postable_batch(session, batch_id)
         lines = {line.partner_code.lower(): line for line in batches.frozen_lines(batch)[0]}
         _refuse_bad_rows(batch.batch_id, rows, lines)
-        chosen = _first_of_each(rows)
-        paid = [lines[row.partner_code.lower()].partner_code for row in chosen if not row.failed]
-        already = [lines[row.partner_code.lower()] for row in chosen if row.failed and lines[row.partner_code.lower()].failed]
-        to_fail = [(lines[row.partner_code.lower()], row.reason) for row in chosen
-                   if row.failed and not lines[row.partner_code.lower()].failed]
+        chosen = [(row, lines[row.partner_code.lower()]) for row in _first_of_each(rows)]
+        paid = [line.partner_code for row, line in chosen if not row.failed]
+        already = [line for row, line in chosen if row.failed and line.failed]
+        to_fail = [(line, row.reason) for row, line in chosen if row.failed and not line.failed]
         failed = batches.fail_lines(session, batch, to_fail, actor=request.actor, now=request.settings.now())
         return Reconciliation(record_of(batch), paid, [done.line for done in failed], already)
 

@@ -354,8 +354,8 @@ def _choose_batch_id(session: Session, options: BatchOptions, partner_ids: Seque
     if existing is not None:
         raise BatchIdTaken(f"batch ID '{options.batch_id}' is already taken by {_describe_batch(existing)}"
                            + ("; batch IDs are unique without regard to case" if existing.batch_id != options.batch_id else ""))
-    if _payment_references(session, partner_ids, Entry.reference.in_([options.batch_id, void_reference(options.batch_id),
-                                                                      fail_reference(options.batch_id)])):
+    ours = [options.batch_id, void_reference(options.batch_id), fail_reference(options.batch_id)]
+    if _payment_references(session, partner_ids, Entry.reference.in_(ours)):
         raise BatchIdTaken(
             f"batch ID '{options.batch_id}' is already the reference of a payment recorded for a partner it would pay"
         )
@@ -485,7 +485,8 @@ def request_batch(
         session, actor, "batch.request", plan.batch_id, range=str(options.period), method=options.method,
         payment_type=options.payment_type, payment_date=options.payment_date.isoformat(),
         lines=len(plan.lines), skipped=len(plan.skipped), allow_overlap=options.allow_overlap,
-        totals={t.currency: t.amount for t in plan.totals}, **({"partners": list(options.partners)} if options.partners else {}),
+        totals={t.currency: t.amount for t in plan.totals},
+        **({"partners": list(options.partners)} if options.partners else {}),
     )
     session.expire(batch, ["lines"])
     return batch
@@ -571,7 +572,8 @@ def frozen_lines(batch: Batch) -> tuple[list[PlannedLine], list[PlannedLine]]:
             PlannedLine(
                 line.partner_id, line.partner.code, line.partner.name, line.currency, line.amount,
                 line.beginning_balance, line.commissions, line.clawbacks, line.payments, line.ending_balance,
-                line.skip_reason, line.held, line.held_until, _failure(line.failed_at, line.failed_by, line.fail_reason),
+                line.skip_reason, line.held, line.held_until,
+                _failure(line.failed_at, line.failed_by, line.fail_reason),
             )
             for line in batch.lines
         ]

@@ -171,7 +171,7 @@ def test_two_threads_failing_the_same_line_at_once_write_one_reversal(db):
         barrier.wait()
         try:
             outcomes.append(_fail(db, batch_id).recorded)
-        except Exception as exc:  # noqa: BLE001 - a loser may be refused by the database; it must not write
+        except Exception as exc:  # a loser may be refused by the database; it must not write
             outcomes.append(type(exc).__name__)
 
     threads = [threading.Thread(target=fail_it) for _ in range(2)]

@@ -29,7 +29,6 @@ from tests.test_slack_app import (  # noqa: F401  (fixtures)
     double,
     ledger,
     make_app,
-    send_command,
 )
 
 JUNE = DateRange(date(2015, 6, 1), date(2015, 6, 30))
@@ -185,7 +184,8 @@ def test_the_record_a_failed_payment_button_opens_the_modal_in_slack(app, double
 def test_the_failed_payment_modal_submitted_in_slack_records_the_line(app, double: SlackApiDouble, ledger) -> None:
     _post_june(ledger)
     metadata = json.dumps({"context": BATCH, "channel": "C_FIN"})
-    values = {"partner": {"partner": {"type": "static_select", "selected_option": {"value": "0", "text": {"type": "plain_text", "text": "ANN"}}}},
+    chosen = {"value": "0", "text": {"type": "plain_text", "text": "ANN"}}
+    values = {"partner": {"partner": {"type": "static_select", "selected_option": chosen}},
               "reason": {"reason": {"type": "plain_text_input", "value": "unclaimed"}}}
     body = view_submission_body(FAIL_FORM, values, "U_BOSS", private_metadata=metadata)
 
