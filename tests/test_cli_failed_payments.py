@@ -160,3 +160,14 @@ def test_reconcile_in_a_provider_format_that_cannot_be_confirmed_is_refused(caps
     status, _, err = run(capsys, database, "batch", "reconcile", BATCH, results, "--format", "paypal")
     assert status == 2 and "could not be confirmed" in err
     assert _reversals(database) == []
+
+
+def test_batch_print_leaves_out_the_partners_whose_payment_failed(capsys, database, tmp_path):
+    from pypdf import PdfReader
+
+    run(capsys, database, "batch", "fail", BATCH, "ANN", "--reason", "unclaimed")
+    output = tmp_path / "ledgers.pdf"
+    status, _, err = run(capsys, database, "batch", "print", BATCH, "--output", str(output))
+    text = "".join(page.extract_text() for page in PdfReader(str(output)).pages)
+    assert status == 0, err
+    assert "Partner BOB" in text and "Partner CY" in text and "Partner ANN" not in text
