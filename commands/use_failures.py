@@ -73,7 +73,7 @@ def reconcile(request: Request, batch_id: str, rows: list[ResultRow]) -> Reconci
     no paid line of the batch, or a partner listed twice with different statuses, refuses the file."""
     request.policy().check_fail(request.actor)
     with request.db.write() as session:
-        batch = batches.postable_batch(session, batch_id)
+        batch = batches.locked_posted_batch(session, batch_id)
         lines = {line.partner_code.lower(): line for line in batches.frozen_lines(batch)[0]}
         _refuse_bad_rows(batch.batch_id, rows, lines)
         chosen = [(row, lines[row.partner_code.lower()]) for row in _first_of_each(rows)]

@@ -402,9 +402,9 @@ def _chosen_partners(session: Session, codes: Sequence[str]) -> set[int] | None:
         return None
     wanted = {code.lower() for code in codes}
     found: dict[str, int] = {}
-    chunks = sorted(wanted)
-    for offset in range(0, len(chunks), _PARTNERS_PER_QUERY):
-        chunk = chunks[offset : offset + _PARTNERS_PER_QUERY]
+    in_order = sorted(wanted)
+    for offset in range(0, len(in_order), _PARTNERS_PER_QUERY):
+        chunk = in_order[offset : offset + _PARTNERS_PER_QUERY]
         found.update((code, pid) for code, pid in session.execute(
             select(func.lower(Partner.code), Partner.id).where(func.lower(Partner.code).in_(chunk))))
     unknown = sorted(code for code in codes if code.lower() not in found)
@@ -829,7 +829,7 @@ def check_fail_reason(reason: str) -> str:
     return reason.strip()
 
 
-def postable_batch(session: Session, batch_id: str) -> Batch:
+def locked_posted_batch(session: Session, batch_id: str) -> Batch:
     """A posted batch, under the batch lock: only its lines were paid, and so only they can fail."""
     _lock_batches(session)
     batch = get_batch(session, batch_id)
@@ -856,7 +856,7 @@ def fail_line(session: Session, batch: Batch, line: PlannedLine, *, actor: str, 
               now: datetime) -> FailedLine:
     """Reverse one paid line's payment, dated at the payment date as a void's reversal is, and mark
     the line failed; exactly once: the conditional UPDATE moves one row or none, and the reversal's
-    (partner, kind, reference) key is unique. The batch stays posted. The caller holds postable_batch's lock."""
+    (partner, kind, reference) key is unique. The batch stays posted. The caller holds locked_posted_batch's lock."""
     if line.failed:
         return FailedLine(batch, line, False)
     marked = session.execute(
@@ -892,5 +892,5 @@ def fail_batch_line(session: Session, batch_id: str, partner_code: str, *, actor
                     now: datetime) -> FailedLine:
     """One failed line, in the caller's unit of work (the CLI's and chat's `fail`)."""
     kept = check_fail_reason(reason)
-    batch = postable_batch(session, batch_id)
+    batch = locked_posted_batch(session, batch_id)
     return fail_lines(session, batch, [(batch_line(session, batch, partner_code), kept)], actor=actor, now=now)[0]
