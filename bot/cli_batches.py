@@ -17,6 +17,7 @@ from domain.dates import parse_date, zone
 from domain.text import visible
 
 if TYPE_CHECKING:
+    from commands.reply import Reply
     from commands.use_batches import BatchOptions, Decision
 
 
@@ -54,7 +55,7 @@ def _options(args: argparse.Namespace, request: Request) -> BatchOptions:
 
     return batch_options({
         "range": args.range, "method": args.method, "type": args.type, "batch": args.batch_id, "date": args.date,
-        "min": args.minimum, "overlap": "allow" if args.allow_overlap else None,
+        "min": args.minimum, "overlap": "allow" if args.allow_overlap else None, "partners": args.partners,
     }, request.settings)
 
 
@@ -102,6 +103,71 @@ def _cmd_batch_void(args: argparse.Namespace, request: Request) -> int:
     decision = use_batches.void(request, args.id, args.reason)
     print(f"{args.id} voided: reversing entries recorded, the original payments stay in the ledger.")
     rewrite_announcement(decision)
+    return 0
+
+
+def tell_slack(reply: Reply | None) -> None:
+    """A message for a Slack channel, posted when Slack is set up; a line on stderr when it could not be."""
+    if reply is None:
+        return
+    from bot.slack.announcements import post  # slack_sdk loads only when there is a message to post
+
+    problem = post(reply)
+    if problem:
+        print(f"payouts: {problem}", file=sys.stderr)
+
+
+def _cmd_batch_fail(args: argparse.Namespace, request: Request) -> int:
+    """The batch's requester hears which partner's payment failed, where they asked for the batch."""
+    from commands import use_failures
+    from commands.chat_payout_views import failure_headline, requester_notice
+    from commands.cli_batch_views import failure_text
+
+    failed = use_failures.fail(request, args.id, args.partner, args.reason)
+    batch = failed.batch
+    print(failure_text(batch.batch_id, failed.line, failed.recorded))
+    if failed.recorded:
+        tell_slack(requester_notice(batch, f"In your batch {batch.batch_id}: "
+                                           f"{failure_headline(batch.batch_id, failed.line, request.actor)}"))
+    return 0
+
+
+def _cmd_batch_repay(args: argparse.Namespace, request: Request) -> int:
+    """A batch for ID's failed lines: a preview, or with --yes requested and posted at once (as `pay --yes`)."""
+    from commands import use_batches, use_failures
+    from commands.batch_options import given_options
+    from commands.cli_batch_views import batch_json, batch_text, plan_json, plan_text
+
+    given = given_options({"type": args.type, "date": args.date}, request.settings)
+    options = use_failures.repay_options(request, args.id, payment_type=given.payment_type,
+                                         payment_date=given.payment_date)
+    if not args.yes:
+        plan = use_batches.preview(request, options).plan
+        _print_json(plan_json(plan)) if args.format == "json" else print(plan_text(plan))
+        return 0
+    posted = use_batches.pay_now(request, options)
+    _print_json(batch_json(posted)) if args.format == "json" else print(batch_text(posted))
+    return 0
+
+
+def _cmd_batch_reconcile(args: argparse.Namespace, request: Request) -> int:
+    from commands import use_failures
+    from commands.cli_batch_views import reconciliation_text
+    from commands.results_files import read_results
+
+    from commands.results_files import ResultsFileError
+
+    try:
+        with open(args.file, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise ResultsFileError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    rows = read_results(data, args.format)
+    done = use_failures.reconcile(request, args.id, rows)
+    print(reconciliation_text(done.batch.batch_id, done.paid, done.failed, done.already_failed))
+    from commands.chat_payout_views import reconciliation_reply
+
+    tell_slack(reconciliation_reply(done.batch, request.actor, len(done.paid), done.failed, len(done.already_failed)))
     return 0
 
 
@@ -157,6 +223,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pay.add_argument("--date", help="payment date YYYY-MM-DD (default today)")
     pay.add_argument("--minimum", help="skip lines under this amount, in each line's currency")
     pay.add_argument("--allow-overlap", action="store_true", help="pay partners already paid for an overlapping range")
+    pay.add_argument("--partners", metavar="CODE,…", help="pay only these partners (comma-separated codes)")
     pay.add_argument("--format", choices=("table", "json"), default="table")
     pay.add_argument("--yes", action="store_true", help="request and post at once, as the terminal operator")
     pay.set_defaults(handler=_cmd_pay)
@@ -175,6 +242,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     void.add_argument("id")
     void.add_argument("--reason", required=True)
     void.set_defaults(handler=_cmd_batch_void)
+    fail = actions.add_parser("fail", help="record one line of a posted batch as failed: its payment is reversed")
+    fail.add_argument("id")
+    fail.add_argument("partner", help="the partner code of the line")
+    fail.add_argument("--reason", required=True)
+    fail.set_defaults(handler=_cmd_batch_fail)
+    repay = actions.add_parser("repay", help="a batch paying ID's failed lines again (same range and method)")
+    repay.add_argument("id")
+    repay.add_argument("--date", help="payment date YYYY-MM-DD (default today)")
+    repay.add_argument("--type", help="payment type (default: ID's)")
+    repay.add_argument("--format", choices=("table", "json"), default="table")
+    repay.add_argument("--yes", action="store_true", help="request and post at once, as the terminal operator")
+    repay.set_defaults(handler=_cmd_batch_repay)
+    reconcile = actions.add_parser("reconcile", help="record the failed lines of a provider's results file")
+    reconcile.add_argument("id")
+    reconcile.add_argument("file")
+    from commands.results_files import FORMATS, GENERIC
+
+    reconcile.add_argument("--format", choices=FORMATS, default=GENERIC)
+    reconcile.set_defaults(handler=_cmd_batch_reconcile)
     approve = actions.add_parser("approve", help="post a pending batch (it is checked against the ledger first)")
     approve.add_argument("id")
     approve.set_defaults(handler=_cmd_batch_approve)

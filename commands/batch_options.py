@@ -1,7 +1,7 @@
 """BatchOptions from text, written once: chat key=values, form fields and the CLI's arguments.
 
 Each transport hands over what was typed by the form's field names (range, method, type, batch,
-date, min, overlap); a bad value comes back as OptionErrors naming its field, which the chat
+date, min, overlap, partners); a bad value comes back as OptionErrors naming its field, which the chat
 grammar shows with an example, a form beside the field, and the CLI on one line (exit 2).
 """
 
@@ -15,7 +15,8 @@ from domain.batches import METHODS, BatchError, BatchOptions, parse_minimum, val
 from domain.dates import DateError, DateRange, parse_date, parse_range
 from domain.settings import Settings
 
-FIELDS = ("range", "method", "type", "batch", "date", "min", "overlap")
+FIELDS = ("range", "method", "type", "batch", "date", "min", "overlap", "partners")
+PARTNER_CODE_LENGTH = 64  # the width of partner.code
 OVERLAP_CHOICES = ("no", "allow")
 
 
@@ -38,6 +39,7 @@ class GivenOptions:
     payment_date: date | None = None
     minimum: str | None = None
     allow_overlap: bool = False
+    partners: tuple[str, ...] = ()
 
 
 def _blank(text: str | None) -> bool:
@@ -68,6 +70,17 @@ def _overlap(text: str, settings: Settings) -> bool:
     return text.strip().lower() == "allow"
 
 
+def _partners(text: str, settings: Settings) -> tuple[str, ...]:
+    """CODE,CODE,…: the partners a batch is limited to (SPEC §10), each once, in the order given."""
+    codes = [code.strip() for code in text.split(",")]
+    if any(not code for code in codes):
+        raise BatchError(f"partners '{text}' has an empty code; list them like partners=ANN,BOB")
+    too_long = [code for code in codes if len(code) > PARTNER_CODE_LENGTH]
+    if too_long:
+        raise BatchError(f"partner code '{too_long[0][:20]}…' is longer than {PARTNER_CODE_LENGTH} characters")
+    return tuple(dict.fromkeys(codes))
+
+
 _PARSERS: dict[str, tuple[str, Callable[[str, Settings], object]]] = {
     "range": ("period", lambda text, settings: parse_range(text, settings.today())),
     "method": ("method", _method),
@@ -76,6 +89,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Settings], object]]] = {
     "date": ("payment_date", lambda text, settings: parse_date(text)),
     "min": ("minimum", _minimum),
     "overlap": ("allow_overlap", _overlap),
+    "partners": ("partners", _partners),
 }
 
 
@@ -99,7 +113,7 @@ def given_options(values: Mapping[str, str | None], settings: Settings) -> Given
 
 def batch_options(values: Mapping[str, str | None], settings: Settings) -> BatchOptions:
     """Complete options: the range and method are required; the type defaults to the first configured
-    one, the payment date to today, the batch ID to Batch-YYYYMMDD, no minimum, no overlap."""
+    one, the payment date to today, the batch ID to Batch-YYYYMMDD, no minimum, no overlap, every partner."""
     given = given_options(values, settings)
     missing = {name: f"{name} is required" for name, value in (("range", given.period), ("method", given.method))
                if value is None}
@@ -107,4 +121,5 @@ def batch_options(values: Mapping[str, str | None], settings: Settings) -> Batch
         raise OptionErrors(missing)
     assert given.period is not None and given.method is not None
     return BatchOptions(given.period, given.method, given.payment_type or settings.payment_type(None),
-                        given.payment_date or settings.today(), given.batch_id, given.minimum, given.allow_overlap)
+                        given.payment_date or settings.today(), given.batch_id, given.minimum, given.allow_overlap,
+                        given.partners)

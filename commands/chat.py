@@ -14,7 +14,7 @@ from commands.chat_help import ledger_help, payout_help
 from commands.context import Request
 from commands.grammar import Command, UsageError, parse_command
 from commands.grammar_ledger import LedgerHelp, LedgerReportCommand, PartnerLedgerCommand
-from commands.grammar_payout import PayoutHelp, PayoutList, PayoutRange, PayoutStatus, PayoutVoid
+from commands.grammar_payout import PayoutFail, PayoutHelp, PayoutList, PayoutRange, PayoutStatus, PayoutVoid
 from commands.grammar_remind import RemindAdd, RemindList, RemindRemove
 from commands.reply import Reply
 from domain.batches import BatchError
@@ -61,6 +61,8 @@ def _dispatch(command: Command, request: Request) -> list[Reply]:
             return payout_handlers.status(request, batch_id)
         case PayoutVoid(batch_id=batch_id, reason=reason):
             return payout_handlers.void(request, batch_id, reason)
+        case PayoutFail(batch_id=batch_id, partner_code=partner_code, reason=reason):
+            return payout_handlers.fail(request, batch_id, partner_code, reason)
         case PayoutRange():
             return _payout_range(command, request)
     return _remind(command, request)
@@ -74,6 +76,7 @@ def _payout_range(command: PayoutRange, request: Request) -> list[Reply]:
         "method": command.method, "type": command.payment_type, "batch": command.batch_id,
         "date": command.payment_date.isoformat() if command.payment_date else None, "min": command.minimum,
         "overlap": "allow" if command.allow_overlap else None,
+        "partners": ",".join(command.partners) or None,
     }
     replies = payout_handlers.start_form(request, command.period)
     return [_prefilled(reply, given) for reply in replies]
@@ -130,9 +133,9 @@ def run_home(request: Request) -> HomePage:
 
 
 def run_form(action: str, values: dict[str, str], context: str, request: Request) -> list[Reply]:
-    """A submitted form (payout.request); raises commands.reply.FormErrors for bad values."""
+    """A submitted form (payout.request, payout.fail_form); raises commands.reply.FormErrors for bad values."""
     if refused := gate.refusal(request, gate.role_for_action(action)):
         return refused
-    if action != chat_payout_views.REQUEST_FORM:
+    if action not in chat_payout_views.FORMS:
         return [Reply.error(f"unknown form '{action}'")]
     return payout_handlers.handle_form(action, values, context, request)

@@ -20,13 +20,15 @@ LEDGER_FORMS = (
 )
 PAYOUT_FORMS = (
     ("/payout RANGE", "a form to create payments, filled in with the defaults", "/payout last-month"),
-    ("/payout RANGE method=M type=T batch=ID date=YYYY-MM-DD min=AMOUNT [overlap=allow]",
+    ("/payout RANGE method=M type=T batch=ID date=YYYY-MM-DD min=AMOUNT [overlap=allow] [partners=CODE,CODE]",
      "a preview with a Submit for approval button",
      "/payout 2015-06 method=ending-balance type=Check batch=Batch-20150701 date=2015-07-01 min=25"),
     ("/payout list", "the most recent batches", "/payout list"),
     ("/payout status BATCH", "one batch: status, who requested and decided, its lines", "/payout status Batch-20150701"),
     ("/payout void BATCH REASON", "record reversing entries for a posted batch",
      "/payout void Batch-20150701 the checks were never sent"),
+    ("/payout fail BATCH PARTNER REASON", "one partner's payment came back: reverse that line only (approvers)",
+     "/payout fail Batch-20150701 ANN unclaimed after 30 days"),
     ("/payout remind add monthly DAY HH:MM CHANNEL [range=last-month]", "remind a channel when payouts are due",
      "/payout remind add monthly 1 09:00 C0123ABCD"),
     ("/payout remind add weekly WEEKDAY HH:MM CHANNEL [range=last-week]", "a weekly reminder",
@@ -54,5 +56,6 @@ def payout_help(settings: Settings) -> Reply:
         Section(f"method: {', '.join(METHODS)}\ntype: {', '.join(settings.payment_types)} "
                 '(quote a type with spaces: type="Bank transfer")\n'
                 "batch: Batch-YYYYMMDD from the payment date by default\ndate: the payment date, today by default\n"
-                "min: skip lines under this amount, in each partner's currency", title="Options"),
+                "min: skip lines under this amount, in each partner's currency\n"
+                "partners: pay only these partner codes, comma-separated", title="Options"),
     ], private=True)

@@ -24,6 +24,11 @@ START = "payout.start"
 REQUEST_FORM = "payout.request"
 PRINT = "payout.print"
 FILES = "payout.files"
+FAIL_START = "payout.fail"  # "Record a failed payment…": opens FAIL_FORM for a posted batch
+FAIL_FORM = "payout.fail_form"
+REPAY = "payout.repay"  # "Pay failed lines again…": a preview for the failed lines' partners
+FORMS = (REQUEST_FORM, FAIL_FORM)
+FORM_CHOICES = 100  # Slack's static_select offers at most 100 options; more lines are typed in
 METHOD_LABELS = {
     "commission": "Commission for the range",
     "beginning-plus-commission": "Beginning balance + commission",
@@ -36,7 +41,7 @@ def encode_options(options: BatchOptions) -> str:
     return json.dumps({
         "range": str(options.period), "method": options.method, "type": options.payment_type,
         "date": options.payment_date.isoformat(), "batch": options.batch_id, "min": options.minimum,
-        "overlap": options.allow_overlap,
+        "overlap": options.allow_overlap, "partners": list(options.partners),
     }, separators=(",", ":"))
 
 
@@ -44,7 +49,7 @@ def decode_options(value: str) -> BatchOptions:
     data = json.loads(value)
     return BatchOptions(
         DateRange.parse(data["range"]), data["method"], data["type"], parse_date(data["date"]),
-        data.get("batch"), data.get("min"), bool(data.get("overlap")),
+        data.get("batch"), data.get("min"), bool(data.get("overlap")), tuple(data.get("partners") or ()),
     )
 
 
@@ -108,6 +113,8 @@ def _summary_figures(options: BatchOptions, batch_id: str) -> list[Figure]:
     ]
     if options.minimum:
         figures.append(Figure("Minimum", options.minimum))
+    if options.partners:
+        figures.append(Figure("Only partners", ", ".join(options.partners)))
     return figures
 
 
@@ -152,11 +159,73 @@ def request_form(period: DateRange, settings: Settings, suggested_id: str, plan:
         Field("date", "Payment date", settings.today().isoformat(), hint=_held_hint(plan)),
         Field("min", "Minimum payout", "", required=False, hint="skip lines under this amount"),
         Field("overlap", "Pay partners already paid for this range", "no", choices=("no", "allow")),
+        Field("partners", "Only these partners", "", required=False,
+              hint="partner codes, like ANN,BOB; empty: everyone"),
     )
     return Reply(
         f"Create payments for {period}",
         form=Form("Create payments", REQUEST_FORM, fields, submit_label="Submit for approval"),
         sections=sections, private=True,
+    )
+
+
+def failed_section(batch: BatchRecord, limit: int = 10) -> list[Section]:
+    """Each failed line (SPEC §10): who recorded it, when and why."""
+    failed = batch.failed_lines
+    if not failed:
+        return []
+    listed = "\n".join(
+        visible(f"{line.partner_code} {line.partner_name}: {format_display(line.amount, line.currency)}, "
+                f"by {line.failure.by} on {line.failure.at:%Y-%m-%d}: {line.failure.reason}")
+        for line in failed[:limit] if line.failure is not None
+    )
+    more = f"\n… and {len(failed) - limit} more" if len(failed) > limit else ""
+    return [Section(listed + more, title=f"Failed: {totals_text(failed)}")]
+
+
+def failure_buttons(batch: BatchRecord) -> list[Button]:
+    """On a posted batch: record a failed line while any line stands paid; pay the failed ones again."""
+    buttons = []
+    if batch.paid_lines:
+        buttons.append(Button("Record a failed payment…", FAIL_START, batch.batch_id))
+    if batch.failed_lines:
+        buttons.append(Button("Pay failed lines again…", REPAY, batch.batch_id))
+    return buttons
+
+
+def fail_form(batch: BatchRecord) -> Reply:
+    """The form listing the batch's paid lines; the batch ID travels as the form's context."""
+    codes = tuple(line.partner_code for line in batch.paid_lines)
+    partner = (Field("partner", "Partner whose payment failed", codes[0], choices=codes) if len(codes) <= FORM_CHOICES
+               else Field("partner", "Partner whose payment failed", "", hint="the partner code, like ANN"))
+    fields = (partner, Field("reason", "Reason", "", hint="unclaimed, returned, blocked, refunded…"))
+    return Reply(
+        f"Record a failed payment in {batch.batch_id}",
+        form=Form("Failed payment", FAIL_FORM, fields, submit_label="Record as failed", context=batch.batch_id),
+        private=True,
+    )
+
+
+def failure_headline(batch_id: str, line: PlannedLine, actor: str) -> str:
+    assert line.failure is not None
+    return (f"{line.partner_code}'s payment of {format_display(line.amount, line.currency)} in {batch_id} failed "
+            f"({line.failure.reason}); recorded by {actor}. The payment is reversed; "
+            f"{line.partner_code} can be paid again.")
+
+
+def reconciliation_reply(batch: BatchRecord, actor: str, paid: int, failed: list[PlannedLine],
+                         already: int) -> Reply | None:
+    """A results file's summary for the approval channel where the batch was announced; None when it never was."""
+    if batch.announcement is None:
+        return None
+    listed = "\n".join(visible(f"{line.partner_code} {line.partner_name}: {format_display(line.amount, line.currency)}"
+                                + (f" ({line.failure.reason})" if line.failure else "")) for line in failed[:20])
+    more = f"\n… and {len(failed) - 20} more" if len(failed) > 20 else ""
+    return Reply(
+        f"Results of {batch.batch_id} reconciled by {actor}: "
+        f"{paid} paid, {len(failed)} failed, {already} already failed",
+        sections=[Section(listed + more, title=f"Failed now: {totals_text(failed)}")] if failed else [],
+        target=Target.CHANNEL, channel=batch.announcement.channel,
     )
 
 

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from commands.batch_wording import conflicts_text, describe_totals, totals_text
 from commands.text_table import render
-from domain.batches import POSTED, REJECTED, VOIDED, BatchOptions, CurrencyTotal, Plan, PlannedLine, currency_totals
+from domain.batches import (
+    PENDING, POSTED, REJECTED, VOIDED, BatchOptions, CurrencyTotal, Plan, PlannedLine, currency_totals,
+)
 from domain.money import format_display, format_plain
 from domain.text import visible
 
@@ -26,11 +28,28 @@ def _json_body(batch_id: str, status: str, options: BatchOptions, lines: list[Pl
         "end": options.period.end.isoformat(),
         "lines": [_json_line(line) for line in lines],
         "skipped": [{"partner_code": line.partner_code, "reason": line.skip_reason} for line in skipped],
-        "totals": [
-            {"currency": total.currency, "amount": format_plain(total.amount, total.currency), "count": total.count}
-            for total in currency_totals(lines)
-        ],
+        "totals": _json_totals(lines),
     }
+
+
+def _json_totals(lines: list[PlannedLine]) -> list[dict[str, Any]]:
+    return [{"currency": total.currency, "amount": format_plain(total.amount, total.currency), "count": total.count}
+            for total in currency_totals(lines)]
+
+
+def line_status(batch_status: str, line: PlannedLine) -> str:
+    """A line's own status (SPEC §10): `failed` once its payment came back, else what its batch did to it."""
+    if line.failure is not None:
+        return "failed"
+    return {PENDING: "pending", POSTED: "paid", REJECTED: "rejected", VOIDED: "voided"}.get(batch_status, batch_status)
+
+
+def _json_batch_line(batch_status: str, line: PlannedLine) -> dict[str, Any]:
+    """A batch's line with its status; a failed one says who recorded the failure, when and why."""
+    item = {**_json_line(line), "status": line_status(batch_status, line)}
+    if line.failure is not None:
+        item.update(failed_by=line.failure.by, failed_at=line.failure.at.isoformat(), fail_reason=line.failure.reason)
+    return item
 
 
 def _json_line(line: PlannedLine) -> dict[str, Any]:
@@ -55,7 +74,10 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 
 
 def batch_json(batch: BatchRecord) -> dict[str, Any]:
-    body = _json_body(batch.batch_id, batch.status, batch.options, batch.lines, batch.skipped)
+    """SPEC §5's shape; `totals` counts the paid lines, `failed_totals` the failed ones (SPEC §10)."""
+    body = _json_body(batch.batch_id, batch.status, batch.options, batch.paid_lines, batch.skipped)
+    body["lines"] = [_json_batch_line(batch.status, line) for line in batch.lines]
+    body["failed_totals"] = _json_totals(batch.failed_lines)
     body["requested_by"] = batch.requested_by
     if batch.status in (POSTED, VOIDED):
         body["approved_by"] = batch.decided_by
@@ -67,9 +89,14 @@ def batch_json(batch: BatchRecord) -> dict[str, Any]:
     return body
 
 
+def _failed_note(line: PlannedLine) -> str:
+    failure = line.failure
+    return f"FAILED {failure.at:%Y-%m-%d} by {failure.by}: {failure.reason}" if failure else ""
+
+
 def lines_text(lines: list[PlannedLine], skipped: list[PlannedLine]) -> str:
     rows = [[line.partner_code, line.partner_name, line.currency, format_display(line.amount, line.currency),
-             _held_note(line)]
+             _failed_note(line) or _held_note(line)]
             for line in lines]
     rows += [[line.partner_code, line.partner_name, line.currency, "", f"skipped: {line.skip_reason}"]
              for line in skipped]
@@ -101,7 +128,10 @@ def batch_text(batch: BatchRecord) -> str:
         facts.append(f"  note: {batch.decision_note}")
     if batch.voided_by:
         facts.append(f"  voided by {batch.voided_by} at {batch.voided_at:%Y-%m-%d %H:%M} UTC: {batch.void_reason}")
-    return "\n".join([*map(visible, facts), lines_text(lines, skipped), f"Total: {totals_text(lines)}"])
+    totals = [f"Total: {totals_text(batch.paid_lines)}"]
+    if batch.failed_lines:
+        totals = [f"Total paid: {totals_text(batch.paid_lines)}", f"Total failed: {totals_text(batch.failed_lines)}"]
+    return "\n".join([*map(visible, facts), lines_text(lines, skipped), *totals])
 
 
 def batch_list_text(batches: list[BatchRecord], totals: dict[str, list[CurrencyTotal]]) -> str:
@@ -112,3 +142,23 @@ def batch_list_text(batches: list[BatchRecord], totals: dict[str, list[CurrencyT
         for b in batches
     ]
     return render(("Batch", "Status", "Range", "Method", "Type", "Total"), rows, (False,) * 6, max_width=60)
+
+
+def failure_text(batch_id: str, line: PlannedLine, recorded: bool) -> str:
+    """What `batch fail` did: the line reversed, or nothing because it already was."""
+    failure = line.failure
+    assert failure is not None
+    if not recorded:
+        return visible(f"{line.partner_code}'s payment in {batch_id} was already recorded as failed by {failure.by} "
+                       f"at {failure.at:%Y-%m-%d %H:%M} UTC ({failure.reason}); nothing was changed.")
+    return visible(f"{line.partner_code}'s payment in {batch_id} recorded as failed: "
+                   f"{format_display(line.amount, line.currency)} reversed at its payment date. "
+                   f"The partner can be paid again (payouts batch repay {batch_id}).")
+
+
+def reconciliation_text(batch_id: str, paid: list[str], failed: list[PlannedLine], already: list[PlannedLine]) -> str:
+    """A results file's summary: how many lines it confirmed paid, failed now, and had failed already."""
+    head = (f"Reconciled {batch_id}: {len(paid)} paid, {len(failed)} failed"
+            + (f" ({totals_text(failed)})" if failed else "") + f", {len(already)} already failed.")
+    named = [f"  failed: {line.partner_code} {format_display(line.amount, line.currency)}" for line in failed]
+    return "\n".join(visible(text) for text in [head, *named])

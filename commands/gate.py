@@ -17,7 +17,8 @@ REQUESTING = (PayoutRange, RemindAdd, RemindRemove)
 ACTION_ROLES = {
     ledger_views.CSV_ACTION: Role.VIEWER, ledger_views.PDF_ACTION: Role.VIEWER, ledger_views.CHART_ACTION: Role.VIEWER, chat_payout_views.PRINT: Role.VIEWER,
     chat_payout_views.START: Role.REQUESTER, chat_payout_views.SUBMIT: Role.REQUESTER, chat_payout_views.FILES: Role.REQUESTER,
-    chat_payout_views.REQUEST_FORM: Role.REQUESTER,
+    chat_payout_views.REQUEST_FORM: Role.REQUESTER, chat_payout_views.REPAY: Role.REQUESTER,
+    chat_payout_views.FAIL_START: Role.APPROVER, chat_payout_views.FAIL_FORM: Role.APPROVER,
 }
 HOME_ROLES = (Role.APPROVER, Role.REQUESTER, Role.VIEWER)  # highest first
 LISTED_CHANNELS = 5  # a refusal names this many allowed channels, then how many more there are
@@ -25,7 +26,7 @@ NO_IDENTITY = "This request does not say who is asking, so it is refused."
 
 
 def role_for_command(command: Command) -> Role:
-    """What a parsed command needs; anything not listed (voiding, say) needs an approver."""
+    """What a parsed command needs; anything not listed (voiding, recording a failed line) needs an approver."""
     if isinstance(command, VIEWING):
         return Role.VIEWER
     if isinstance(command, REQUESTING):

@@ -1,4 +1,4 @@
-"""`/payout`: a batch for a range (preview or form), list, status, void and help (SPEC §4)."""
+"""`/payout`: a batch for a range (preview or form), list, status, void, fail and help (SPEC §4, §10)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,16 @@ PREVIEW_EXAMPLE = "/payout 2015-06 method=ending-balance type=Check batch=Batch-
 FORM_EXAMPLE = "/payout last-month"
 STATUS_EXAMPLE = "/payout status Batch-20150701"
 VOID_EXAMPLE = "/payout void Batch-20150701 the checks were never sent"
-OPTIONS = ("method", "type", "batch", "date", "min", "overlap")
+FAIL_EXAMPLE = "/payout fail Batch-20150701 ANN unclaimed after 30 days"
+OPTIONS = ("method", "type", "batch", "date", "min", "overlap", "partners")
 OPTION_EXAMPLES = {
     "method": "/payout 2015-06 method=commission", "type": '/payout 2015-06 type="Bank transfer"',
     "batch": "/payout 2015-06 batch=Batch-20150701", "date": "/payout 2015-06 date=2015-07-01",
     "min": "/payout 2015-06 min=25", "overlap": "/payout 2015-06 overlap=allow",
+    "partners": "/payout 2015-06 partners=ANN,BOB",
 }
 _VOID = re.compile(r"\s*void\s+(\S+)\s+(.*\S)\s*", re.IGNORECASE | re.DOTALL)
+_FAIL = re.compile(r"\s*fail\s+(\S+)\s+(\S+)\s+(.*\S)\s*", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,15 @@ class PayoutVoid:
 
 
 @dataclass(frozen=True)
+class PayoutFail:
+    """One line of a posted batch whose payment came back (SPEC §10)."""
+
+    batch_id: str
+    partner_code: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class PayoutRange(GivenOptions):
     """A batch for a range; any option left out is asked for in a form, prefilled with defaults."""
 
@@ -57,16 +69,16 @@ class PayoutRange(GivenOptions):
     def options(self) -> BatchOptions:
         assert self.period and self.method and self.payment_type and self.payment_date
         return BatchOptions(self.period, self.method, self.payment_type, self.payment_date, self.batch_id,
-                            self.minimum, self.allow_overlap)
+                            self.minimum, self.allow_overlap, self.partners)
 
 
-PayoutCommand = PayoutHelp | PayoutList | PayoutStatus | PayoutVoid | PayoutRange | RemindCommand
+PayoutCommand = PayoutHelp | PayoutList | PayoutStatus | PayoutVoid | PayoutFail | PayoutRange | RemindCommand
 
 
 def parse_payout(text: str, settings: Settings) -> PayoutCommand:
     tokens = words(text, FORM_EXAMPLE)
     if not tokens:
-        raise UsageError("say which range to pay, or list, status, void, remind or help", FORM_EXAMPLE)
+        raise UsageError("say which range to pay, or list, status, void, fail, remind or help", FORM_EXAMPLE)
     first = tokens[0].lower()
     if first in ("help", "list"):
         if len(tokens) > 1:
@@ -78,6 +90,8 @@ def parse_payout(text: str, settings: Settings) -> PayoutCommand:
         return PayoutStatus(tokens[1])
     if first == "void":
         return _void(text)
+    if first == "fail":
+        return _fail(text)
     if first == "remind":
         return parse_remind(tokens[1:], settings.today())
     return _payout_range(tokens, settings)
@@ -91,6 +105,16 @@ def _void(text: str) -> PayoutVoid:
         raise UsageError(f"the reason for a void is at most {VOID_REASON_LENGTH} characters (it has {len(match[2])})",
                          VOID_EXAMPLE)
     return PayoutVoid(match[1], match[2])
+
+
+def _fail(text: str) -> PayoutFail:
+    match = _FAIL.fullmatch(unescaped(text))
+    if not match:
+        raise UsageError("fail needs the batch ID, the partner code and a reason", FAIL_EXAMPLE)
+    if len(match[3]) > VOID_REASON_LENGTH:
+        raise UsageError(f"the reason for a failed payment is at most {VOID_REASON_LENGTH} characters "
+                         f"(it has {len(match[3])})", FAIL_EXAMPLE)
+    return PayoutFail(match[1], match[2], match[3])
 
 
 def _payout_range(tokens: list[str], settings: Settings) -> PayoutRange:

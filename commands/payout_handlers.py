@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 
 from commands import chat_payout_views as views
-from commands import use_batches
+from commands import use_batches, use_failures
 from commands.batch_options import OptionErrors, batch_options
 from commands.batch_wording import totals_text
 from commands.cli_batch_views import batch_list_text
 from commands.context import Request
-from commands.grammar_payout import STATUS_EXAMPLE, VOID_EXAMPLE
+from commands.grammar_payout import FAIL_EXAMPLE, STATUS_EXAMPLE, VOID_EXAMPLE
 from commands.payout_files import ExportError, provider_file_name
 from commands.reply import Attachment, Button, Figure, FormErrors, Reply, Section
 from commands.use_batches import BatchRecord, Decision
@@ -86,6 +86,41 @@ def void(request: Request, batch_id: str, reason: str) -> list[Reply]:
     return [done] + ([announcement] if announcement else [])
 
 
+def fail(request: Request, batch_id: str, partner_code: str, reason: str) -> list[Reply]:
+    """One line's payment came back: the approver hears what was reversed, the batch's requester which partner."""
+    try:
+        failed = use_failures.fail(request, batch_id, partner_code, reason)
+    except batches.NotAllowed as refused:
+        return [Reply.error(str(refused))]
+    except BatchError as refused:
+        return [Reply.error(str(refused), FAIL_EXAMPLE)]
+    return _failed_replies(failed, request)
+
+
+def _failed_replies(failed: use_failures.FailedPayment, request: Request) -> list[Reply]:
+    batch, line = failed.batch, failed.line
+    if not failed.recorded:
+        assert line.failure is not None
+        return [Reply(f"{line.partner_code}'s payment in {batch.batch_id} was already recorded as failed by "
+                      f"{line.failure.by} ({line.failure.reason}); nothing was changed.", private=True)]
+    headline = views.failure_headline(batch.batch_id, line, request.actor)
+    notice = views.requester_notice(batch, f"In your batch {batch.batch_id}: {headline}")
+    return [Reply(headline, buttons=[Button("Pay failed lines again…", views.REPAY, batch.batch_id)])] + (
+        [notice] if notice else [])
+
+
+def fail_form(request: Request, batch_id: str) -> list[Reply]:
+    batch = use_batches.show(request, batch_id)
+    if batch.status != batches.POSTED or not batch.paid_lines:
+        return [Reply.error(f"{batch.batch_id} is {batch.status} with no paid line left to record as failed")]
+    return [views.fail_form(batch)]
+
+
+def repay(request: Request, batch_id: str) -> list[Reply]:
+    """A preview for the partners of the batch's failed lines, with its range and method, submitted as usual."""
+    return preview(request, use_failures.repay_options(request, batch_id))
+
+
 def list_batches(request: Request) -> list[Reply]:
     listing = use_batches.list_batches(request, limit=20)
     if not listing.batches:
@@ -107,9 +142,10 @@ def status(request: Request, batch_id: str) -> list[Reply]:
         figures.append(Figure("Voided by", f"{batch.voided_by}: {batch.void_reason}"))
     return [Reply(
         f"{batch.batch_id}: {batch.status}",
-        figures=figures + views.payment_totals_figures(batch.lines),
+        figures=figures + views.payment_totals_figures(batch.paid_lines),
         table=views.payment_lines_table(batch.lines, batch.skipped),
-        sections=views.skipped_section(batch.skipped), private=True, buttons=_status_buttons(batch),
+        sections=views.failed_section(batch) + views.skipped_section(batch.skipped), private=True,
+        buttons=_status_buttons(batch),
     )]
 
 
@@ -118,7 +154,7 @@ def _status_buttons(batch: BatchRecord) -> list[Button]:
     if batch.status == batches.PENDING:
         return views.decision_buttons(batch, len(batch.lines))
     if batch.status == batches.POSTED:
-        return [views.print_button(batch), views.files_button(batch)]
+        return [views.print_button(batch), views.files_button(batch), *views.failure_buttons(batch)]
     return []
 
 
@@ -167,6 +203,10 @@ def handle_action(action: str, value: str, request: Request) -> list[Reply]:
             return print_ledgers(request, value)
         if action == views.FILES:
             return payout_files_reply(request, value)
+        if action == views.FAIL_START:
+            return fail_form(request, value)
+        if action == views.REPAY:
+            return repay(request, value)
     except (BatchError, DateError) as exc:
         return [Reply.error(str(exc))]
     return [Reply.error(f"unknown action '{action}'")]
@@ -180,11 +220,29 @@ def _form_options(values: dict[str, str], request: Request) -> BatchOptions:
     return options
 
 
+def _fail_submitted(values: dict[str, str], batch_id: str, request: Request) -> list[Reply]:
+    """The failed-payment form: a missing or refused value comes back beside its field."""
+    partner, reason = (values.get("partner") or "").strip(), (values.get("reason") or "").strip()
+    missing = {name: f"{label} is required" for name, label, value in
+               (("partner", "the partner", partner), ("reason", "a reason", reason)) if not value}
+    if missing:
+        raise FormErrors(missing)
+    try:
+        failed = use_failures.fail(request, batch_id, partner, reason)
+    except batches.NotAllowed as refused:
+        return [Reply.error(str(refused))]
+    except BatchError as refused:
+        raise FormErrors({"reason" if "reason" in str(refused) else "partner": str(refused)[:150]}) from None
+    return _failed_replies(failed, request)
+
+
 def handle_form(action: str, values: dict[str, str], context: str, request: Request) -> list[Reply]:
     """The request form: bad values come back beside their fields; good ones create the batch.
 
     An odd payment date (batches.payment_date_warning) creates nothing yet: the answer is the
     preview, whose Submit button asks to confirm that date."""
+    if action == views.FAIL_FORM:
+        return _fail_submitted(values, context, request)
     if action != views.REQUEST_FORM:
         raise ValueError(f"unknown form '{action}'")
     options = _form_options(values, request)

@@ -34,8 +34,9 @@ def report_ledgers_pdf(session: Session, report: LedgerReport, out: BinaryIO, *,
 
 def batch_ledgers_pdf(session: Session, batch: Batch, out: BinaryIO, *, organisation: str, paper: str,
                       hold_days: int = 0) -> int:
-    """Each paid partner's ledger for the batch's range, stamped with what the batch paid them."""
-    paid, _ = frozen_lines(batch)
+    """Each paid partner's ledger for the batch's range, stamped with what the batch paid them; a
+    failed line's partner was not paid (SPEC §10), so it has no page."""
+    paid = [line for line in frozen_lines(batch)[0] if not line.failed]
     period = DateRange(batch.start_date, batch.end_date)
     found = partners_by_ids(session, (line.partner_id for line in paid))
     partners = sorted((found[line.partner_id] for line in paid), key=lambda p: p.code)

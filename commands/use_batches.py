@@ -66,8 +66,21 @@ class BatchRecord:
                             self.payment_date, self.batch_id, self.minimum, self.allow_overlap)
 
     @property
+    def paid_lines(self) -> list[PlannedLine]:
+        """The lines whose payment stands: a failed line's was reversed (SPEC §10)."""
+        return [line for line in self.lines if not line.failed]
+
+    @property
+    def failed_lines(self) -> list[PlannedLine]:
+        return [line for line in self.lines if line.failed]
+
+    @property
     def totals(self) -> list[CurrencyTotal]:
-        return batches.currency_totals(self.lines)
+        return batches.currency_totals(self.paid_lines)
+
+    @property
+    def failed_totals(self) -> list[CurrencyTotal]:
+        return batches.currency_totals(self.failed_lines)
 
 
 def _record(batch: Batch, lines: list[PlannedLine] | None = None, skipped: list[PlannedLine] | None = None) -> BatchRecord:
@@ -82,6 +95,11 @@ def _record(batch: Batch, lines: list[PlannedLine] | None = None, skipped: list[
         batch.decided_by, batch.decided_at, batch.decision_note, batch.voided_by, batch.voided_at, batch.void_reason,
         batch.origin_channel, announcement, lines, skipped,
     )
+
+
+def record_of(batch: Batch) -> BatchRecord:
+    """A batch as every view reads it, with its frozen lines; for the other batch use-cases."""
+    return _record(batch)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -35,6 +35,7 @@ _BATCH_LOCK_KEY = 7_420_150_624
 POSTING_CHUNK = 2_000
 _PARTNERS_PER_QUERY = 500
 VOID_SUFFIX = ":void"
+FAIL_SUFFIX = ":failed"
 VOID_REASON_LENGTH = 400  # it goes into each reversing entry's description, at most 500 characters
 MINIMUM_LENGTH = 32  # the width of batch.minimum, where the minimum is kept as written
 FAR_PAYMENT_DAYS = 366  # a payment date further ahead than a year and a day is most likely a typo
@@ -93,6 +94,16 @@ class BatchOptions:
     batch_id: str | None = None
     minimum: str | None = None
     allow_overlap: bool = False
+    partners: tuple[str, ...] = ()  # only these partner codes (SPEC §10); empty: everyone on the report
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Who recorded a paid line's payment as failed, when and why (SPEC §10)."""
+
+    at: datetime
+    by: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,11 @@ class PlannedLine:
     skip_reason: str | None = None
     held: int = 0  # what a hold kept out of the amount (SPEC §12)
     held_until: date | None = None  # the day the last of it becomes payable
+    failure: Failure | None = None  # a posted line whose payment came back (SPEC §10)
+
+    @property
+    def failed(self) -> bool:
+        return self.failure is not None
 
     @property
     def figures(self) -> tuple[int, int, int, int, int, int]:
@@ -163,6 +179,11 @@ class ApprovalPolicy:
             raise NotAllowed("you are not one of the payout approvers")
         if self.require_separate_approver and actor == requested_by:
             raise NotAllowed("the person who requested a batch cannot approve it; another approver must")
+
+    def check_fail(self, actor: str) -> None:
+        """A failed line reverses a recorded payment, as a void does: the approvers' alone (SPEC §8, §10)."""
+        if not self.trusted_operator and actor not in self.approvers:
+            raise NotAllowed("only a payout approver can record a failed payment")
 
     def check_void(self, actor: str) -> None:
         """Voiding reverses money already recorded as paid, so it is the approvers' alone (SPEC §8)."""
@@ -294,6 +315,11 @@ def void_reference(batch_id: str) -> str:
     return f"{batch_id}{VOID_SUFFIX}"
 
 
+def fail_reference(batch_id: str) -> str:
+    """The reference of the reversing entry a failed line records (one per partner and batch)."""
+    return f"{batch_id}{FAIL_SUFFIX}"
+
+
 def _same_id(column: ColumnElement[str], batch_id: str) -> ColumnElement[bool]:
     """Batch IDs are compared without regard to case, as the unique index on lower(batch_id) does."""
     return func.lower(column) == batch_id.lower()
@@ -307,7 +333,7 @@ def _next_batch_id(session: Session, payment_date: date, partner_ids: Sequence[i
         for batch_id in session.scalars(select(Batch.batch_id).where(func.lower(Batch.batch_id).like(f"{base.lower()}%")))
     }
     used = _payment_references(session, partner_ids, func.lower(Entry.reference).like(f"{base.lower()}%"))
-    taken |= {reference.removesuffix(VOID_SUFFIX).lower() for reference in used}
+    taken |= {reference.removesuffix(VOID_SUFFIX).removesuffix(FAIL_SUFFIX).lower() for reference in used}
     if base.lower() not in taken:
         return base
     suffix = 2
@@ -328,7 +354,8 @@ def _choose_batch_id(session: Session, options: BatchOptions, partner_ids: Seque
     if existing is not None:
         raise BatchIdTaken(f"batch ID '{options.batch_id}' is already taken by {_describe_batch(existing)}"
                            + ("; batch IDs are unique without regard to case" if existing.batch_id != options.batch_id else ""))
-    if _payment_references(session, partner_ids, Entry.reference.in_([options.batch_id, void_reference(options.batch_id)])):
+    ours = [options.batch_id, void_reference(options.batch_id), fail_reference(options.batch_id)]
+    if _payment_references(session, partner_ids, Entry.reference.in_(ours)):
         raise BatchIdTaken(
             f"batch ID '{options.batch_id}' is already the reference of a payment recorded for a partner it would pay"
         )
@@ -338,7 +365,8 @@ def _choose_batch_id(session: Session, options: BatchOptions, partner_ids: Seque
 def find_conflicts(
     session: Session, period: DateRange, partner_ids: Sequence[int], *, excluding: int | None = None
 ) -> dict[str, list[str]]:
-    """Partners already paid by a posted, not voided, batch whose range overlaps `period`."""
+    """Partners already paid by a posted, not voided, batch whose range overlaps `period`; a failed
+    line paid nothing, so it is no conflict (SPEC §10)."""
     wanted = set(partner_ids)
     query = (
         select(Partner.code, BatchLine.partner_id, Batch.batch_id)
@@ -349,6 +377,7 @@ def find_conflicts(
             Batch.start_date <= period.end,
             Batch.end_date >= period.start,
             BatchLine.skip_reason.is_(None),
+            BatchLine.failed_at.is_(None),
         )
         .order_by(Batch.batch_id)
     )
@@ -367,15 +396,34 @@ def held_on_payment_date(session: Session, period: DateRange, payment_date: date
                             default_days=hold_days)
 
 
+def _chosen_partners(session: Session, codes: Sequence[str]) -> set[int] | None:
+    """The partner IDs a batch is limited to (SPEC §10), None for everyone; unknown codes are refused by name."""
+    if not codes:
+        return None
+    wanted = {code.lower() for code in codes}
+    found: dict[str, int] = {}
+    in_order = sorted(wanted)
+    for offset in range(0, len(in_order), _PARTNERS_PER_QUERY):
+        chunk = in_order[offset : offset + _PARTNERS_PER_QUERY]
+        found.update((code, pid) for code, pid in session.execute(
+            select(func.lower(Partner.code), Partner.id).where(func.lower(Partner.code).in_(chunk))))
+    unknown = sorted(code for code in codes if code.lower() not in found)
+    if unknown:
+        raise BatchError(f"no partner with code {', '.join(repr(code) for code in unknown)}")
+    return set(found.values())
+
+
 def _planned_lines(
     session: Session, options: BatchOptions, hold_days: int
 ) -> tuple[list[PlannedLine], list[PlannedLine]]:
     minimum = parse_minimum(options.minimum)
     inactive = set(session.scalars(select(Partner.id).where(Partner.status != "active")))
     held = held_on_payment_date(session, options.period, options.payment_date, hold_days)
+    wanted = _chosen_partners(session, options.partners)
     planned = [
         _plan_line(row, options.method, minimum, row.partner_id in inactive, held.get(row.partner_id))
         for row in ledger_report(session, options.period).rows
+        if wanted is None or row.partner_id in wanted
     ]
     return [p for p in planned if p.skip_reason is None], [p for p in planned if p.skip_reason is not None]
 
@@ -438,6 +486,7 @@ def request_batch(
         payment_type=options.payment_type, payment_date=options.payment_date.isoformat(),
         lines=len(plan.lines), skipped=len(plan.skipped), allow_overlap=options.allow_overlap,
         totals={t.currency: t.amount for t in plan.totals},
+        **({"partners": list(options.partners)} if options.partners else {}),
     )
     session.expire(batch, ["lines"])
     return batch
@@ -467,11 +516,12 @@ def pending_batches(session: Session, limit: int) -> tuple[list[Batch], int]:
 
 
 def paid_totals(session: Session, batches: Sequence[Batch]) -> dict[int, list[CurrencyTotal]]:
-    """Totals per currency of the paid lines of several batches, summed by the database."""
+    """Totals per currency of the paid lines of several batches, summed by the database; a failed
+    line's payment was reversed, so it is not counted."""
     totals: dict[int, list[CurrencyTotal]] = {batch.id: [] for batch in batches}
     query = (
         select(BatchLine.batch_pk, BatchLine.currency, func.sum(BatchLine.amount), func.count(BatchLine.id))
-        .where(BatchLine.batch_pk.in_(list(totals)), BatchLine.skip_reason.is_(None))
+        .where(BatchLine.batch_pk.in_(list(totals)), BatchLine.skip_reason.is_(None), BatchLine.failed_at.is_(None))
         .group_by(BatchLine.batch_pk, BatchLine.currency)
         .order_by(BatchLine.batch_pk, BatchLine.currency)
     )
@@ -487,18 +537,33 @@ def batch_options(batch: Batch) -> BatchOptions:
     )
 
 
+def _line_columns() -> tuple:
+    """A line's columns in the order of PlannedLine's fields, its failure's three last."""
+    return (
+        BatchLine.partner_id, Partner.code, Partner.name, BatchLine.currency, BatchLine.amount,
+        BatchLine.beginning_balance, BatchLine.commissions, BatchLine.clawbacks, BatchLine.payments,
+        BatchLine.ending_balance, BatchLine.skip_reason, BatchLine.held, BatchLine.held_until,
+        BatchLine.failed_at, BatchLine.failed_by, BatchLine.fail_reason,
+    )
+
+
 def _line_records(session: Session, batch: Batch) -> Iterable[tuple]:
     """A batch's lines as plain rows in the fields of PlannedLine, in the order they were frozen."""
     return session.execute(
-        select(
-            BatchLine.partner_id, Partner.code, Partner.name, BatchLine.currency, BatchLine.amount,
-            BatchLine.beginning_balance, BatchLine.commissions, BatchLine.clawbacks, BatchLine.payments,
-            BatchLine.ending_balance, BatchLine.skip_reason, BatchLine.held, BatchLine.held_until,
-        )
+        select(*_line_columns())
         .join(Partner, Partner.id == BatchLine.partner_id)
         .where(BatchLine.batch_pk == batch.id)
         .order_by(BatchLine.id)
     )
+
+
+def _failure(at: datetime | None, by: str | None, reason: str | None) -> Failure | None:
+    return None if at is None else Failure(at, by or "", reason or "")
+
+
+def _planned_from(*record: object) -> PlannedLine:
+    """A PlannedLine from _line_records' row: its last three columns are the failure's."""
+    return PlannedLine(*record[:-3], failure=_failure(*record[-3:]))  # type: ignore[arg-type]
 
 
 def frozen_lines(batch: Batch) -> tuple[list[PlannedLine], list[PlannedLine]]:
@@ -509,13 +574,14 @@ def frozen_lines(batch: Batch) -> tuple[list[PlannedLine], list[PlannedLine]]:
     """
     session = object_session(batch)
     if session is not None:
-        planned = [PlannedLine(*record) for record in _line_records(session, batch)]
+        planned = [_planned_from(*record) for record in _line_records(session, batch)]
     else:
         planned = [
             PlannedLine(
                 line.partner_id, line.partner.code, line.partner.name, line.currency, line.amount,
                 line.beginning_balance, line.commissions, line.clawbacks, line.payments, line.ending_balance,
                 line.skip_reason, line.held, line.held_until,
+                _failure(line.failed_at, line.failed_by, line.fail_reason),
             )
             for line in batch.lines
         ]
@@ -691,9 +757,29 @@ def reject_batch(session: Session, batch_id: str, *, actor: str, policy: Approva
     return batch
 
 
+def _insert_reversals(session: Session, batch: Batch, originals: Sequence[tuple], reference: str, description: str,
+                      *, actor: str, now: datetime) -> None:
+    """One negative payment per original (id, partner, amount, currency, date, type), dated like it."""
+    if not originals:
+        return
+    session.execute(
+        insert(Entry),
+        [
+            {
+                "partner_id": partner_id, "kind": PAYMENT, "amount": -amount, "currency": currency,
+                "effective_date": day, "reference": reference, "description": description,
+                "recorded_at": now, "recorded_by": actor, "batch_pk": batch.id, "payment_type": payment_type,
+                "reverses_id": entry_id,
+            }
+            for entry_id, partner_id, amount, currency, day, payment_type in originals
+        ],
+    )
+
+
 def void_batch(session: Session, batch_id: str, *, actor: str, reason: str, now: datetime,
                policy: ApprovalPolicy | None = None) -> Batch:
-    """Record reversing entries dated like the payments they reverse; the originals stay.
+    """Record reversing entries dated like the payments they reverse; the originals stay. A failed
+    line's payment is reversed already, so it is left out (SPEC §10).
 
     Without a policy the caller has checked who may void (ApprovalPolicy.check_void)."""
     if policy is not None:
@@ -708,22 +794,14 @@ def void_batch(session: Session, batch_id: str, *, actor: str, reason: str, now:
     if batch.status != POSTED:
         raise BatchError(f"{batch_id} is {batch.status}; only a posted batch can be voided")
     _claim(session, batch, POSTED, VOIDED, voided_by=actor, voided_at=now, void_reason=reason.strip())
+    reversed_already = select(Entry.reverses_id).where(Entry.batch_pk == batch.id, Entry.reverses_id.is_not(None))
     originals = session.execute(
         select(Entry.id, Entry.partner_id, Entry.amount, Entry.currency, Entry.effective_date, Entry.payment_type)
-        .where(Entry.batch_pk == batch.id, Entry.kind == PAYMENT, Entry.reverses_id.is_(None))
+        .where(Entry.batch_pk == batch.id, Entry.kind == PAYMENT, Entry.reverses_id.is_(None),
+               Entry.id.not_in(reversed_already))
     ).all()
-    session.execute(
-        insert(Entry),
-        [
-            {
-                "partner_id": partner_id, "kind": PAYMENT, "amount": -amount, "currency": currency,
-                "effective_date": day, "reference": void_reference(batch_id), "description": f"Void of {batch_id}: {reason.strip()}",
-                "recorded_at": now, "recorded_by": actor, "batch_pk": batch.id, "payment_type": payment_type,
-                "reverses_id": entry_id,
-            }
-            for entry_id, partner_id, amount, currency, day, payment_type in originals
-        ],
-    )
+    _insert_reversals(session, batch, originals, void_reference(batch_id), f"Void of {batch_id}: {reason.strip()}",
+                      actor=actor, now=now)
     _refuse_past_limits(session, batch, "voiding")
     audit.record(session, actor, "batch.void", batch_id, reason=reason.strip(), entries=len(originals))
     session.refresh(batch)
@@ -735,3 +813,92 @@ def remember_announcement(session: Session, batch_id: str, channel: str, ref: st
     session.execute(
         update(Batch).where(Batch.batch_id == batch_id).values(announcement_channel=channel, announcement_ref=ref)
     )
+
+
+# ---- failed lines (SPEC §10) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FailedLine:
+    """A line recorded as failed; `recorded` is False when it already was, and nothing changed."""
+
+    batch: Batch
+    line: PlannedLine
+    recorded: bool
+
+
+def check_fail_reason(reason: str) -> str:
+    """The reason as kept: it goes into the reversing entry's description, like a void's."""
+    if not reason.strip():
+        raise BatchError("recording a failed payment needs a reason")
+    if len(reason.strip()) > VOID_REASON_LENGTH:
+        raise BatchError(f"the reason for a failed payment is at most {VOID_REASON_LENGTH} characters "
+                         f"(it has {len(reason.strip())})")
+    return reason.strip()
+
+
+def locked_posted_batch(session: Session, batch_id: str) -> Batch:
+    """A posted batch, under the batch lock: only its lines were paid, and so only they can fail."""
+    _lock_batches(session)
+    batch = get_batch(session, batch_id)
+    if batch.status != POSTED:
+        raise BatchError(f"{batch.batch_id} is {batch.status}; only a line of a posted batch can fail")
+    return batch
+
+
+def batch_line(session: Session, batch: Batch, partner_code: str) -> PlannedLine:
+    """The paid line of that partner (code in any case); a skipped or absent one is refused by name."""
+    record = session.execute(
+        select(*_line_columns()).join(Partner, Partner.id == BatchLine.partner_id)
+        .where(BatchLine.batch_pk == batch.id, func.lower(Partner.code) == partner_code.strip().lower())
+    ).first()
+    if record is None:
+        raise BatchError(f"{batch.batch_id} has no line for partner '{partner_code}'")
+    line = _planned_from(*record)
+    if line.skip_reason is not None:
+        raise BatchError(f"{line.partner_code} was skipped in {batch.batch_id} ({line.skip_reason}); nothing was paid")
+    return line
+
+
+def fail_line(session: Session, batch: Batch, line: PlannedLine, *, actor: str, reason: str,
+              now: datetime) -> FailedLine:
+    """Reverse one paid line's payment, dated at the payment date as a void's reversal is, and mark
+    the line failed; exactly once: the conditional UPDATE moves one row or none, and the reversal's
+    (partner, kind, reference) key is unique. The batch stays posted. The caller holds locked_posted_batch's lock."""
+    if line.failed:
+        return FailedLine(batch, line, False)
+    marked = session.execute(
+        update(BatchLine)
+        .where(BatchLine.batch_pk == batch.id, BatchLine.partner_id == line.partner_id, BatchLine.failed_at.is_(None))
+        .values(failed_at=now, failed_by=actor, fail_reason=reason)
+    ).rowcount
+    if marked != 1:
+        return FailedLine(batch, line, False)
+    original = session.execute(
+        select(Entry.id, Entry.partner_id, Entry.amount, Entry.currency, Entry.effective_date, Entry.payment_type)
+        .where(Entry.batch_pk == batch.id, Entry.partner_id == line.partner_id, Entry.kind == PAYMENT,
+               Entry.reverses_id.is_(None))
+    ).all()
+    _insert_reversals(session, batch, original, fail_reference(batch.batch_id),
+                      f"Failed payment, {batch.batch_id}: {reason}", actor=actor, now=now)
+    audit.record(session, actor, "batch.fail", batch.batch_id, partner=line.partner_code, reason=reason,
+                 amount=line.amount, currency=line.currency)
+    return FailedLine(batch, replace(line, failure=Failure(now, actor, reason)), True)
+
+
+def fail_lines(session: Session, batch: Batch, failures: Sequence[tuple[PlannedLine, str]], *, actor: str,
+               now: datetime) -> list[FailedLine]:
+    """Several lines of one batch failed at once (a results file), in the caller's unit of work."""
+    done = [fail_line(session, batch, line, actor=actor, reason=check_fail_reason(reason), now=now)
+            for line, reason in failures]
+    if any(failed.recorded for failed in done):
+        _refuse_past_limits(session, batch, "recording failed payments in")
+    return done
+
+
+def fail_batch_line(session: Session, batch_id: str, partner_code: str, *, actor: str, reason: str,
+                    now: datetime) -> FailedLine:
+    """One failed line, in the caller's unit of work (the CLI's and chat's `fail`)."""
+    kept = check_fail_reason(reason)
+    batch = locked_posted_batch(session, batch_id)
+    return fail_lines(session, batch, [(batch_line(session, batch, partner_code), kept)], actor=actor, now=now)[0]

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from domain import audit, payout_details
-from domain.batches import PENDING, POSTED, VOID_SUFFIX
+from domain.batches import FAIL_SUFFIX, PENDING, POSTED, VOID_SUFFIX
 from domain.dates import DateError, parse_date
 from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverBudget
 from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
@@ -663,13 +663,15 @@ def _pending_batch_payments(session: Session) -> set[tuple[int, str]]:
 
 
 def _void_reference_taken(session: Session, row: _EntryRow) -> bool:
-    """Whether the row's reference is the one a void of a batch paying this partner would record."""
-    if not row.reference.endswith(VOID_SUFFIX):
+    """Whether the row's reference is the one a void of a batch paying this partner would record, or
+    the failure of its line (SPEC §10)."""
+    suffix = next((end for end in (VOID_SUFFIX, FAIL_SUFFIX) if row.reference.endswith(end)), None)
+    if suffix is None:
         return False
     query = (
         select(BatchLine.id)
         .join(Batch, Batch.id == BatchLine.batch_pk)
-        .where(Batch.batch_id == row.reference.removesuffix(VOID_SUFFIX), BatchLine.partner_id == row.partner_id,
+        .where(Batch.batch_id == row.reference.removesuffix(suffix), BatchLine.partner_id == row.partner_id,
                BatchLine.skip_reason.is_(None), Batch.status.in_((PENDING, POSTED)))
     )
     return session.scalar(query.limit(1)) is not None
@@ -753,7 +755,8 @@ def import_entry_records(
         if item is not None and item.kind == "payment" and (item.partner_id, item.reference) in pending:
             refused.add(RowProblem(line, "reference", f"'{item.reference}' is the ID of a pending batch that pays this partner; approve or reject the batch instead"))
         elif item is not None and item.kind == "payment" and _void_reference_taken(session, item):
-            refused.add(RowProblem(line, "reference", f"'{item.reference}' is kept for the void of the batch that pays this partner"))
+            kept_for = "a failed payment" if item.reference.endswith(FAIL_SUFFIX) else "the void"
+            refused.add(RowProblem(line, "reference", f"'{item.reference}' is kept for {kept_for} of the batch that pays this partner"))
         elif item is not None and (crossed := budget.add(item.partner_id, item.currency, item.amount)):
             key = (crossed, row["partner_code"] if crossed == "partner" else item.currency)
             if key not in over_limit:

@@ -127,7 +127,8 @@ class Batch(Base):
 class BatchLine(Base):
     """A partner's line in a batch, frozen at request time with the figures it came from.
 
-    Skipped partners are lines too, with `skip_reason` set and nothing to pay.
+    Skipped partners are lines too, with `skip_reason` set and nothing to pay. A paid line of a
+    posted batch whose payment came back is `failed` (`failed_at` set); its payment is reversed.
     """
 
     __tablename__ = "batch_line"
@@ -146,6 +147,9 @@ class BatchLine(Base):
     skip_reason: Mapped[str | None] = mapped_column(String(200))
     held: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     held_until: Mapped[date | None] = mapped_column(Date)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # SPEC §10: set once, never cleared
+    failed_by: Mapped[str | None] = mapped_column(String(100))
+    fail_reason: Mapped[str | None] = mapped_column(Text)
 
     batch: Mapped[Batch] = relationship(back_populates="lines")
     partner: Mapped[Partner] = relationship(lazy="joined")

@@ -366,6 +366,25 @@ def test_batches_are_payouts_batch_list_and_show_format_json_byte_for_byte(api: 
     assert (status, shown) == (200, capsysbinary.readouterr().out)
 
 
+def test_a_batch_with_a_failed_line_is_described_by_the_openapi_models_field_for_field(api: Api) -> None:
+    """Every key the answer holds, down to each line's failure, is a field of the documented models."""
+    from bot.api.models import Batch, BatchLine, BatchTotal
+
+    api.post("entries", [entry("FAILED-1", "50.00", day="2015-03-10")])
+    assert cli.main(["--database", api.db.url, "pay", "2015-03", "--method", "commission", "--batch-id", "API-F1",
+                     "--date", "2015-04-03", "--yes"]) == 0
+    failed_code = "ANN"
+    assert cli.main(["--database", api.db.url, "batch", "fail", "API-F1", failed_code, "--reason", "returned"]) == 0
+    status, body = api.get("/api/v1/batches/API-F1")
+    batch = json.loads(body)
+    assert status == 200 and set(batch) <= set(Batch.model_fields)
+    assert all(set(line) <= set(BatchLine.model_fields) for line in batch["lines"])
+    assert all(set(total) <= set(BatchTotal.model_fields) for total in batch["failed_totals"])
+    failed = next(line for line in batch["lines"] if line["partner_code"] == failed_code)
+    assert (failed["status"], failed["fail_reason"]) == ("failed", "returned")
+    Batch.model_validate(batch)
+
+
 def test_an_unknown_batch_or_partner_is_404(api: Api) -> None:
     assert api.get("/api/v1/batches/NO-SUCH")[0] == 404
     status, body = api.get("/api/v1/ledger?range=2015-06&partner=NOBODY")

@@ -5,7 +5,8 @@ three) with two years of commissions, clawbacks and payments imported from CSV, 
 batches posted and voided through the domain. The same facts are written as an hledger journal,
 one account per partner and per partner and kind, amounts as decimals with the currency's
 exponent and the currency as commodity. For many ranges, including one-day ranges and ranges
-before any entry, every figure of every partner's report row must equal hledger's.
+before any entry, every figure of every partner's report row must equal hledger's. Some posted
+batches have failed lines (SPEC §10) before some of them are voided.
 
 Hold periods (SPEC §12) are checked the same way: with HOLD_DAYS of 0, 14 and 30 and partners with
 holds of their own, a partner's `on_hold` is hledger's balance of its commission account over the
@@ -81,8 +82,20 @@ def _random_entries_csv(rng: random.Random, codes: dict[str, str]) -> str:
     return out.getvalue()
 
 
+def _fail_some_lines(rng: random.Random, db, batch_id: str) -> None:
+    """Each paid line of the batch fails with a chance of one in three; some twice, which changes nothing."""
+    with db.read() as session:
+        paid, _ = batches.frozen_lines(batches.get_batch(session, batch_id))
+    for line in paid:
+        if rng.random() < 1 / 3:
+            for _ in range(rng.choice((1, 1, 2))):
+                with db.write() as session:
+                    batches.fail_batch_line(session, batch_id, line.partner_code, actor="cli:test",
+                                            reason="returned", now=NOW)
+
+
 def _post_and_void_batches(rng: random.Random, db) -> None:
-    """A few batches for random months, each posted; some voided afterwards."""
+    """A few batches for random months, each posted; some with failed lines; some voided afterwards."""
     for number in range(rng.randint(1, 4)):
         month = month_range(2013 + rng.randint(0, 1), rng.randint(1, 12))
         options = BatchOptions(
@@ -97,6 +110,8 @@ def _post_and_void_batches(rng: random.Random, db) -> None:
             continue
         with db.write() as session:
             batches.approve_batch(session, options.batch_id, actor="cli:test", policy=OPERATOR, now=NOW)
+        if rng.random() < 0.5:
+            _fail_some_lines(rng, db, options.batch_id)
         if rng.random() < 0.5:
             with db.write() as session:
                 batches.void_batch(session, options.batch_id, actor="cli:test", reason="sent twice", now=NOW)
@@ -118,8 +133,9 @@ def build_random_ledger(db, seed: int) -> Ledger:
     return Ledger(codes, first or FIRST_DAY)
 
 
-def write_journal(db, path: Path) -> None:
-    """Every stored entry as an hledger transaction: the partner's account against its kind's."""
+def write_journal(db, path: Path, *, leaving_out: tuple[str, str] | None = None) -> None:
+    """Every stored entry as an hledger transaction: the partner's account against its kind's.
+    `leaving_out` (batch ID, partner code) leaves out that partner's entries of that batch."""
     lines = ["decimal-mark .", *(f"commodity 1000.{'0' * places} {cur}" for cur, places in EXPONENTS.items()), ""]
     with db.read() as session:
         entries = session.execute(
@@ -128,6 +144,8 @@ def write_journal(db, path: Path) -> None:
             .order_by(Entry.id)
         )
         for day, kind, amount, currency, reference, code in entries:
+            if leaving_out and code == leaving_out[1] and reference.split(":")[0] == leaving_out[0]:
+                continue
             effect = amount if kind == "commission" else -amount
             lines += [
                 f"{day.isoformat()} {kind} {reference}",
@@ -222,6 +240,30 @@ def test_voided_batches_read_in_hledger_as_if_never_posted(db, tmp_path):
     assert voided_lines
     for line in voided_lines:
         assert figures[line.partner.code][3] == line.payments
+
+
+def test_a_failed_line_restores_exactly_that_partners_figures_for_every_range(db, tmp_path):
+    """SPEC §10: a failed line reads, for every range, as if that partner had never been paid by the
+    batch, while every other partner of the batch stays paid."""
+    ledger = build_random_ledger(db, seed=10)
+    december = month_range(2014, 12)
+    with db.write() as session:
+        batches.request_batch(session, BatchOptions(december, "ending-balance", "Check", date(2014, 12, 31), "B-fail",
+                                                    allow_overlap=True), actor="cli:test", now=NOW)
+    with db.write() as session:
+        approval = batches.approve_batch(session, "B-fail", actor="cli:test", policy=OPERATOR, now=NOW)
+    assert len(approval.lines) >= 2
+    failed, kept = approval.lines[0].partner_code, approval.lines[1].partner_code
+    with db.write() as session:
+        batches.fail_batch_line(session, "B-fail", failed, actor="cli:test", reason="unclaimed", now=NOW)
+    as_posted, never_paid = tmp_path / "posted.journal", tmp_path / "never-paid.journal"
+    write_journal(db, as_posted)
+    write_journal(db, never_paid, leaving_out=("B-fail", failed))
+    for period in [december, *ranges_to_compare(random.Random(10), ledger)]:
+        report = report_figures(db, period)
+        assert report == hledger_figures(as_posted, period, ledger.codes), str(period)
+        assert report[failed] == hledger_figures(never_paid, period, ledger.codes)[failed], str(period)
+    assert report_figures(db, december)[kept][3] == approval.lines[1].amount + approval.lines[1].payments
 
 
 # ---- hold periods (SPEC §12) ---------------------------------------------------------------------

@@ -299,6 +299,20 @@ def test_a_payment_under_the_void_reference_of_a_posted_batch_that_pays_the_part
     assert "is kept for the void of the batch that pays this partner" in refused.problems[0].reason
 
 
+def test_a_payment_under_the_failure_reference_of_a_posted_batch_that_pays_the_partner_is_refused(db):
+    """SPEC §10: recording that line's failure writes `ID:failed` for the partner; an import must not take it first."""
+    _partners(db)
+    import_entries(db, csv_text(*GOOD_ROWS))
+    period = DateRange(date(2015, 6, 1), date(2015, 6, 30))
+    operator = batches.ApprovalPolicy(frozenset(), trusted_operator=True)
+    with db.write() as s:
+        batches.request_and_post_batch(s, batches.BatchOptions(period, "commission", "Check", date(2015, 7, 1)),
+                                       actor="cli:test", policy=operator, now=datetime(2015, 7, 1, tzinfo=UTC))
+    refused = refusal(db, csv_text("2015-07-20,ANN,payment,1.00,Batch-20150701:failed,"))
+    assert [(p.row, p.column) for p in refused.problems] == [(2, "reference")]
+    assert "is kept for a failed payment of the batch that pays this partner" in refused.problems[0].reason
+
+
 def test_a_file_whose_name_is_too_long_for_the_audit_subject_is_imported_and_logged_under_its_full_name(db):
     _partners(db)
     source = "e" * 250 + ".csv"

@@ -53,7 +53,17 @@ entries = st.builds(
     # a void's reversing entry: a negative payment
     GeneratedEntry, partner=st.integers(0, 3), kind=st.just("payment"), amount=amounts.map(lambda a: -a), day=days,
 )
-ledgers = st.tuples(st.lists(st.sampled_from(CURRENCIES), min_size=4, max_size=4), st.lists(entries, max_size=40))
+# a failed line (SPEC §10): a payment and its reversal, dated alike
+failed_payments = st.builds(
+    lambda partner, amount, day: (GeneratedEntry(partner, "payment", amount, day),
+                                  GeneratedEntry(partner, "payment", -amount, day)),
+    partner=st.integers(0, 3), amount=amounts, day=days,
+)
+ledgers = st.tuples(
+    st.lists(st.sampled_from(CURRENCIES), min_size=4, max_size=4),
+    st.lists(entries.map(lambda entry: (entry,)) | failed_payments, max_size=30).map(
+        lambda groups: [entry for group in groups for entry in group]),
+)
 
 
 @st.composite
@@ -171,3 +181,19 @@ def test_fast_report_equals_the_plain_aggregate_over_every_entry(db, ledger, per
         fast = [row for row in ledger_report(session, period, include_all=True).rows if row.partner_code in codes]
         plain = [row for row in ledger_report_plain(session, period, include_all=True).rows if row.partner_code in codes]
     assert fast == plain
+
+
+@database_examples
+@given(ledger=ledgers, failed=st.lists(failed_payments, min_size=1, max_size=5), period=ranges())
+def test_failed_payments_leave_every_row_as_if_they_had_never_been_paid(db, ledger, failed, period):
+    """SPEC §10: a failed line's reversal carries the payment's date, so no range sees the payment."""
+    currencies, generated = ledger
+    with_failures = write_ledger(db, currencies, generated + [entry for pair in failed for entry in pair])
+    without = write_ledger(db, currencies, generated)
+    with db.read() as session:
+        rows = {row.partner_code: row for row in ledger_report(session, period, partner_codes=with_failures + without).rows}
+    for failing, plain in zip(with_failures, without, strict=True):
+        figures = rows[failing]
+        assert (figures.beginning_balance, figures.clawbacks, figures.commissions, figures.ending_balance) == (
+            rows[plain].beginning_balance, rows[plain].clawbacks, rows[plain].commissions, rows[plain].ending_balance)
+        assert figures.payments == rows[plain].payments  # the pair nets to nothing within any range holding its day

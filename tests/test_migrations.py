@@ -86,3 +86,28 @@ def test_the_reminder_uniqueness_upgrade_keeps_the_oldest_of_identical_active_sc
     kept = rows[0][0]
     assert [tuple(r) for r in rows] == [(kept, None), (kept + 1, f"payouts init: same as reminder {kept}"),
                                         (kept + 2, f"payouts init: same as reminder {kept}")]
+
+
+def test_the_failed_line_upgrade_leaves_every_line_of_a_posted_batch_paid_and_can_be_undone(unmigrated_db):
+    """0010 adds who/when/why a line failed (SPEC §10); lines posted before it read as paid."""
+    from sqlalchemy import inspect
+
+    command.upgrade(migrations_runner._config(unmigrated_db.engine), "0009")
+    with unmigrated_db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO partner (id, code, name, currency, status, balance, turnover, created_at) "
+            "VALUES (1, 'ANN', 'Ann', 'USD', 'active', 0, 0, '2015-01-01')"
+        ))
+        connection.execute(insert(Batch.__table__), [{**_batch("Batch-20150703"), "status": "posted"}])
+        connection.execute(text(
+            "INSERT INTO batch_line (batch_pk, partner_id, amount, currency, beginning_balance, commissions, "
+            "clawbacks, payments, ending_balance) SELECT id, 1, 500, 'USD', 0, 500, 0, 0, 500 FROM batch"
+        ))
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.connect() as connection:
+        assert tuple(connection.execute(text("SELECT failed_at, failed_by, fail_reason FROM batch_line")).one()) == (
+            None, None, None)
+    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0009")
+    with unmigrated_db.engine.connect() as connection:
+        columns = {column["name"] for column in inspect(connection).get_columns("batch_line")}
+    assert "failed_at" not in columns and "amount" in columns

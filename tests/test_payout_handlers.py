@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from commands import payout_handlers
-from commands.chat_payout_views import APPROVE, FILES, PRINT, REJECT, START, SUBMIT, encode_options
+from commands.chat_payout_views import APPROVE, FAIL_START, FILES, PRINT, REJECT, START, SUBMIT, encode_options
 from commands.context import Request
 from commands.reply import FormErrors, Target
 from domain.batches import BatchOptions
@@ -176,7 +176,7 @@ def test_a_batchs_status_offers_approval_while_pending_and_printed_ledgers_once_
     payout_handlers.handle_action(APPROVE, batch_id, req(ledger, settings, actor="U_BOSS"))
     [posted] = payout_handlers.status(req(ledger, settings), batch_id)
     assert [(b.action, b.value) for b in pending.buttons] == [(APPROVE, batch_id), (REJECT, batch_id)]
-    assert [(b.action, b.value) for b in posted.buttons] == [(PRINT, batch_id), (FILES, batch_id)]
+    assert [(b.action, b.value) for b in posted.buttons] == [(PRINT, batch_id), (FILES, batch_id), (FAIL_START, batch_id)]
 
 
 def test_a_pending_batch_does_not_print_as_if_paid(ledger, settings):

@@ -3,8 +3,8 @@
 `ledger_report` reads only entries dated on or after the range start and takes the rest from
 `partner.balance`, which the database's insert trigger keeps. These properties attack what could
 make the stored balance and the entries disagree: entries recorded after a report but dated
-before it (back-dated corrections), batches posted and voided (reversing entries dated like the
-payments), and imports, including a second import of the same file whose rows are all ignored.
+before it (back-dated corrections), batches posted and voided and lines of them failed (reversing
+entries dated like the payments), and imports, including a second import of the same file whose rows are all ignored.
 `ledger_report_plain`, one GROUP BY over every entry, is the yardstick. Each example writes its own
 partners (fresh codes) and compares only their rows, on SQLite and on PostgreSQL.
 """
@@ -160,6 +160,44 @@ def test_a_voided_batch_leaves_every_fast_report_as_before_it_was_posted(
     if batch_id is not None:
         void(db, batch_id)
     assert [rows_of(db, codes, period) for period in periods] == before
+
+
+def fail_lines(db, batch_id: str, codes: list[str]) -> None:
+    with db.write() as session:
+        for code in codes:
+            batches.fail_batch_line(session, batch_id, code, actor="cli:test", reason="returned", now=NOW)
+
+
+def paid_codes(db, batch_id: str, codes: list[str]) -> list[str]:
+    with db.read() as session:
+        paid, _ = batches.frozen_lines(batches.get_batch(session, batch_id))
+    return [line.partner_code for line in paid if line.partner_code in codes]
+
+
+@database_examples
+@given(chosen=currencies, moves=st.lists(movements, min_size=1, max_size=20), batch_range=ranges(),
+       method=st.sampled_from(batches.METHODS), payment_day=days, failing=st.sets(st.integers(0, 2)),
+       voided=st.booleans(), periods=st.lists(ranges(), min_size=1, max_size=3))
+def test_failed_lines_read_alike_on_fast_and_plain_reports_and_as_if_those_partners_were_never_paid(
+    db, chosen, moves, batch_range, method, payment_day, failing, voided, periods
+):
+    """SPEC §10: a failed line's reversal is dated like the payment, so every range reads as before it."""
+    codes = add_partners(db, chosen)
+    record(db, codes, moves)
+    before = {period: rows_of(db, codes, period) for period in periods}
+    batch_id = post_batch(db, batch_range, method, payment_day)
+    if batch_id is None:
+        return
+    failed = [code for code in paid_codes(db, batch_id, codes) if codes.index(code) in failing]
+    fail_lines(db, batch_id, failed)
+    if voided:
+        void(db, batch_id)
+    assert_fast_equals_plain(db, codes, [batch_range, *periods])
+    for period in periods:
+        now = {row.partner_code: row for row in rows_of(db, codes, period)}
+        for row in before[period]:
+            if row.partner_code in failed or voided:
+                assert now[row.partner_code] == row, (period, row.partner_code)
 
 
 def entries_csv(codes: list[str], chosen: list[str], moves: list[Movement]) -> str:

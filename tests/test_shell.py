@@ -157,7 +157,7 @@ def test_approval_not_confirmed_posts_nothing(shell, database):
 
 
 def test_create_payments_asks_the_form_with_defaults_and_submits(shell, database):
-    status, out = shell("ledger 2015-06", "3", "", "commission", "2", "June-9", "2015-07-01", "", "")
+    status, out = shell("ledger 2015-06", "3", "", "commission", "2", "June-9", "2015-07-01", "", "", "")
     assert "Create payments: answer each question; an empty line keeps the value in [brackets]." in out
     assert "Date range [2015-06-01..2015-06-30]: \n" in out
     assert "Payment type (1=Check, 2=PayPal, 3=Bank transfer" in out and "[Check]: 2\n" in out
@@ -169,14 +169,14 @@ def test_create_payments_asks_the_form_with_defaults_and_submits(shell, database
 
 
 def test_a_refused_form_answer_is_asked_again_with_the_reason(shell, database):
-    _, out = shell("payout 2015-06", "", "", "", "June-9", "2015-02-30", "", "", "2015-07-01")
+    _, out = shell("payout 2015-06", "", "", "", "June-9", "2015-02-30", "", "", "", "2015-07-01")
     assert "  Payment date: '2015-02-30' is not a real date" in out
     assert out.count("Payment date [") == 2
     assert "June-9 submitted for approval" in out
 
 
 def test_a_form_with_a_payment_date_before_the_range_shows_the_preview_and_submits_only_once_the_date_is_confirmed(shell, database):
-    _, out = shell("payout 2015-06", "", "", "", "June-9", "2015-05-31", "", "", "1", "y")
+    _, out = shell("payout 2015-06", "", "", "", "June-9", "2015-05-31", "", "", "", "1", "y")
     assert "The payment date 2015-05-31 is before the range starts (2015-06-01)" in out
     assert "Pay June-9 on 2015-05-31? Note: the payment date 2015-05-31 is before the range starts" in out
     assert "June-9 submitted for approval" in out
@@ -190,7 +190,7 @@ def test_a_preview_whose_odd_payment_date_is_not_confirmed_submits_nothing(shell
 
 
 def test_a_refused_form_answer_is_not_offered_back_as_the_default(shell, database):
-    _, out = shell("payout 2015-06", "", "", "", "June-9", "2015-02-30", "", "", "")
+    _, out = shell("payout 2015-06", "", "", "", "June-9", "2015-02-30", "", "", "", "")
     first, second = [line.split("]")[0] for line in out.splitlines() if line.startswith("Payment date [")]
     assert first == second != "Payment date [2015-02-30"
     assert "June-9 submitted for approval" in out
@@ -202,7 +202,7 @@ def test_an_unknown_shell_command_echoes_at_most_40_characters_of_it(shell):
 
 
 def test_a_choice_not_on_the_list_is_asked_again(shell):
-    _, out = shell("payout 2015-06", "", "everything", "1", "", "", "", "", "")
+    _, out = shell("payout 2015-06", "", "everything", "1", "", "", "", "", "", "")
     assert "  choose one of: commission, beginning-plus-commission, ending-balance (or its number)" in out
     assert "submitted for approval" in out
 
@@ -215,7 +215,7 @@ def test_end_of_input_inside_a_form_submits_nothing(shell, database):
 
 
 def test_a_script_whose_form_answers_are_refused_until_its_input_ends_exits_2(shell, database):
-    status, out = shell("payout 2015-06", "", "", "", "June-9", "2015-02-30", "", "")
+    status, out = shell("payout 2015-06", "", "", "", "June-9", "2015-02-30", "", "", "")
     assert "  Payment date: '2015-02-30' is not a real date" in out
     assert "Create payments: cancelled, nothing was submitted." in out
     assert status == 2

@@ -148,6 +148,10 @@ class BatchLine(BaseModel):
     currency: str
     on_hold: str | None = None
     held_until: str | None = None
+    status: str = Field(description="paid, failed, pending, rejected or voided (SPEC §10)")
+    failed_by: str | None = Field(None, description="only on a failed line: who recorded the failure")
+    failed_at: str | None = Field(None, description="only on a failed line: when the failure was recorded")
+    fail_reason: str | None = Field(None, description="only on a failed line: why the payment came back")
 
 
 class Skipped(BaseModel):
@@ -173,7 +177,8 @@ class Batch(BaseModel):
     end: str
     lines: list[BatchLine]
     skipped: list[Skipped]
-    totals: list[BatchTotal]
+    totals: list[BatchTotal] = Field(description="the lines paid (failed lines are counted in failed_totals)")
+    failed_totals: list[BatchTotal] = Field(description="the lines whose payment failed after posting (SPEC §10)")
     requested_by: str
     approved_by: str | None = None
     rejected_by: str | None = None

@@ -1,4 +1,5 @@
-"""Rewriting a batch's approval request from outside the Slack app (the CLI and the shell).
+"""Rewriting a batch's approval request, and posting what happened to a batch, from outside the
+Slack app (the CLI and the shell).
 
 A decision taken at the terminal must still reach the request in PAYOUT_APPROVAL_CHANNEL, or its
 Approve and Reject buttons stay live (SPEC §8, "Decisions update every copy"). With
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.client import web_client
-from bot.slack.delivery import update_message
+from bot.slack.delivery import post_message, update_message
 from bot.slack.settings import SlackSettings
 from commands.reply import Reply
 
@@ -35,4 +36,20 @@ def rewrite(reply: Reply, env: Mapping[str, str] | None = None) -> str | None:
         return _stale_copy(reply, f"Slack refused the update ({refused.response.get('error')})")
     except OSError as unreachable:
         return _stale_copy(reply, f"Slack could not be reached ({unreachable})")
+    return None
+
+
+def post(reply: Reply, env: Mapping[str, str] | None = None) -> str | None:
+    """chat.postMessage the CHANNEL reply to its channel; what went wrong, or None when it was posted."""
+    assert reply.channel
+    settings = SlackSettings.from_env(os.environ if env is None else env)
+    not_posted = f"not posted to {reply.channel}"
+    if not settings.bot_token:
+        return f"{reply.headline[:80]}: {not_posted}: SLACK_BOT_TOKEN is not set"
+    try:
+        post_message(web_client(settings), reply.channel, reply)
+    except SlackApiError as refused:
+        return f"{reply.headline[:80]}: {not_posted}: Slack refused it ({refused.response.get('error')})"
+    except OSError as unreachable:
+        return f"{reply.headline[:80]}: {not_posted}: Slack could not be reached ({unreachable})"
     return None

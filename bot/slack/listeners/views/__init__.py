@@ -9,11 +9,12 @@ from slack_bolt import App
 from bot.slack.listeners.views.forms import form_submission
 from bot.slack.listeners.views.unknown import on_unknown_form
 from bot.slack.runtime import SlackRuntime
-from commands.chat_payout_views import REQUEST_FORM
+from commands.chat_payout_views import FORMS
 
 ANY_FORM = re.compile(r".*")
 
 
 def register(app: App, runtime: SlackRuntime) -> None:
-    app.view(REQUEST_FORM)(form_submission(runtime, REQUEST_FORM))
+    for form in FORMS:
+        app.view(form)(form_submission(runtime, form))
     app.view(ANY_FORM)(on_unknown_form)
