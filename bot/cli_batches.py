@@ -153,9 +153,7 @@ def _cmd_batch_repay(args: argparse.Namespace, request: Request) -> int:
 def _cmd_batch_reconcile(args: argparse.Namespace, request: Request) -> int:
     from commands import use_failures
     from commands.cli_batch_views import reconciliation_text
-    from commands.results_files import read_results
-
-    from commands.results_files import ResultsFileError
+    from commands.results_files import ResultsFileError, read_results
 
     try:
         with open(args.file, "rb") as handle:

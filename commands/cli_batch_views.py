@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 from commands.batch_wording import conflicts_text, describe_totals, totals_text
 from commands.text_table import render
 from domain.batches import (
-    PENDING, POSTED, REJECTED, VOIDED, BatchOptions, CurrencyTotal, Plan, PlannedLine, currency_totals,
+    PENDING,
+    POSTED,
+    REJECTED,
+    VOIDED,
+    BatchOptions,
+    CurrencyTotal,
+    Plan,
+    PlannedLine,
+    currency_totals,
 )
 from domain.money import format_display, format_plain
 from domain.text import visible
