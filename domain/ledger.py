@@ -276,8 +276,35 @@ def _report_query(
 
 
 def _rows(session: Session, query: Select, include_all: bool) -> list[LedgerRow]:
-    rows = [LedgerRow(*(int(v) if i >= 5 else v for i, v in enumerate(record))) for record in session.execute(query)]
-    return rows if include_all else [row for row in rows if not row.is_zero]
+    return list(_streamed_rows(session, query, include_all))
+
+
+STREAMED_ROWS = 2000  # rows fetched from the database at a time while a report is written
+
+
+def _streamed_rows(session: Session, query: Select, include_all: bool) -> Iterator[LedgerRow]:
+    """Rows as the database returns them, a few thousand at a time (a server-side cursor on PostgreSQL)."""
+    for record in session.execute(query.execution_options(yield_per=STREAMED_ROWS)):
+        row = LedgerRow(*(int(v) if i >= 5 else v for i, v in enumerate(record)))
+        if include_all or not row.is_zero:
+            yield row
+
+
+@dataclass(frozen=True)
+class LedgerRows:
+    """A report's rows as a stream, read once while the session is open: for writing a large report
+    as it is read, so that no range, however long, is held in memory."""
+
+    range: DateRange
+    holds: bool
+    rows: Iterator[LedgerRow]
+
+
+def ledger_rows(session: Session, period: DateRange, *, include_all: bool = False, hold_days: int = 0) -> LedgerRows:
+    """The rows of `ledger_report`, in the same order, streamed from the database."""
+    holds = _report_holds(session, hold_days)
+    query = _report_query(period, include_all, None, session.get_bind().dialect.name, holds)
+    return LedgerRows(period, holds is not None, _streamed_rows(session, query, include_all))
 
 
 def ledger_report(
