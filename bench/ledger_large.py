@@ -80,23 +80,22 @@ def _revision_of(tree: Path) -> str:
     return text.split('HEAD_REVISION = "', 1)[1].split('"', 1)[0]
 
 
+DOWNGRADE = """
+import sys
+from alembic import command
+from domain import migrations_runner
+from domain.db import Database
+database = Database("sqlite:///" + sys.argv[1])
+command.downgrade(migrations_runner._config(database.engine), sys.argv[2])
+"""
+
+
 def _at_revision(source: Path, revision: str, scratch: Path) -> Path:
-    """The cached file as it is when already at `revision`, else a copy taken down to it."""
-    from alembic import command
-
-    from domain import migrations_runner
-    from domain.db import Database
-
-    database = Database(f"sqlite:///{source}")
-    current = migrations_runner.current_revision(database.engine)
-    database.dispose()
-    if current == revision:
-        return source
+    """A copy of the cached file taken down to `revision`, in a child process: a child's peak memory
+    counts its parent's at the fork, so this process stays small."""
     target = scratch / "before.db"
     shutil.copyfile(source, target)
-    database = Database(f"sqlite:///{target}")
-    command.downgrade(migrations_runner._config(database.engine), revision)
-    database.dispose()
+    subprocess.run([sys.executable, "-c", DOWNGRADE, str(target), revision], check=True, cwd=ROOT)
     return target
 
 
@@ -128,7 +127,7 @@ def _run_sqlite(args: argparse.Namespace, scratch: Path) -> None:
 
 
 def _run_postgres(args: argparse.Namespace, scratch: Path) -> None:
-    url = postgres_dataset(args.postgres, Shape(args.partners, args.history, args.month))
+    url = postgres_dataset(args.postgres, Shape(args.partners, args.history, args.month), prefix="bench_large_")
     subprocess.run([*PAYOUTS, "--database", url, "init"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     naive = Result("naive GROUP BY (psql)")
     commands = []

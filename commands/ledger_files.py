@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
@@ -63,7 +62,7 @@ def _write_json_list(handle: TextIO, items: Iterable[dict[str, Any]]) -> None:
     """A list nested one level in a document, item by item, in the bytes `document` gives it."""
     separator = "[\n"
     for item in items:
-        handle.write(separator + textwrap.indent(json.dumps(item, ensure_ascii=False, indent=2), "    "))
+        handle.write(separator + "    " + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    "))
         separator = ",\n"
     handle.write("[]" if separator == "[\n" else "\n  ]")
 
