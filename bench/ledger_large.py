@@ -127,7 +127,7 @@ def _run_sqlite(args: argparse.Namespace, scratch: Path) -> None:
 
 
 def _run_postgres(args: argparse.Namespace, scratch: Path) -> None:
-    url = postgres_dataset(args.postgres, Shape(args.partners, args.history, args.month), prefix="bench_large_")
+    url = postgres_dataset(args.postgres, Shape(args.partners, args.history, args.month), prefix="bench_report_")
     subprocess.run([*PAYOUTS, "--database", url, "init"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     naive = Result("naive GROUP BY (psql)")
     commands = []
