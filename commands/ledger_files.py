@@ -58,11 +58,14 @@ def ledger_json(report: LedgerReport) -> dict[str, Any]:
     }
 
 
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, indent=2)  # as `document` encodes, made once for every row
+
+
 def _write_json_list(handle: TextIO, items: Iterable[dict[str, Any]]) -> None:
     """A list nested one level in a document, item by item, in the bytes `document` gives it."""
     separator = "[\n"
     for item in items:
-        handle.write(separator + "    " + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    "))
+        handle.write(separator + "    " + _ROW_ENCODER.encode(item).replace("\n", "\n    "))
         separator = ",\n"
     handle.write("[]" if separator == "[\n" else "\n  ]")
 
