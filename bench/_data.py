@@ -188,12 +188,14 @@ def write_entries_csv(path: Path, shape: Shape, *, after: int = 0) -> Path:
 # ---- PostgreSQL -------------------------------------------------------------------------------
 
 
-def postgres_dataset(admin_url: str, shape: Shape) -> str:
-    """A migrated PostgreSQL database holding `shape` (created once per server); returns its URL."""
+def postgres_dataset(admin_url: str, shape: Shape, prefix: str = "bench_") -> str:
+    """A migrated PostgreSQL database holding `shape` (created once per server); returns its URL.
+
+    `prefix` keeps apart the databases of benchmarks that migrate or write to theirs."""
     import psycopg
     from sqlalchemy.engine import make_url
 
-    name = "bench_" + shape.name.replace("-", "_")
+    name = prefix + shape.name.replace("-", "_")
     base = make_url(admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
     plain = base.set(drivername="postgresql")
     with psycopg.connect(plain.render_as_string(hide_password=False), autocommit=True) as admin:

@@ -1,6 +1,6 @@
 """Ledger report for one month, as a whole process, against the naive GROUP BY in the sqlite3 shell.
 
-    python bench/ledger_report.py [--repeat 5] [--postgres URL]
+    python bench/ledger_report.py [--repeat 5] [--partners 10000] [--history 1000000] [--postgres URL]
     python bench/ledger_report.py --held 30 [--history 100000] [--repeat 9]
 
 Builds (once, cached in bench/.data/) two SQLite ledgers of 10,000 partners that differ only in
@@ -35,7 +35,6 @@ from pathlib import Path
 from _data import MONTH_END, MONTH_START, Shape, postgres_dataset, sqlite_dataset
 from _measure import PAYOUTS, Result, machine, measure, print_table, run_process
 
-PARTNERS = 10_000
 MONTH_ENTRIES = 20_000
 AFTER_ENTRIES = 10_000
 POSTGRES_ENV = "PAYOUTS_BENCH_POSTGRES_URL"
@@ -97,9 +96,9 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def _sqlite_part(repeat: int, history: int, small_history: int, scratch: Path) -> Path:
-    large = sqlite_dataset(Shape(PARTNERS, history, MONTH_ENTRIES, AFTER_ENTRIES))
-    small = sqlite_dataset(Shape(PARTNERS, small_history, MONTH_ENTRIES, AFTER_ENTRIES))
+def _sqlite_part(repeat: int, partners: int, history: int, small_history: int, scratch: Path) -> Path:
+    large = sqlite_dataset(Shape(partners, history, MONTH_ENTRIES, AFTER_ENTRIES))
+    small = sqlite_dataset(Shape(partners, small_history, MONTH_ENTRIES, AFTER_ENTRIES))
     output = scratch / "report.csv"
     naive_report, shell = _sql_shell(large, NAIVE_REPORT_SQL)
     naive_kind, _ = _sql_shell(large, NAIVE_KIND_SQL)
@@ -113,7 +112,7 @@ def _sqlite_part(repeat: int, history: int, small_history: int, scratch: Path) -
                         _report_command(f"sqlite:///{small}", scratch / "small.csv"), repeat)
     _check_against_plain(f"sqlite:///{small}", scratch / "small.csv")
     fastest_naive = min(baseline, simplest, key=lambda result: result.median)
-    print_table(f"SQLite: ledger report for {MONTH_START:%Y-%m}, {PARTNERS:,} partners, {rows:,} rows written "
+    print_table(f"SQLite: ledger report for {MONTH_START:%Y-%m}, {partners:,} partners, {rows:,} rows written "
                 f"(median of {repeat})", [baseline, simplest, startup, fast_large, fast_small], baseline=fastest_naive)
     half = fast_large.median <= fastest_naive.median / 2
     flat = fast_large.median <= 1.3 * fast_small.median
@@ -124,8 +123,8 @@ def _sqlite_part(repeat: int, history: int, small_history: int, scratch: Path) -
     return output
 
 
-def _postgres_part(repeat: int, history: int, admin_url: str, scratch: Path, sqlite_csv: Path) -> None:
-    url = postgres_dataset(admin_url, Shape(PARTNERS, history, MONTH_ENTRIES, AFTER_ENTRIES))
+def _postgres_part(repeat: int, partners: int, history: int, admin_url: str, scratch: Path, sqlite_csv: Path) -> None:
+    url = postgres_dataset(admin_url, Shape(partners, history, MONTH_ENTRIES, AFTER_ENTRIES))
     output = scratch / "postgres.csv"
     results = []
     psql = shutil.which("psql")
@@ -155,8 +154,8 @@ def _check_held(plain: Path, held: Path) -> int:
     return on_hold
 
 
-def _held_part(repeat: int, history: int, hold_days: int, scratch: Path) -> None:
-    database = sqlite_dataset(Shape(PARTNERS, history, MONTH_ENTRIES, AFTER_ENTRIES))
+def _held_part(repeat: int, partners: int, history: int, hold_days: int, scratch: Path) -> None:
+    database = sqlite_dataset(Shape(partners, history, MONTH_ENTRIES, AFTER_ENTRIES))
     url = f"sqlite:///{database}"
     plain_csv, held_csv = scratch / "plain.csv", scratch / "held.csv"
     hold_env = {"HOLD_DAYS": str(hold_days)}
@@ -168,7 +167,7 @@ def _held_part(repeat: int, history: int, hold_days: int, scratch: Path) -> None
     for _ in range(repeat):
         plain.runs.append(run_process(_report_command(url, plain_csv), env={"HOLD_DAYS": "0"}))
         held.runs.append(run_process(_report_command(url, held_csv), env=hold_env))
-    print_table(f"SQLite: ledger report for {MONTH_START:%Y-%m}, {PARTNERS:,} partners, {partners_on_hold:,} with "
+    print_table(f"SQLite: ledger report for {MONTH_START:%Y-%m}, {partners:,} partners, {partners_on_hold:,} with "
                 f"commissions on hold (median of {repeat}, runs alternating)", [plain, held], baseline=plain)
     ratio = held.median / plain.median
     print(f"\n- with a {hold_days}-day hold within 10 % of no hold: {ratio:.2f}×, {_verdict(ratio <= 1.10)}")
@@ -177,6 +176,7 @@ def _held_part(repeat: int, history: int, hold_days: int, scratch: Path) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--partners", type=int, default=10_000)
     parser.add_argument("--history", type=int, default=1_000_000)
     parser.add_argument("--small-history", type=int, default=100_000)
     parser.add_argument("--postgres", metavar="URL", default=os.environ.get(POSTGRES_ENV),
@@ -187,12 +187,12 @@ def main() -> None:
     print(f"Machine: {machine()}; {date.today()}")
     if args.held is not None:
         with tempfile.TemporaryDirectory() as scratch:
-            _held_part(args.repeat, args.history, args.held, Path(scratch))
+            _held_part(args.repeat, args.partners, args.history, args.held, Path(scratch))
         return
     with tempfile.TemporaryDirectory() as scratch:
-        sqlite_csv = _sqlite_part(args.repeat, args.history, args.small_history, Path(scratch))
+        sqlite_csv = _sqlite_part(args.repeat, args.partners, args.history, args.small_history, Path(scratch))
         if args.postgres:
-            _postgres_part(args.repeat, args.history, args.postgres, Path(scratch), sqlite_csv)
+            _postgres_part(args.repeat, args.partners, args.history, args.postgres, Path(scratch), sqlite_csv)
         else:
             print(f"\nPostgreSQL: skipped, no server given (--postgres URL or {POSTGRES_ENV}; "
                   "`.ci/start-postgres /tmp/pgbench 55433` starts one and prints its URL)")

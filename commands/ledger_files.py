@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from commands.csv_safety import safe_text, write_rows
-from domain.ledger import CurrencyTotals, LedgerLine, LedgerReport, LedgerRow, PartnerLedger
+from domain.ledger import CurrencyTotals, LedgerLine, LedgerReport, LedgerRow, LedgerRows, PartnerLedger
 from domain.money import format_plain
 
 LEDGER_CSV_HEADER = (
@@ -25,7 +27,8 @@ def _figures(item: LedgerRow | CurrencyTotals, currency: str, holds: bool = Fals
     return [format_plain(getattr(item, name), currency) for name in _names(holds)]
 
 
-def write_ledger_csv(report: LedgerReport, handle: TextIO) -> None:
+def write_ledger_csv(report: LedgerReport | LedgerRows, handle: TextIO) -> None:
+    """The report as CSV, each row written as it is read (a streamed report is never held whole)."""
     write_rows(
         handle,
         LEDGER_CSV_HEADER + (HOLD_FIGURES if report.holds else ()),
@@ -37,22 +40,52 @@ def write_ledger_csv(report: LedgerReport, handle: TextIO) -> None:
     )
 
 
+def _json_row(row: LedgerRow, holds: bool) -> dict[str, Any]:
+    return {"partner_code": row.partner_code, "partner_name": row.partner_name, "currency": row.currency,
+            **dict(zip(_names(holds), _figures(row, row.currency, holds), strict=True))}
+
+
+def _json_total(total: CurrencyTotals, holds: bool) -> dict[str, Any]:
+    return {"currency": total.currency, **dict(zip(_names(holds), _figures(total, total.currency, holds), strict=True))}
+
+
 def ledger_json(report: LedgerReport) -> dict[str, Any]:
-    names = _names(report.holds)
     return {
         "start": report.range.start.isoformat(),
         "end": report.range.end.isoformat(),
-        "rows": [
-            {"partner_code": row.partner_code, "partner_name": row.partner_name, "currency": row.currency,
-             **dict(zip(names, _figures(row, row.currency, report.holds), strict=True))}
-            for row in report.rows
-        ],
-        "totals": [
-            {"currency": total.currency,
-             **dict(zip(names, _figures(total, total.currency, report.holds), strict=True))}
-            for total in report.totals
-        ],
+        "rows": [_json_row(row, report.holds) for row in report.rows],
+        "totals": [_json_total(total, report.holds) for total in report.totals],
     }
+
+
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, indent=2)  # as `document` encodes, made once for every row
+
+
+def _write_json_list(handle: TextIO, items: Iterable[dict[str, Any]]) -> None:
+    """A list nested one level in a document, item by item, in the bytes `document` gives it."""
+    separator = "[\n"
+    for item in items:
+        handle.write(separator + "    " + _ROW_ENCODER.encode(item).replace("\n", "\n    "))
+        separator = ",\n"
+    handle.write("[]" if separator == "[\n" else "\n  ]")
+
+
+def write_ledger_json(report: LedgerRows, handle: TextIO) -> None:
+    """`document(ledger_json(report))`, byte for byte, written row by row as the rows are read; the
+    totals, which come last, are added up on the way."""
+    totals: dict[str, CurrencyTotals] = {}
+
+    def counted(rows: Iterator[LedgerRow]) -> Iterator[dict[str, Any]]:
+        for row in rows:
+            totals.setdefault(row.currency, CurrencyTotals(row.currency)).add(row)
+            yield _json_row(row, report.holds)
+
+    dates = json.dumps(report.range.start.isoformat()), json.dumps(report.range.end.isoformat())
+    handle.write(f'{{\n  "start": {dates[0]},\n  "end": {dates[1]},\n  "rows": ')
+    _write_json_list(handle, counted(report.rows))
+    handle.write(',\n  "totals": ')
+    _write_json_list(handle, (_json_total(totals[currency], report.holds) for currency in sorted(totals)))
+    handle.write("\n}\n")
 
 
 def _json_line(line: LedgerLine, currency: str, holds: bool) -> dict[str, Any]:

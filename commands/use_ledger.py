@@ -6,6 +6,8 @@ renders them (chat replies, terminal tables, JSON, CSV). Reading the ledger comm
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -14,17 +16,19 @@ from commands.context import Request
 from domain.dates import DateRange
 from domain.ledger import (
     LedgerReport,
+    LedgerRows,
     PartnerLedger,
     UnknownPartner,
     code_in_other_case,
     find_partner,
     ledger_report,
+    ledger_rows,
     monthly_activity,
 )
 from domain.ledger import partner_ledger as read_partner_ledger
 
-__all__ = ["Chart", "LedgerReport", "PartnerLedger", "PrintedLedgers", "UnknownPartner", "near_code", "partner_ledger",
-           "chart", "print_ledgers", "report"]
+__all__ = ["Chart", "LedgerReport", "LedgerRows", "PartnerLedger", "PrintedLedgers", "UnknownPartner", "near_code",
+           "partner_ledger", "chart", "print_ledgers", "report", "streamed_report"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,14 @@ class PrintedLedgers:
 def report(request: Request, period: DateRange, *, include_all: bool = False) -> LedgerReport:
     with request.db.read() as session:
         return ledger_report(session, period, include_all=include_all, hold_days=request.settings.hold_days)
+
+
+@contextmanager
+def streamed_report(request: Request, period: DateRange, *, include_all: bool = False) -> Iterator[LedgerRows]:
+    """The report's rows as the database returns them, to write as they come: within the `with`
+    block only, where the read stays open. Memory does not grow with the range or the partners."""
+    with request.db.read() as session:
+        yield ledger_rows(session, period, include_all=include_all, hold_days=request.settings.hold_days)
 
 
 def partner_ledger(request: Request, code: str, period: DateRange) -> PartnerLedger:

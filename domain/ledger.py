@@ -1,10 +1,12 @@
 """The referral partner ledger report and the individual partner ledger (SPEC §2).
 
 The report is computed by the database. Each partner row carries the net of every entry it ever
-had (`partner.balance`, kept by a trigger), so a range needs only the entries dated on or after
-its start: beginning = balance - net(entries since start). The cost of a recent month therefore
-does not grow with the years of history before it. `ledger_report_plain` is the textbook single
-GROUP BY over every entry, kept as the reference the fast path is tested against.
+had (`partner.balance`, kept by a trigger), so beginning = balance - net(entries since start). The
+same trigger keeps per-partner sums by kind per calendar month and year (`partner_period`), so the
+range's figures and the net after it are read from whole years and months of those checkpoints and
+from the entries only for the loose days at the edges (`spans`): a five-year range costs about what
+a month does, and neither grows with the history around it. `ledger_report_plain` is the textbook
+single GROUP BY over every entry, kept as the reference the fast path is tested against.
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, case, func, literal, literal_column, or_, select
+from sqlalchemy import Select, and_, case, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from domain.dates import DateRange
 from domain.holds import held_commissions, holds_configured, partner_hold_days, partner_holds, payable_on
-from domain.models import CLAWBACK, COMMISSION, PAYMENT, Batch, Entry, Partner
+from domain.models import CLAWBACK, COMMISSION, MONTH, PAYMENT, YEAR, Batch, Entry, Partner, PartnerPeriod
 
 
 class UnknownPartner(LookupError):
@@ -114,10 +116,6 @@ class _Holds:
     default_days: int
     days: tuple[int, ...]
 
-    def first_scanned(self, period: DateRange) -> date:
-        """The earliest entry date the report reads: the range's start, or the hold window's if earlier."""
-        return min(period.start, period.end - timedelta(days=max(self.days) - 1))
-
     def held_columns(self, period: DateRange) -> list:  # type: ignore[type-arg]
         """Per distinct hold, the commissions dated by the end and not payable on it."""
         return [
@@ -138,31 +136,107 @@ def _report_holds(session: Session, hold_days: int) -> _Holds | None:
     return _Holds(hold_days, tuple(sorted(days))) if max(days) > 0 else None
 
 
-def _recent_activity(period: DateRange, dialect: str, holds: _Holds | None = None):  # type: ignore[no-untyped-def]
-    """Sums of the entries dated on or after the range's start, read from the (date, partner) index.
+def _month_on_or_after(day: date) -> date:
+    return day if day.day == 1 else (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
-    With holds the same pass also sums, per distinct hold, the commissions still held at the end,
-    starting earlier when the longest hold reaches back before the start.
+
+def _year_on_or_after(day: date) -> date:
+    return day if (day.month, day.day) == (1, 1) else date(day.year + 1, 1, 1)
+
+
+def spans(start: date, end: date | None) -> list[tuple[int, date, date | None]]:
+    """[start, end) cut into (length, first, after) spans: loose days (0), whole months, whole years.
+
+    Whole months and years are read from the checkpoints, loose days from the entries, so no span
+    of days is longer than a month at either edge and at most eleven months are read on each side
+    of a year boundary.
+    `end` None means no end (every entry from `start` on).
+    """
+    first_month = _month_on_or_after(start)
+    if end is not None and first_month >= end:
+        return [(0, start, end)] if start < end else []
+    first_year = _year_on_or_after(first_month)
+    if end is None:
+        return [(length, first, after) for length, first, after in
+                ((0, start, first_month), (MONTH, first_month, first_year), (YEAR, first_year, None))
+                if after is None or first < after]
+    last_month = end.replace(day=1)
+    last_year = last_month.replace(month=1)
+    if first_year >= last_year:
+        found = [(0, start, first_month), (MONTH, first_month, last_month), (0, last_month, end)]
+    else:
+        found = [(0, start, first_month), (MONTH, first_month, first_year), (YEAR, first_year, last_year),
+                 (MONTH, last_year, last_month), (0, last_month, end)]
+    return [(length, first, after) for length, first, after in found if first < after]
+
+
+def _entry_sums(first: date, after: date | None, dialect: str) -> Select:
+    """Per partner, the sums by kind of the entries dated in [first, after).
 
     On SQLite the GROUP BY names `partner_id + 0` rather than the bare column: otherwise the planner
     walks the (partner, date) index to save a sort, reading every entry ever recorded. (SQLite
     allows the bare column beside it in the select list; PostgreSQL does not, nor needs the trick.)
     """
-    first = holds.first_scanned(period) if holds else period.start
-    since_start = [Entry.effective_date >= period.start] if first < period.start else []
-    in_range = and_(Entry.effective_date <= period.end, *since_start)
     group_key = Entry.partner_id + literal_column("0") if dialect == "sqlite" else Entry.partner_id
-    net = signed_amount() if not since_start else case((since_start[0], signed_amount()), else_=0)
+    dated = [Entry.effective_date >= first] + ([Entry.effective_date < after] if after is not None else [])
     return (
-        select(
-            Entry.partner_id.label("partner_id"),
-            _sum_of(COMMISSION, in_range).label("commissions"),
-            _sum_of(CLAWBACK, in_range).label("clawbacks"),
-            _sum_of(PAYMENT, in_range).label("payments"),
-            func.sum(net).label("net_since_start"),
-            *(holds.held_columns(period) if holds else []),
-        )
-        .where(Entry.effective_date >= first)
+        select(Entry.partner_id.label("partner_id"), _sum_of(COMMISSION).label("c"), _sum_of(CLAWBACK).label("k"),
+               _sum_of(PAYMENT).label("p"))
+        .where(*dated)
+        .group_by(group_key)
+    )
+
+
+def _checkpoint_sums(months: int, first: date, after: date | None) -> Select:
+    """Per partner, the sums by kind of its checkpoints of `months` starting in [first, after)."""
+    starts = [PartnerPeriod.start >= first] + ([PartnerPeriod.start < after] if after is not None else [])
+    return (
+        select(PartnerPeriod.partner_id.label("partner_id"), func.sum(PartnerPeriod.commissions).label("c"),
+               func.sum(PartnerPeriod.clawbacks).label("k"), func.sum(PartnerPeriod.payments).label("p"))
+        .where(PartnerPeriod.months == months, *starts)
+        .group_by(PartnerPeriod.partner_id)
+    )
+
+
+def _span_sums(length: int, first: date, after: date | None, dialect: str) -> Select:
+    return _entry_sums(first, after, dialect) if length == 0 else _checkpoint_sums(length, first, after)
+
+
+def _activity(period: DateRange, dialect: str):  # type: ignore[no-untyped-def]
+    """Per partner, the range's sums by kind and the net of every entry dated after the range.
+
+    Both come from the checkpoints for whole months and years and from the entries for the days at
+    the edges, so their cost does not grow with the length of the range or of the history after it.
+    The beginning balance is then `partner.balance` less the net of everything from the start on.
+    """
+    after_end = period.end + timedelta(days=1)
+    parts = []
+    for length, first, after in spans(period.start, after_end):
+        sums = _span_sums(length, first, after, dialect).subquery()
+        parts.append(select(sums.c.partner_id, sums.c.c, sums.c.k, sums.c.p, literal(0).label("later")))
+    for length, first, after in spans(after_end, None):
+        sums = _span_sums(length, first, after, dialect).subquery()
+        parts.append(select(sums.c.partner_id, literal(0), literal(0), literal(0),
+                            (sums.c.c - sums.c.k - sums.c.p).label("later")))
+    every = union_all(*parts).subquery("every")
+    return (
+        select(every.c.partner_id, func.sum(every.c.c).label("commissions"), func.sum(every.c.k).label("clawbacks"),
+               func.sum(every.c.p).label("payments"), func.sum(every.c.later).label("later"))
+        .group_by(every.c.partner_id)
+        .subquery("activity")
+    )
+
+
+def _held(period: DateRange, dialect: str, holds: _Holds):  # type: ignore[no-untyped-def]
+    """Per partner and distinct hold, the commissions dated by the end and not payable on it.
+
+    Read from the entries of the longest hold's window before the end only.
+    """
+    group_key = Entry.partner_id + literal_column("0") if dialect == "sqlite" else Entry.partner_id
+    first = period.end - timedelta(days=max(holds.days) - 1)
+    return (
+        select(Entry.partner_id.label("partner_id"), *holds.held_columns(period))
+        .where(Entry.effective_date >= first, Entry.effective_date <= period.end)
         .group_by(group_key)
         .subquery("recent")
     )
@@ -172,7 +246,9 @@ def _report_query(
     period: DateRange, include_all: bool, partner_codes: Iterable[str] | None, dialect: str,
     holds: _Holds | None = None,
 ) -> Select:
-    recent = _recent_activity(period, dialect, holds)
+    activity = _activity(period, dialect)
+    held = _held(period, dialect, holds) if holds else None
+    net_from_start = activity.c.commissions - activity.c.clawbacks - activity.c.payments + activity.c.later
     query = (
         select(
             Partner.id,
@@ -180,25 +256,55 @@ def _report_query(
             Partner.name,
             Partner.email,
             Partner.currency,
-            (Partner.balance - func.coalesce(recent.c.net_since_start, 0)).label("beginning"),
-            func.coalesce(recent.c.commissions, 0),
-            func.coalesce(recent.c.clawbacks, 0),
-            func.coalesce(recent.c.payments, 0),
-            *([holds.on_hold(recent)] if holds else []),
+            (Partner.balance - func.coalesce(net_from_start, 0)).label("beginning"),
+            func.coalesce(activity.c.commissions, 0),
+            func.coalesce(activity.c.clawbacks, 0),
+            func.coalesce(activity.c.payments, 0),
+            *([holds.on_hold(held)] if holds else []),
         )
-        .outerjoin(recent, recent.c.partner_id == Partner.id)
+        .outerjoin(activity, activity.c.partner_id == Partner.id)
         .order_by(Partner.code)
     )
+    if held is not None:
+        query = query.outerjoin(held, held.c.partner_id == Partner.id)
     if partner_codes is not None:
         query = query.where(Partner.code.in_(list(partner_codes)))
     elif not include_all:
-        query = query.where(or_(Partner.balance != 0, recent.c.partner_id.is_not(None)))
+        active = [activity.c.partner_id.is_not(None)] + ([held.c.partner_id.is_not(None)] if held is not None else [])
+        query = query.where(or_(Partner.balance != 0, *active))
     return query
 
 
 def _rows(session: Session, query: Select, include_all: bool) -> list[LedgerRow]:
-    rows = [LedgerRow(*(int(v) if i >= 5 else v for i, v in enumerate(record))) for record in session.execute(query)]
-    return rows if include_all else [row for row in rows if not row.is_zero]
+    return list(_streamed_rows(session, query, include_all))
+
+
+STREAMED_ROWS = 2000  # rows fetched from the database at a time while a report is written
+
+
+def _streamed_rows(session: Session, query: Select, include_all: bool) -> Iterator[LedgerRow]:
+    """Rows as the database returns them, a few thousand at a time (a server-side cursor on PostgreSQL)."""
+    for record in session.execute(query.execution_options(yield_per=STREAMED_ROWS)):
+        row = LedgerRow(*(int(v) if i >= 5 else v for i, v in enumerate(record)))
+        if include_all or not row.is_zero:
+            yield row
+
+
+@dataclass(frozen=True)
+class LedgerRows:
+    """A report's rows as a stream, read once while the session is open: for writing a large report
+    as it is read, so that no range, however long, is held in memory."""
+
+    range: DateRange
+    holds: bool
+    rows: Iterator[LedgerRow]
+
+
+def ledger_rows(session: Session, period: DateRange, *, include_all: bool = False, hold_days: int = 0) -> LedgerRows:
+    """The rows of `ledger_report`, in the same order, streamed from the database."""
+    holds = _report_holds(session, hold_days)
+    query = _report_query(period, include_all, None, session.get_bind().dialect.name, holds)
+    return LedgerRows(period, holds is not None, _streamed_rows(session, query, include_all))
 
 
 def ledger_report(

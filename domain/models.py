@@ -5,6 +5,9 @@ has (commissions minus clawbacks minus payments); the database keeps it with an 
 (see the initial migration), so reports need only the entries on and after a range's start.
 `partner.turnover`, the sum of the absolute amounts of its entries, is kept the same way and
 bounds every sum of them (domain.limits).
+`partner_period` holds each partner's commission, clawback and payment sums per calendar month and
+per calendar year, kept by the same insert trigger (migration 0011), so a report over a long range
+reads a few period rows per partner instead of every entry in it.
 Entries cannot be updated or deleted: triggers refuse it.
 `partner.bank_details` is ciphertext only (domain.secret_box); `bank_mask` is what may be shown of it.
 """
@@ -89,6 +92,25 @@ class Entry(Base):
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
 
     partner: Mapped[Partner] = relationship(lazy="raise")
+
+
+MONTH, YEAR = 1, 12  # partner_period.months: the length of a checkpoint period
+
+
+class PartnerPeriod(Base):
+    """A partner's sums by kind over one calendar month (months=1) or year (months=12), from `start`.
+
+    Kept by the entry insert trigger, never written by the application; equal to the entries' sums.
+    """
+
+    __tablename__ = "partner_period"
+
+    months: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), primary_key=True)
+    commissions: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    clawbacks: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    payments: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Batch(Base):

@@ -25,6 +25,7 @@ from domain.ledger import LedgerReport, ledger_report, ledger_report_plain, part
 from domain.models import Partner
 from tests.factories import add_entry, add_partner
 from tests.test_ledger_properties import GeneratedEntry as Move
+from tests.test_ledger_properties import calendar_ranges
 
 FIRST_DAY = date(2014, 1, 1)
 SPAN_DAYS = 400
@@ -49,6 +50,8 @@ default_holds = st.sampled_from((0, 14, 30))
 
 @st.composite
 def ranges(draw) -> DateRange:
+    if draw(st.booleans()):
+        return draw(calendar_ranges(FIRST_DAY, FIRST_DAY + timedelta(days=SPAN_DAYS)))
     start = FIRST_DAY + timedelta(days=draw(st.integers(-10, SPAN_DAYS + 10)))
     return DateRange(start, start + timedelta(days=draw(st.sampled_from((0, 6, 30, 91)))))
 

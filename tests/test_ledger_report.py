@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
@@ -9,7 +10,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from domain.dates import DateRange
-from domain.ledger import UnknownPartner, ledger_report, ledger_report_plain, partner_ledger
+from commands.json_text import document
+from commands.ledger_files import ledger_json, write_ledger_json
+from domain.ledger import UnknownPartner, ledger_report, ledger_report_plain, ledger_rows, partner_ledger
 from domain.models import Partner
 from tests.factories import add_entry, add_partner
 
@@ -95,3 +98,33 @@ def test_the_code_expects_the_newest_migration():
     from domain.schema_version import HEAD_REVISION
 
     assert script_head() == HEAD_REVISION
+
+
+@pytest.mark.parametrize("hold_days", [0, 30])
+def test_the_json_report_written_as_it_is_read_is_byte_for_byte_the_json_document(db, hold_days):
+    """SPEC §5: scripts read `--format json`; streaming it must not change a byte (nor the totals)."""
+    _june_ledger(db)
+    with db.write() as session:
+        add_partner(session, "ÉLISE", "Élise \"quoted\"", currency="JPY")
+    period = DateRange(date(2015, 6, 1), date(2015, 6, 30))
+    with db.read() as session:
+        whole = document(ledger_json(ledger_report(session, period, include_all=True, hold_days=hold_days)))
+        written = io.StringIO()
+        write_ledger_json(ledger_rows(session, period, include_all=True, hold_days=hold_days), written)
+    assert written.getvalue() == whole
+
+
+def test_an_empty_json_report_written_as_it_is_read_is_the_json_document(db):
+    period = DateRange(date(2015, 6, 1), date(2015, 6, 30))
+    with db.read() as session:
+        whole = document(ledger_json(ledger_report(session, period)))
+        written = io.StringIO()
+        write_ledger_json(ledger_rows(session, period), written)
+    assert written.getvalue() == whole
+
+
+def test_the_streamed_report_rows_are_the_report_rows(db):
+    _june_ledger(db)
+    period = DateRange(date(2015, 6, 10), date(2015, 6, 30))
+    with db.read() as session:
+        assert list(ledger_rows(session, period, hold_days=14).rows) == ledger_report(session, period, hold_days=14).rows

@@ -111,3 +111,45 @@ def test_the_failed_line_upgrade_leaves_every_line_of_a_posted_batch_paid_and_ca
     with unmigrated_db.engine.connect() as connection:
         columns = {column["name"] for column in inspect(connection).get_columns("batch_line")}
     assert "failed_at" not in columns and "amount" in columns
+
+
+def test_the_checkpoint_upgrade_sums_the_entries_already_stored_by_month_and_year(unmigrated_db):
+    command.upgrade(migrations_runner._config(unmigrated_db.engine), "0009")
+    with unmigrated_db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO partner (id, code, name, currency, status, balance, created_at) "
+            "VALUES (1, 'ANN', 'Ann', 'USD', 'active', 0, '2015-01-01')"
+        ))
+        for kind, amount, day in (("commission", 500, "2014-12-31"), ("clawback", 200, "2015-06-01"),
+                                  ("payment", -100, "2015-06-30"), ("commission", 7, "2015-07-01")):
+            connection.execute(text(
+                "INSERT INTO entry (partner_id, kind, amount, currency, effective_date, reference, description, "
+                "recorded_at, recorded_by) VALUES (1, :kind, :amount, 'USD', :day, :reference, '', '2015-07-01', 't')"
+            ), {"kind": kind, "amount": amount, "day": day, "reference": f"R-{day}"})
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT months, start, commissions, clawbacks, payments FROM partner_period ORDER BY months, start"
+        )).all()
+    assert [(months, str(start), c, k, p) for months, start, c, k, p in rows] == [
+        (1, "2014-12-01", 500, 0, 0), (1, "2015-06-01", 0, 200, -100), (1, "2015-07-01", 7, 0, 0),
+        (12, "2014-01-01", 500, 0, 0), (12, "2015-01-01", 7, 200, -100),
+    ]
+
+
+def test_the_checkpoint_migration_can_be_undone_and_the_balance_is_still_kept(unmigrated_db):
+    from sqlalchemy import inspect
+
+    migrations_runner.upgrade(unmigrated_db.engine)
+    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0009")
+    with unmigrated_db.engine.begin() as connection:
+        assert not inspect(connection).has_table("partner_period")
+        connection.execute(text(
+            "INSERT INTO partner (id, code, name, currency, status, balance, created_at) "
+            "VALUES (1, 'ANN', 'Ann', 'USD', 'active', 0, '2015-01-01')"
+        ))
+        connection.execute(text(
+            "INSERT INTO entry (partner_id, kind, amount, currency, effective_date, reference, description, "
+            "recorded_at, recorded_by) VALUES (1, 'commission', 300, 'USD', '2015-06-01', 'R1', '', '2015-06-01', 't')"
+        ))
+        assert tuple(connection.execute(text("SELECT balance, turnover FROM partner")).one()) == (300, 300)

@@ -1,13 +1,15 @@
-"""The fast report (stored balance minus the entries since the range start) equals the plain aggregate.
+"""The fast report (stored balance and checkpoints, entries only at the edges) equals the plain aggregate.
 
-`ledger_report` reads only entries dated on or after the range start and takes the rest from
-`partner.balance`, which the database's insert trigger keeps. These properties attack what could
-make the stored balance and the entries disagree: entries recorded after a report but dated
-before it (back-dated corrections), batches posted and voided and lines of them failed (reversing
-entries dated like the payments), and imports, including a second import of the same file whose rows are all ignored.
+`ledger_report` takes the beginning balance from `partner.balance` and reads whole months and years
+of the range, and of the time after it, from the `partner_period` checkpoints; only the loose days
+at the edges come from the entries. The database's insert trigger keeps both the balance and the
+checkpoints. These properties attack what could make them and the entries disagree: entries
+recorded after a report but dated before it or inside periods already checkpointed (back-dated
+corrections), batches posted and voided and lines of them failed (reversing entries dated like
+the payments), and imports, including a second import of the same file whose rows are all ignored.
+Ranges are drawn both anywhere and along calendar months and years, so whole checkpoints are read as well as the edges.
 `ledger_report_plain`, one GROUP BY over every entry, is the yardstick. Each example writes its own
-partners (fresh codes) and compares only their rows, on SQLite and on PostgreSQL.
-"""
+partners (fresh codes) and compares only their rows, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,12 +20,15 @@ from itertools import count
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from domain import batches, imports
 from domain.dates import DateRange
-from domain.ledger import LedgerRow, find_partner, ledger_report, ledger_report_plain
+from domain.ledger import LedgerRow, find_partner, ledger_report, ledger_report_plain, spans
+from domain.models import MONTH, YEAR, Entry, Partner, PartnerPeriod
 from domain.money import format_plain
 from tests.factories import add_entry, add_partner
+from tests.test_ledger_properties import calendar_ranges
 
 FIRST_DAY = date(2014, 1, 1)
 SPAN_DAYS = 2 * 365
@@ -58,6 +63,8 @@ currencies = st.lists(st.sampled_from(CURRENCIES), min_size=3, max_size=3)
 
 @st.composite
 def ranges(draw) -> DateRange:
+    if draw(st.booleans()):
+        return draw(calendar_ranges(FIRST_DAY, FIRST_DAY + timedelta(days=SPAN_DAYS)))
     start = FIRST_DAY + timedelta(days=draw(st.integers(-10, SPAN_DAYS + 10)))
     return DateRange(start, start + timedelta(days=draw(st.sampled_from((0, 6, 30, 91, 365)))))
 
@@ -235,3 +242,78 @@ def test_importing_the_same_file_twice_leaves_the_fast_report_unchanged(db, chos
     once = [rows_of(db, codes, period) for period in periods]
     assert import_text(db, text).added == 0
     assert [rows_of(db, codes, period) for period in periods] == once
+
+
+def checkpoints_of(db, codes: list[str]) -> dict[tuple[str, int, date], tuple[int, int, int]]:
+    """The partner_period rows of these partners."""
+    query = (
+        select(Partner.code, PartnerPeriod.months, PartnerPeriod.start, PartnerPeriod.commissions,
+               PartnerPeriod.clawbacks, PartnerPeriod.payments)
+        .join(Partner, Partner.id == PartnerPeriod.partner_id)
+        .where(Partner.code.in_(codes))
+    )
+    with db.read() as session:
+        return {(code, months, start): (c, k, p) for code, months, start, c, k, p in session.execute(query)}
+
+
+def entry_sums_of(db, codes: list[str]) -> dict[tuple[str, int, date], tuple[int, int, int]]:
+    """The same sums computed in Python from the entries: by calendar month (1) and year (12)."""
+    query = select(Partner.code, Entry.kind, Entry.amount, Entry.effective_date).join(Partner).where(
+        Partner.code.in_(codes))
+    sums: dict[tuple[str, int, date], list[int]] = {}
+    with db.read() as session:
+        for code, kind, amount, day in session.execute(query):
+            for months, start in ((MONTH, day.replace(day=1)), (YEAR, date(day.year, 1, 1))):
+                totals = sums.setdefault((code, months, start), [0, 0, 0])
+                totals[("commission", "clawback", "payment").index(kind)] += amount
+    return {key: tuple(values) for key, values in sums.items()}
+
+
+@database_examples
+@given(chosen=currencies, early=st.lists(movements, max_size=15), late=st.lists(movements, min_size=1, max_size=10),
+       imported=st.lists(movements, max_size=10), batch_range=ranges(), payment_day=days)
+def test_the_checkpoints_equal_the_entries_sums_by_month_and_year_after_corrections_voids_and_imports(
+    db, chosen, early, late, imported, batch_range, payment_day
+):
+    codes = add_partners(db, chosen)
+    record(db, codes, early)
+    batch_id = post_batch(db, batch_range, "ending-balance", payment_day)
+    if batch_id is not None:
+        void(db, batch_id)
+    record(db, codes, late)
+    if imported:
+        import_text(db, entries_csv(codes, chosen, imported))
+    assert checkpoints_of(db, codes) == entry_sums_of(db, codes)
+
+
+@database_examples
+@given(chosen=currencies, moves=st.lists(movements, min_size=1, max_size=20),
+       imported=st.lists(movements, min_size=1, max_size=20),
+       periods=st.lists(calendar_ranges(FIRST_DAY, FIRST_DAY + timedelta(days=SPAN_DAYS)), min_size=1, max_size=3))
+def test_an_import_into_months_and_years_already_checkpointed_counts_as_in_the_plain_aggregate(
+    db, chosen, moves, imported, periods
+):
+    codes = add_partners(db, chosen)
+    record(db, codes, moves)
+    assert_fast_equals_plain(db, codes, periods)
+    same_months = [Movement(m.partner, m.kind, m.amount, moves[i % len(moves)].day.replace(day=1 + m.day.day % 28))
+                   for i, m in enumerate(imported)]
+    import_text(db, entries_csv(codes, chosen, same_months))
+    assert_fast_equals_plain(db, codes, periods)
+
+
+@given(start=days, length=st.one_of(st.none(), st.integers(0, 3 * 365)))
+def test_spans_cut_a_range_into_loose_days_at_the_edges_whole_months_and_whole_years(start, length):
+    end = None if length is None else start + timedelta(days=length)
+    found = spans(start, end)
+    bounds = [start] + [after for _, _, after in found]
+    assert [first for _, first, _ in found] == bounds[:-1]
+    assert bounds[-1] == end
+    for kind, first, after in found:
+        if kind == MONTH:
+            assert first.day == 1 and after.day == 1 and after <= first + timedelta(days=31 * 22)
+        elif kind == YEAR:
+            assert (first.month, first.day) == (1, 1) and (after is None or (after.month, after.day) == (1, 1))
+        else:
+            assert after is not None and (after - first).days < 31
+    assert sum(1 for kind, _, _ in found if kind == 0) <= 2
