@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from domain.dates import DateRange
 from commands.json_text import document
 from commands.ledger_files import ledger_json, write_ledger_json
+from domain.dates import DateRange
 from domain.ledger import UnknownPartner, ledger_report, ledger_report_plain, ledger_rows, partner_ledger
 from domain.models import Partner
 from tests.factories import add_entry, add_partner
