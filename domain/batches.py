@@ -11,13 +11,15 @@ double-payment check with the posting it guards (SQLite's BEGIN IMMEDIATE alread
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, insert, select, text, update
+from sqlalchemy import BigInteger, ColumnElement, and_, any_, bindparam, func, insert, select, text, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, object_session
 
 from domain import audit
@@ -33,7 +35,6 @@ METHODS = ("commission", "beginning-plus-commission", "ending-balance")
 _BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _BATCH_LOCK_KEY = 7_420_150_624
 POSTING_CHUNK = 2_000
-_PARTNERS_PER_QUERY = 500
 VOID_SUFFIX = ":void"
 VOID_REASON_LENGTH = 400  # it goes into each reversing entry's description, at most 500 characters
 MINIMUM_LENGTH = 32  # the width of batch.minimum, where the minimum is kept as written
@@ -278,15 +279,46 @@ def _lock_batches(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _BATCH_LOCK_KEY})
 
 
-def _payment_references(session: Session, partner_ids: Sequence[int], matching: ColumnElement[bool]) -> set[str]:
+def _payment_references(
+    session: Session, partner_ids: Sequence[int], matching: ColumnElement[bool],
+    initials: Sequence[ColumnElement[bool]] = (),
+) -> set[str]:
     """The partners' payment references that match: posting or voiding a batch under one of them
-    would collide with a payment recorded by import, so that batch could never be approved or voided."""
+    would collide with a payment recorded by import, so that batch could never be approved or voided.
+
+    `initials` are ranges of the (partner, kind, reference) index that every match lies in; each is
+    read in a query of its own, so that a partner's other payment references are never visited.
+    """
+    if not partner_ids:
+        return set()
+    among = _among(session, Entry.partner_id, partner_ids)
     references: set[str] = set()
-    for offset in range(0, len(partner_ids), _PARTNERS_PER_QUERY):
-        chunk = partner_ids[offset : offset + _PARTNERS_PER_QUERY]
-        query = select(Entry.reference).where(Entry.partner_id.in_(chunk), Entry.kind == PAYMENT, matching)
+    for initial in initials or [true()]:
+        query = select(Entry.reference).where(among, Entry.kind == PAYMENT, initial, matching)
         references.update(session.scalars(query.distinct()))
     return references
+
+
+def _among(session: Session, column: ColumnElement[int], ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN ids` as one bound value (a JSON array on SQLite, an array on PostgreSQL): a batch
+    pays up to 100,000 partners, and binding each ID on its own costs more than the query."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(BigInteger)))
+    listed = func.json_each(json.dumps(list(ids))).table_valued("value")
+    return column.in_(select(listed.c.value))
+
+
+def _case_initials(session: Session, prefix: str) -> list[ColumnElement[bool]]:
+    """Index ranges holding every reference that starts with `prefix` in any case: one per case of its
+    first letter. SQLite compares text byte by byte (BINARY), so a range is exact there; other
+    databases order text by their collation, and are read without ranges."""
+    first = prefix[:1]
+    if session.get_bind().dialect.name != "sqlite" or not first.isascii() or not first.isalpha():
+        return []
+    return [
+        and_(Entry.reference >= letter, Entry.reference < chr(ord(letter) + 1))
+        for letter in sorted({first.upper(), first.lower()})
+    ]
 
 
 def void_reference(batch_id: str) -> str:
@@ -306,7 +338,8 @@ def _next_batch_id(session: Session, payment_date: date, partner_ids: Sequence[i
         batch_id.lower()
         for batch_id in session.scalars(select(Batch.batch_id).where(func.lower(Batch.batch_id).like(f"{base.lower()}%")))
     }
-    used = _payment_references(session, partner_ids, func.lower(Entry.reference).like(f"{base.lower()}%"))
+    used = _payment_references(session, partner_ids, func.lower(Entry.reference).like(f"{base.lower()}%"),
+                               _case_initials(session, base))
     taken |= {reference.removesuffix(VOID_SUFFIX).lower() for reference in used}
     if base.lower() not in taken:
         return base
