@@ -153,9 +153,9 @@ def remember_announcement(request: Request, batch_id: str, announcement: Announc
 def pay_now(request: Request, options: BatchOptions) -> BatchRecord:
     """Request and post in one unit of work (the terminal's `pay --yes`)."""
     with request.db.write() as session:
-        batch = batches.request_and_post_batch(session, options, actor=request.actor, policy=request.policy(),
-                                               now=request.settings.now(), hold_days=request.settings.hold_days)
-        return _record(batch)
+        posted = batches.request_and_post_batch(session, options, actor=request.actor, policy=request.policy(),
+                                                now=request.settings.now(), hold_days=request.settings.hold_days)
+        return _record(posted.batch, posted.lines, posted.skipped)
 
 
 # ---- deciding -----------------------------------------------------------------------------------

@@ -437,6 +437,14 @@ def request_batch(
     hold_days: int = 0,
 ) -> Batch:
     """Freeze a plan as a pending batch; refused when it would pay someone twice, unless overridden."""
+    return _request(session, options, actor=actor, now=now, origin_channel=origin_channel, hold_days=hold_days)[0]
+
+
+def _request(
+    session: Session, options: BatchOptions, *, actor: str, now: datetime, origin_channel: str | None,
+    hold_days: int,
+) -> tuple[Batch, Plan]:
+    """The pending batch and the plan it froze, which a request that posts at once hands on."""
     _lock_batches(session)
     plan = plan_batch(session, options, hold_days=hold_days)
     if not plan.lines:
@@ -453,8 +461,8 @@ def request_batch(
     )
     session.add(batch)
     session.flush()
-    session.execute(
-        insert(BatchLine),
+    session.connection().execute(
+        insert(BatchLine.__table__),
         [
             {
                 "batch_pk": batch.id, "partner_id": line.partner_id, "amount": line.amount,
@@ -473,7 +481,7 @@ def request_batch(
         totals={t.currency: t.amount for t in plan.totals},
     )
     session.expire(batch, ["lines"])
-    return batch
+    return batch, plan
 
 
 # ---- deciding ---------------------------------------------------------------------------------
@@ -651,7 +659,6 @@ def approve_batch(
     """
     _lock_batches(session)
     batch = get_batch(session, batch_id)
-    batch_id = batch.batch_id  # as stored, whatever case it was typed in
     _refuse_if_decided(batch, POSTED)
     policy.check(actor, batch.requested_by)
     paid, skipped = frozen_lines(batch)
@@ -659,7 +666,16 @@ def approve_batch(
         conflicts = find_conflicts(session, batch_options(batch).period, [p.partner_id for p in paid], excluding=batch.id)
         if conflicts:
             raise OverlapRefused(conflicts)
-    changes = _changes(batch, paid, session, hold_days)
+    return _post(session, batch, paid, skipped, actor=actor, now=now, insert_chunk=insert_chunk,
+                 record_stale=record_stale, changes=_changes(batch, paid, session, hold_days))
+
+
+def _post(
+    session: Session, batch: Batch, paid: list[PlannedLine], skipped: list[PlannedLine], *, actor: str,
+    now: datetime, insert_chunk: Callable[[Session, list[dict]], None], record_stale: bool, changes: list[str],
+) -> Approval:
+    """Post the checked batch, or with `changes` reject it as stale (or raise StaleBatch)."""
+    batch_id = batch.batch_id  # as stored, whatever case it was typed in
     if changes and not record_stale:
         raise StaleBatch(batch_id, changes, rejected=False)
     if changes:
@@ -669,19 +685,18 @@ def approve_batch(
         session.refresh(batch)
         return Approval(batch, paid, skipped, changes)
     _claim(session, batch, PENDING, POSTED, decided_by=actor, decided_at=now)
-    rows = [
-        {
-            "partner_id": line.partner_id, "kind": PAYMENT, "amount": line.amount, "currency": line.currency,
-            "effective_date": batch.payment_date, "reference": batch.batch_id,
-            "description": f"{batch.payment_type} payment, {batch.batch_id}", "recorded_at": now,
-            "recorded_by": actor, "batch_pk": batch.id, "payment_type": batch.payment_type,
-        }
-        for line in paid
-    ]
-    for offset in range(0, len(rows), POSTING_CHUNK):
-        insert_chunk(session, rows[offset : offset + POSTING_CHUNK])
+    common = {
+        "kind": PAYMENT, "effective_date": batch.payment_date, "reference": batch.batch_id,
+        "description": f"{batch.payment_type} payment, {batch.batch_id}", "recorded_at": now,
+        "recorded_by": actor, "batch_pk": batch.id, "payment_type": batch.payment_type,
+    }
+    for offset in range(0, len(paid), POSTING_CHUNK):
+        insert_chunk(session, [
+            {**common, "partner_id": line.partner_id, "amount": line.amount, "currency": line.currency}
+            for line in paid[offset : offset + POSTING_CHUNK]
+        ])
     _refuse_past_limits(session, batch, "posting")
-    audit.record(session, actor, "batch.post", batch_id, lines=len(rows),
+    audit.record(session, actor, "batch.post", batch_id, lines=len(paid),
                  totals={t.currency: t.amount for t in currency_totals(paid)})
     session.refresh(batch)
     return Approval(batch, paid, skipped)
@@ -690,15 +705,22 @@ def approve_batch(
 def request_and_post_batch(
     session: Session, options: BatchOptions, *, actor: str, policy: ApprovalPolicy, now: datetime,
     insert_chunk: Callable[[Session, list[dict]], None] = _insert_payment_chunk, hold_days: int = 0,
-) -> Batch:
+) -> Approval:
     """Request and post in the caller's one transaction (the terminal's `pay --yes`).
 
     Two commits would leave a pending batch behind whenever the second one failed, lost a race or
     the process was killed in between; a pending leftover could be approved later and pay again.
+
+    The lines posted are the plan just frozen, and its overlap check stands (the batch lock is held
+    throughout). The ledger is read again before posting only where another writer could have
+    committed in between: on SQLite the transaction holds the write lock from its first statement.
     """
-    batch = request_batch(session, options, actor=actor, now=now, hold_days=hold_days)
-    return approve_batch(session, batch.batch_id, actor=actor, policy=policy, now=now,
-                         insert_chunk=insert_chunk, record_stale=False, hold_days=hold_days).batch
+    batch, plan = _request(session, options, actor=actor, now=now, origin_channel=None, hold_days=hold_days)
+    policy.check(actor, batch.requested_by)
+    serialised = session.get_bind().dialect.name == "sqlite"
+    changes = [] if serialised else _changes(batch, plan.lines, session, hold_days)
+    return _post(session, batch, plan.lines, plan.skipped, actor=actor, now=now, insert_chunk=insert_chunk,
+                 record_stale=False, changes=changes)
 
 
 def reject_batch(session: Session, batch_id: str, *, actor: str, policy: ApprovalPolicy, now: datetime,
