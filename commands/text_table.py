@@ -36,19 +36,24 @@ def _fit(text: str, width: int) -> str:
     return out + "…"
 
 
-def _pad(text: str, width: int, right: bool) -> str:
-    gap = " " * (width - display_width(text))
-    return gap + text if right else text + gap
+def _measured(text: str, max_width: int) -> tuple[str, int]:
+    """The cell as shown and its width in columns, measured once (a batch table has 100,000 rows)."""
+    if text.isascii() and text.isprintable() and len(text) <= max_width:
+        return text, len(text)
+    shown = _fit(visible(text), max_width)
+    return shown, display_width(shown)
+
+
+def _row_text(cells: Sequence[tuple[str, int]], widths: Sequence[int], right: Sequence[bool]) -> str:
+    parts = [" " * (widths[i] - w) + c if right[i] else c + " " * (widths[i] - w) for i, (c, w) in enumerate(cells)]
+    return "  ".join(parts).rstrip()
 
 
 def render(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool], max_width: int = 40) -> str:
     """Columns sized to their content (capped at `max_width`); numbers right-aligned."""
-    header = [visible(h) for h in header]
-    cells = [[_fit(visible(cell), max_width) for cell in row] for row in rows]
-    widths = [
-        max([display_width(header[i])] + [display_width(row[i]) for row in cells]) for i in range(len(header))
-    ]
-    lines = ["  ".join(_pad(h, widths[i], right[i]) for i, h in enumerate(header)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(_pad(c, widths[i], right[i]) for i, c in enumerate(row)).rstrip() for row in cells]
+    titles = [(h, display_width(h)) for h in (visible(h) for h in header)]
+    cells = [[_measured(cell, max_width) for cell in row] for row in rows]
+    widths = [max([titles[i][1]] + [row[i][1] for row in cells]) for i in range(len(titles))]
+    lines = [_row_text(titles, widths, right), "  ".join("-" * w for w in widths)]
+    lines += [_row_text(row, widths, right) for row in cells]
     return "\n".join(lines)
