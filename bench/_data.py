@@ -185,12 +185,15 @@ def write_entries_csv(path: Path, shape: Shape) -> Path:
 # ---- PostgreSQL -------------------------------------------------------------------------------
 
 
-def postgres_dataset(admin_url: str, shape: Shape) -> str:
-    """A migrated PostgreSQL database holding `shape` (created once per server); returns its URL."""
+def postgres_dataset(admin_url: str, shape: Shape, *, prefix: str = "bench_") -> str:
+    """A migrated PostgreSQL database holding `shape` (created once per server); returns its URL.
+
+    `prefix` starts the database's name, so that benchmarks run at the same time on one server
+    build and write their own copies."""
     import psycopg
     from sqlalchemy.engine import make_url
 
-    name = "bench_" + shape.name.replace("-", "_")
+    name = prefix + shape.name.replace("-", "_")
     base = make_url(admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
     plain = base.set(drivername="postgresql")
     with psycopg.connect(plain.render_as_string(hide_password=False), autocommit=True) as admin:
