@@ -36,24 +36,24 @@ def _fit(text: str, width: int) -> str:
     return out + "…"
 
 
-def _measured(text: str, max_width: int) -> tuple[str, int]:
-    """The cell as shown and its width in columns, measured once (a batch table has 100,000 rows)."""
+def _shown(text: str, max_width: int) -> str:
+    """The cell as shown; a plain ASCII cell that fits (nearly every cell of a 100,000-line batch)
+    is shown as it is without being examined further."""
     if text.isascii() and text.isprintable() and len(text) <= max_width:
-        return text, len(text)
-    shown = _fit(visible(text), max_width)
-    return shown, display_width(shown)
+        return text
+    return _fit(visible(text), max_width)
 
 
-def _row_text(cells: Sequence[tuple[str, int]], widths: Sequence[int], right: Sequence[bool]) -> str:
-    parts = [" " * (widths[i] - w) + c if right[i] else c + " " * (widths[i] - w) for i, (c, w) in enumerate(cells)]
-    return "  ".join(parts).rstrip()
+def _row_text(cells: Sequence[str], widths: Sequence[int], right: Sequence[bool]) -> str:
+    gaps = [" " * (widths[i] - display_width(c)) for i, c in enumerate(cells)]
+    return "  ".join(gap + c if right[i] else c + gap for i, (c, gap) in enumerate(zip(cells, gaps, strict=True))).rstrip()
 
 
 def render(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool], max_width: int = 40) -> str:
     """Columns sized to their content (capped at `max_width`); numbers right-aligned."""
-    titles = [(h, display_width(h)) for h in (visible(h) for h in header)]
-    cells = [[_measured(cell, max_width) for cell in row] for row in rows]
-    widths = [max([titles[i][1]] + [row[i][1] for row in cells]) for i in range(len(titles))]
+    titles = [visible(h) for h in header]
+    cells = [[_shown(cell, max_width) for cell in row] for row in rows]
+    widths = [max([display_width(titles[i])] + [display_width(row[i]) for row in cells]) for i in range(len(titles))]
     lines = [_row_text(titles, widths, right), "  ".join("-" * w for w in widths)]
     lines += [_row_text(row, widths, right) for row in cells]
     return "\n".join(lines)
