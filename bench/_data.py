@@ -188,10 +188,11 @@ def write_entries_csv(path: Path, shape: Shape, *, after: int = 0) -> Path:
 # ---- PostgreSQL -------------------------------------------------------------------------------
 
 
-def postgres_dataset(admin_url: str, shape: Shape, prefix: str = "bench_") -> str:
+def postgres_dataset(admin_url: str, shape: Shape, *, prefix: str = "bench_") -> str:
     """A migrated PostgreSQL database holding `shape` (created once per server); returns its URL.
 
-    `prefix` keeps apart the databases of benchmarks that migrate or write to theirs."""
+    `prefix` starts the database's name, so that benchmarks run at the same time on one server
+    build and write their own copies."""
     import psycopg
     from sqlalchemy.engine import make_url
 

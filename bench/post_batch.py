@@ -1,63 +1,50 @@
-"""Posting a 10,000-line payment batch on SQLite: the whole `payouts pay --yes`, and approval alone.
+"""Previewing and posting a payment batch: the whole `payouts pay`, time and peak memory.
 
-    python bench/post_batch.py [--repeat 5]
+    python bench/post_batch.py [--repeat 3] [--partners 10000] [--history 1000000]
+                               [--before OLD_PAYOUTS] [--postgres URL]
 
-Uses the cached ledger of bench/ledger_report.py (10,000 partners, 1,000,000 entries before June
-2015), where every partner has a positive ending balance for June. Each run gets a fresh copy of
-the database (copying is not timed). Rows, in the same run:
+Uses the cached ledger of bench/_data.py (`--partners` partners, `--history` entries before June
+2015 and two per partner in June), where most partners have a positive ending balance for June.
+Each posting run gets a fresh copy of the database (copying is not timed). Rows, in the same run:
 
-- `payouts pay 2015-06 --method ending-balance` (the preview: plan only, nothing written): the
-  whole-process baseline;
+- `payouts pay 2015-06 --method M` for each of the three methods (the preview: plan only, nothing
+  written), as a whole process;
 - `payouts pay 2015-06 --method ending-balance --date 2015-07-01 --yes`: request and post, as a
   user runs it;
-- domain.batches.approve_batch alone, in this process, on a batch requested beforehand (untimed):
-  the posting step with its stale and overlap checks, through the commit;
-- the floor: the same 10,000 payment rows inserted with the sqlite3 module's executemany and
+- the floor: the same number of payment rows inserted with the sqlite3 module's executemany and
   committed, with no checks at all.
+
+With `--before PATH` (the `payouts` script of another checkout, such as the code before a change)
+every whole-process row is also run with that script, interleaved with the current one, so that
+load on a shared machine falls on both alike. With `--postgres URL` (or PAYOUTS_BENCH_POSTGRES_URL)
+the same rows are measured on PostgreSQL: the data set is loaded once with COPY into a database of
+its own (`bench_batch_…`) and every posting run gets a copy made with CREATE DATABASE … TEMPLATE.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from _data import MONTH_END, MONTH_START, Shape, fresh_copy, sqlite_dataset
+from _data import MONTH_START, Shape, fresh_copy, postgres_dataset, sqlite_dataset
 from _measure import PAYOUTS, Result, Run, machine, print_table, run_process
 
-PARTNERS = 10_000
-HISTORY = 1_000_000
+METHODS = ("ending-balance", "commission", "beginning-plus-commission")
 PAYMENT_DATE = date(2015, 7, 1)
 NOW = datetime(2015, 7, 15, 12, 0, tzinfo=UTC)
-ACTOR = "cli:bench"
+POSTGRES_ENV = "PAYOUTS_BENCH_POSTGRES_URL"
+POSTGRES_PREFIX = "bench_batch_"
 
 
-def _pay_command(database: Path, *extra: str) -> list[str]:
-    return [*PAYOUTS, "--database", f"sqlite:///{database}", "pay", f"{MONTH_START:%Y-%m}",
-            "--method", "ending-balance", "--date", PAYMENT_DATE.isoformat(), *extra]
-
-
-def _approve_alone(database: Path) -> tuple[Run, int]:
-    """Request a batch (untimed), then time its approval through the commit."""
-    from domain import batches
-    from domain.dates import DateRange
-    from domain.db import Database
-
-    db = Database(f"sqlite:///{database}")
-    options = batches.BatchOptions(DateRange(MONTH_START, MONTH_END), "ending-balance", "Check", PAYMENT_DATE)
-    with db.write() as session:
-        batch_id = batches.request_batch(session, options, actor=ACTOR, now=NOW).batch_id
-    policy = batches.ApprovalPolicy(frozenset({ACTOR}), trusted_operator=True)
-    started = time.perf_counter()
-    with db.write() as session:
-        approval = batches.approve_batch(session, batch_id, actor=ACTOR, policy=policy, now=NOW)
-        lines = len(approval.lines) if approval.posted else 0
-    seconds = time.perf_counter() - started
-    db.dispose()
-    return Run(seconds, 0), lines
+def _pay_command(payouts: Sequence[str], url: str, method: str, *extra: str) -> list[str]:
+    return [*payouts, "--database", url, "pay", f"{MONTH_START:%Y-%m}", "--method", method,
+            "--date", PAYMENT_DATE.isoformat(), *extra]
 
 
 def _raw_insert(database: Path) -> Run:
@@ -77,29 +64,84 @@ def _raw_insert(database: Path) -> Run:
     return Run(seconds, 0)
 
 
+class _Versions:
+    """The `payouts` scripts compared: the current one, and the one given by --before."""
+
+    def __init__(self, before: str | None) -> None:
+        self.scripts: list[tuple[str, tuple[str, ...]]] = [("", PAYOUTS)]
+        if before:
+            self.scripts.insert(0, ("before: ", (before,)))
+
+    def results(self, label: str) -> list[Result]:
+        return [Result(f"{prefix}{label}") for prefix, _ in self.scripts]
+
+
+def _measure_all(versions: _Versions, repeat: int, url_for_post: Callable[[], str], read_url: str) -> list[Result]:
+    """Every row for every version, runs interleaved: previews on `read_url`, each posting on a fresh copy."""
+    previews = {method: versions.results(f"pay --method {method} (preview)") for method in METHODS}
+    posts = versions.results("pay --method ending-balance --yes (request + post)")
+    for (_, script) in versions.scripts:
+        run_process(_pay_command(script, read_url, METHODS[0]))
+    for _ in range(repeat):
+        for index, (_, script) in enumerate(versions.scripts):
+            for method in METHODS:
+                previews[method][index].runs.append(run_process(_pay_command(script, read_url, method)))
+            posts[index].runs.append(run_process(_pay_command(script, url_for_post(), METHODS[0], "--yes")))
+    return [result for method in METHODS for result in previews[method]] + posts
+
+
+def _sqlite_part(args: argparse.Namespace, versions: _Versions, shape: Shape, scratch: Path) -> None:
+    source = sqlite_dataset(shape)
+    results = _measure_all(versions, args.repeat, lambda: f"sqlite:///{fresh_copy(source, scratch)}",
+                           f"sqlite:///{source}")
+    floor = Result("floor: executemany of the payment rows + commit (in process)")
+    for _ in range(args.repeat):
+        floor.runs.append(_raw_insert(fresh_copy(source, scratch)))
+    print_table(f"SQLite: {shape.partners:,} partners, {shape.history:,} entries of history, "
+                f"{shape.month:,} in June (median of {args.repeat})", [*results, floor], memory=True)
+
+
+def _postgres_copy(admin_url: str, template_url: str) -> Callable[[], str]:
+    """A function giving a fresh copy of the template database for each posting run."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(admin_url).render_as_string(hide_password=False)
+    template = make_url(template_url)
+    copy_name = f"{template.database}_run"
+
+    def fresh() -> str:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{copy_name}"')
+            connection.execute(f'CREATE DATABASE "{copy_name}" TEMPLATE "{template.database}"')
+        return template.set(database=copy_name).render_as_string(hide_password=False)
+
+    return fresh
+
+
+def _postgres_part(args: argparse.Namespace, versions: _Versions, shape: Shape) -> None:
+    url = postgres_dataset(args.postgres, shape, prefix=POSTGRES_PREFIX)
+    results = _measure_all(versions, args.repeat, _postgres_copy(args.postgres, url), url)
+    print_table(f"PostgreSQL: {shape.partners:,} partners, {shape.history:,} entries of history, "
+                f"{shape.month:,} in June (median of {args.repeat})", results, memory=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--partners", type=int, default=10_000)
+    parser.add_argument("--history", type=int, default=1_000_000)
+    parser.add_argument("--before", metavar="PAYOUTS", help="the payouts script of the code to compare with")
+    parser.add_argument("--postgres", metavar="URL", default=os.environ.get(POSTGRES_ENV))
     args = parser.parse_args()
-    print(f"Machine: {machine()}; {date.today()}")
-    source = sqlite_dataset(Shape(PARTNERS, HISTORY, 20_000, 10_000))
-    preview, whole = Result("payouts pay (preview, no --yes)"), Result("payouts pay --yes (request + post)")
-    approve, floor = Result("approve_batch alone (in process)"), Result("floor: executemany of the rows + commit")
-    posted_lines = 0
+    print(f"Machine: {machine()}; {date.today()}; load average {os.getloadavg()[0]:.2f} at the start")
+    shape = Shape(args.partners, args.history, 2 * args.partners)
+    versions = _Versions(args.before)
     with tempfile.TemporaryDirectory() as scratch_dir:
-        scratch = Path(scratch_dir)
-        run_process(_pay_command(fresh_copy(source, scratch)))
-        for _ in range(args.repeat):
-            database = fresh_copy(source, scratch)
-            preview.runs.append(run_process(_pay_command(database)))
-            whole.runs.append(run_process(_pay_command(database, "--yes")))
-            run, posted_lines = _approve_alone(fresh_copy(source, scratch))
-            approve.runs.append(run)
-            floor.runs.append(_raw_insert(fresh_copy(source, scratch)))
-    print_table(f"SQLite: posting a batch of {posted_lines:,} lines, {HISTORY:,} entries of history "
-                f"(median of {args.repeat})", [preview, whole, approve, floor], baseline=preview)
-    print(f"\n- `payouts pay --yes` under 2 seconds: {whole.median:.3f} s, {'met' if whole.median < 2 else 'MISSED'}")
-    print(f"- approve_batch under 2 seconds: {approve.median:.3f} s, {'met' if approve.median < 2 else 'MISSED'}")
+        _sqlite_part(args, versions, shape, Path(scratch_dir))
+    if args.postgres:
+        _postgres_part(args, versions, shape)
+    print(f"\nLoad average at the end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
 
 from commands.context import Request
-from commands.json_text import document
+from commands.json_text import write_document
 from domain.dates import parse_date, zone
 from domain.text import visible
 
@@ -33,7 +33,7 @@ def positive_count(text: str) -> int:
 
 
 def _print_json(body: object) -> None:
-    sys.stdout.write(document(body))
+    write_document(body, sys.stdout)
 
 
 def rewrite_announcement(decision: Decision) -> None:

@@ -36,19 +36,24 @@ def _fit(text: str, width: int) -> str:
     return out + "…"
 
 
-def _pad(text: str, width: int, right: bool) -> str:
-    gap = " " * (width - display_width(text))
-    return gap + text if right else text + gap
+def _shown(text: str, max_width: int) -> str:
+    """The cell as shown; a plain ASCII cell that fits (nearly every cell of a 100,000-line batch)
+    is shown as it is without being examined further."""
+    if text.isascii() and text.isprintable() and len(text) <= max_width:
+        return text
+    return _fit(visible(text), max_width)
+
+
+def _row_text(cells: Sequence[str], widths: Sequence[int], right: Sequence[bool]) -> str:
+    gaps = [" " * (widths[i] - display_width(c)) for i, c in enumerate(cells)]
+    return "  ".join(gap + c if right[i] else c + gap for i, (c, gap) in enumerate(zip(cells, gaps, strict=True))).rstrip()
 
 
 def render(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool], max_width: int = 40) -> str:
     """Columns sized to their content (capped at `max_width`); numbers right-aligned."""
-    header = [visible(h) for h in header]
-    cells = [[_fit(visible(cell), max_width) for cell in row] for row in rows]
-    widths = [
-        max([display_width(header[i])] + [display_width(row[i]) for row in cells]) for i in range(len(header))
-    ]
-    lines = ["  ".join(_pad(h, widths[i], right[i]) for i, h in enumerate(header)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(_pad(c, widths[i], right[i]) for i, c in enumerate(row)).rstrip() for row in cells]
+    titles = [visible(h) for h in header]
+    cells = [[_shown(cell, max_width) for cell in row] for row in rows]
+    widths = [max([display_width(titles[i])] + [display_width(row[i]) for row in cells]) for i in range(len(titles))]
+    lines = [_row_text(titles, widths, right), "  ".join("-" * w for w in widths)]
+    lines += [_row_text(row, widths, right) for row in cells]
     return "\n".join(lines)

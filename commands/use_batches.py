@@ -19,7 +19,6 @@ from commands.payout_files import GENERIC, PayoutFile, generic_csv, payout_files
 from domain import batches
 from domain.batches import POSTED, BatchError, BatchOptions, CurrencyTotal, Plan, PlannedLine
 from domain.dates import DateRange
-from domain.ledger import partners_by_ids
 from domain.models import Batch
 
 APPROVED, REJECTED, STALE, VOIDED = "approved", "rejected", "stale", "voided"
@@ -171,9 +170,9 @@ def remember_announcement(request: Request, batch_id: str, announcement: Announc
 def pay_now(request: Request, options: BatchOptions) -> BatchRecord:
     """Request and post in one unit of work (the terminal's `pay --yes`)."""
     with request.db.write() as session:
-        batch = batches.request_and_post_batch(session, options, actor=request.actor, policy=request.policy(),
-                                               now=request.settings.now(), hold_days=request.settings.hold_days)
-        return _record(batch)
+        posted = batches.request_and_post_batch(session, options, actor=request.actor, policy=request.policy(),
+                                                now=request.settings.now(), hold_days=request.settings.hold_days)
+        return _record(posted.batch, posted.lines, posted.skipped)
 
 
 # ---- deciding -----------------------------------------------------------------------------------
@@ -193,8 +192,7 @@ def approve(request: Request, batch_id: str, *, with_payout_csv: bool = False) -
 
 
 def _payout_csv(session: Session, record: BatchRecord) -> str:
-    partners = partners_by_ids(session, (line.partner_id for line in record.lines))
-    return generic_csv(record, record.lines, partners)  # type: ignore[arg-type]
+    return generic_csv(record, record.lines, batches.payees(session, record.id))  # type: ignore[arg-type]
 
 
 def reject(request: Request, batch_id: str, reason: str = "") -> Decision:
@@ -235,7 +233,7 @@ def export(request: Request, batch_id: str, fmt: str = GENERIC, currency: str | 
     """A posted batch's payout files in `fmt` (SPEC §9), optionally only one currency's lines."""
     with request.db.read() as session:
         record = _record(batches.get_batch(session, batch_id))
-        partners = partners_by_ids(session, (line.partner_id for line in record.lines))
+        partners = batches.payees(session, record.id)
     return payout_files(record, record.lines, partners, fmt, currency,  # type: ignore[arg-type]
                         source_currency=source_currency)
 
@@ -249,8 +247,8 @@ def export_for_providers(request: Request, batch_id: str, currency: str | None =
 
     with request.db.read() as session:
         record = _record(batches.get_batch(session, batch_id))
-        partners = partners_by_ids(session, (line.partner_id for line in record.lines))
-        bank = read_bank_details(partners.values(), SecretBox.from_env())
+        partners = batches.payees(session, record.id)
+        bank = read_bank_details(partners.values(), SecretBox.from_env())  # type: ignore[arg-type]
     files = provider_files(record, record.lines, partners, bank,  # type: ignore[arg-type]
                            source_currency=source_currency, currency=currency)
     return record.batch_id, files

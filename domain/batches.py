@@ -11,13 +11,16 @@ double-payment check with the posting it guards (SQLite's BEGIN IMMEDIATE alread
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, func, insert, select, text, update
+from sqlalchemy import BigInteger, ColumnElement, and_, any_, bindparam, func, insert, select, text, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, object_session
 
 from domain import audit
@@ -33,7 +36,7 @@ METHODS = ("commission", "beginning-plus-commission", "ending-balance")
 _BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _BATCH_LOCK_KEY = 7_420_150_624
 POSTING_CHUNK = 2_000
-_PARTNERS_PER_QUERY = 500
+_PARTNERS_PER_QUERY = 500  # codes to an IN list: well inside every database's limit on bound parameters
 VOID_SUFFIX = ":void"
 FAIL_SUFFIX = ":failed"
 VOID_REASON_LENGTH = 400  # it goes into each reversing entry's description, at most 500 characters
@@ -299,15 +302,46 @@ def _lock_batches(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _BATCH_LOCK_KEY})
 
 
-def _payment_references(session: Session, partner_ids: Sequence[int], matching: ColumnElement[bool]) -> set[str]:
+def _payment_references(
+    session: Session, partner_ids: Sequence[int], matching: ColumnElement[bool],
+    initials: Sequence[ColumnElement[bool]] = (),
+) -> set[str]:
     """The partners' payment references that match: posting or voiding a batch under one of them
-    would collide with a payment recorded by import, so that batch could never be approved or voided."""
+    would collide with a payment recorded by import, so that batch could never be approved or voided.
+
+    `initials` are ranges of the (partner, kind, reference) index that every match lies in; each is
+    read in a query of its own, so that a partner's other payment references are never visited.
+    """
+    if not partner_ids:
+        return set()
+    among = _among(session, Entry.partner_id, partner_ids)
     references: set[str] = set()
-    for offset in range(0, len(partner_ids), _PARTNERS_PER_QUERY):
-        chunk = partner_ids[offset : offset + _PARTNERS_PER_QUERY]
-        query = select(Entry.reference).where(Entry.partner_id.in_(chunk), Entry.kind == PAYMENT, matching)
+    for initial in initials or [true()]:
+        query = select(Entry.reference).where(among, Entry.kind == PAYMENT, initial, matching)
         references.update(session.scalars(query.distinct()))
     return references
+
+
+def _among(session: Session, column: ColumnElement[int], ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN ids` as one bound value (a JSON array on SQLite, an array on PostgreSQL): a batch
+    pays up to 100,000 partners, and binding each ID on its own costs more than the query."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(BigInteger)))
+    listed = func.json_each(json.dumps(list(ids))).table_valued("value")
+    return column.in_(select(listed.c.value))
+
+
+def _case_initials(session: Session, prefix: str) -> list[ColumnElement[bool]]:
+    """Index ranges holding every reference that starts with `prefix` in any case: one per case of its
+    first letter. SQLite compares text byte by byte (BINARY), so a range is exact there; other
+    databases order text by their collation, and are read without ranges."""
+    first = prefix[:1]
+    if session.get_bind().dialect.name != "sqlite" or not first.isascii() or not first.isalpha():
+        return []
+    return [
+        and_(Entry.reference >= letter, Entry.reference < chr(ord(letter) + 1))
+        for letter in sorted({first.upper(), first.lower()})
+    ]
 
 
 def void_reference(batch_id: str) -> str:
@@ -332,7 +366,8 @@ def _next_batch_id(session: Session, payment_date: date, partner_ids: Sequence[i
         batch_id.lower()
         for batch_id in session.scalars(select(Batch.batch_id).where(func.lower(Batch.batch_id).like(f"{base.lower()}%")))
     }
-    used = _payment_references(session, partner_ids, func.lower(Entry.reference).like(f"{base.lower()}%"))
+    used = _payment_references(session, partner_ids, func.lower(Entry.reference).like(f"{base.lower()}%"),
+                               _case_initials(session, base))
     taken |= {reference.removesuffix(VOID_SUFFIX).removesuffix(FAIL_SUFFIX).lower() for reference in used}
     if base.lower() not in taken:
         return base
@@ -452,6 +487,14 @@ def request_batch(
     hold_days: int = 0,
 ) -> Batch:
     """Freeze a plan as a pending batch; refused when it would pay someone twice, unless overridden."""
+    return _request(session, options, actor=actor, now=now, origin_channel=origin_channel, hold_days=hold_days)[0]
+
+
+def _request(
+    session: Session, options: BatchOptions, *, actor: str, now: datetime, origin_channel: str | None,
+    hold_days: int,
+) -> tuple[Batch, Plan]:
+    """The pending batch and the plan it froze, which a request that posts at once hands on."""
     _lock_batches(session)
     plan = plan_batch(session, options, hold_days=hold_days)
     if not plan.lines:
@@ -468,8 +511,8 @@ def request_batch(
     )
     session.add(batch)
     session.flush()
-    session.execute(
-        insert(BatchLine),
+    session.connection().execute(
+        insert(BatchLine.__table__),
         [
             {
                 "batch_pk": batch.id, "partner_id": line.partner_id, "amount": line.amount,
@@ -489,7 +532,7 @@ def request_batch(
         **({"partners": list(options.partners)} if options.partners else {}),
     )
     session.expire(batch, ["lines"])
-    return batch
+    return batch, plan
 
 
 # ---- deciding ---------------------------------------------------------------------------------
@@ -586,6 +629,35 @@ def frozen_lines(batch: Batch) -> tuple[list[PlannedLine], list[PlannedLine]]:
             for line in batch.lines
         ]
     return [p for p in planned if p.skip_reason is None], [p for p in planned if p.skip_reason is not None]
+
+
+class Payee(NamedTuple):
+    """What a payout file reads of a paid partner, as a plain row: a mapped Partner per line of a
+    100,000-line batch would hold several times the memory."""
+
+    id: int
+    email: str | None
+    payout_email: str | None
+    entity: str | None
+    payout_method: str | None
+    address_line1: str | None
+    city: str | None
+    state: str | None
+    postcode: str | None
+    country: str | None
+    bank_details: str | None
+
+
+def payees(session: Session, batch_pk: int) -> dict[int, Payee]:
+    """The partners a batch pays, by ID, read in one query through its lines."""
+    query = (
+        select(Partner.id, Partner.email, Partner.payout_email, Partner.entity, Partner.payout_method,
+               Partner.address_line1, Partner.city, Partner.state, Partner.postcode, Partner.country,
+               Partner.bank_details)
+        .join(BatchLine, BatchLine.partner_id == Partner.id)
+        .where(BatchLine.batch_pk == batch_pk, BatchLine.skip_reason.is_(None))
+    )
+    return {row[0]: Payee(*row) for row in session.execute(query)}
 
 
 def _refuse_if_decided(batch: Batch, wanted: str) -> None:
@@ -692,7 +764,6 @@ def approve_batch(
     """
     _lock_batches(session)
     batch = get_batch(session, batch_id)
-    batch_id = batch.batch_id  # as stored, whatever case it was typed in
     _refuse_if_decided(batch, POSTED)
     policy.check(actor, batch.requested_by)
     paid, skipped = frozen_lines(batch)
@@ -700,7 +771,16 @@ def approve_batch(
         conflicts = find_conflicts(session, batch_options(batch).period, [p.partner_id for p in paid], excluding=batch.id)
         if conflicts:
             raise OverlapRefused(conflicts)
-    changes = _changes(batch, paid, session, hold_days)
+    return _post(session, batch, paid, skipped, actor=actor, now=now, insert_chunk=insert_chunk,
+                 record_stale=record_stale, changes=_changes(batch, paid, session, hold_days))
+
+
+def _post(
+    session: Session, batch: Batch, paid: list[PlannedLine], skipped: list[PlannedLine], *, actor: str,
+    now: datetime, insert_chunk: Callable[[Session, list[dict]], None], record_stale: bool, changes: list[str],
+) -> Approval:
+    """Post the checked batch, or with `changes` reject it as stale (or raise StaleBatch)."""
+    batch_id = batch.batch_id  # as stored, whatever case it was typed in
     if changes and not record_stale:
         raise StaleBatch(batch_id, changes, rejected=False)
     if changes:
@@ -710,19 +790,18 @@ def approve_batch(
         session.refresh(batch)
         return Approval(batch, paid, skipped, changes)
     _claim(session, batch, PENDING, POSTED, decided_by=actor, decided_at=now)
-    rows = [
-        {
-            "partner_id": line.partner_id, "kind": PAYMENT, "amount": line.amount, "currency": line.currency,
-            "effective_date": batch.payment_date, "reference": batch.batch_id,
-            "description": f"{batch.payment_type} payment, {batch.batch_id}", "recorded_at": now,
-            "recorded_by": actor, "batch_pk": batch.id, "payment_type": batch.payment_type,
-        }
-        for line in paid
-    ]
-    for offset in range(0, len(rows), POSTING_CHUNK):
-        insert_chunk(session, rows[offset : offset + POSTING_CHUNK])
+    common = {
+        "kind": PAYMENT, "effective_date": batch.payment_date, "reference": batch.batch_id,
+        "description": f"{batch.payment_type} payment, {batch.batch_id}", "recorded_at": now,
+        "recorded_by": actor, "batch_pk": batch.id, "payment_type": batch.payment_type,
+    }
+    for offset in range(0, len(paid), POSTING_CHUNK):
+        insert_chunk(session, [
+            {**common, "partner_id": line.partner_id, "amount": line.amount, "currency": line.currency}
+            for line in paid[offset : offset + POSTING_CHUNK]
+        ])
     _refuse_past_limits(session, batch, "posting")
-    audit.record(session, actor, "batch.post", batch_id, lines=len(rows),
+    audit.record(session, actor, "batch.post", batch_id, lines=len(paid),
                  totals={t.currency: t.amount for t in currency_totals(paid)})
     session.refresh(batch)
     return Approval(batch, paid, skipped)
@@ -731,15 +810,22 @@ def approve_batch(
 def request_and_post_batch(
     session: Session, options: BatchOptions, *, actor: str, policy: ApprovalPolicy, now: datetime,
     insert_chunk: Callable[[Session, list[dict]], None] = _insert_payment_chunk, hold_days: int = 0,
-) -> Batch:
+) -> Approval:
     """Request and post in the caller's one transaction (the terminal's `pay --yes`).
 
     Two commits would leave a pending batch behind whenever the second one failed, lost a race or
     the process was killed in between; a pending leftover could be approved later and pay again.
+
+    The lines posted are the plan just frozen, and its overlap check stands (the batch lock is held
+    throughout). The ledger is read again before posting only where another writer could have
+    committed in between: on SQLite the transaction holds the write lock from its first statement.
     """
-    batch = request_batch(session, options, actor=actor, now=now, hold_days=hold_days)
-    return approve_batch(session, batch.batch_id, actor=actor, policy=policy, now=now,
-                         insert_chunk=insert_chunk, record_stale=False, hold_days=hold_days).batch
+    batch, plan = _request(session, options, actor=actor, now=now, origin_channel=None, hold_days=hold_days)
+    policy.check(actor, batch.requested_by)
+    serialised = session.get_bind().dialect.name == "sqlite"
+    changes = [] if serialised else _changes(batch, plan.lines, session, hold_days)
+    return _post(session, batch, plan.lines, plan.skipped, actor=actor, now=now, insert_chunk=insert_chunk,
+                 record_stale=False, changes=changes)
 
 
 def reject_batch(session: Session, batch_id: str, *, actor: str, policy: ApprovalPolicy, now: datetime,

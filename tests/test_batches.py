@@ -211,6 +211,19 @@ def test_a_default_batch_id_skips_one_that_is_an_imported_payment_reference_of_a
     assert batch_id == "Batch-20150630-2"
 
 
+def test_a_default_batch_id_skips_an_imported_payment_reference_of_a_paid_partner_in_any_case(db):
+    """References are read per case of their first letter (index ranges); both cases must be found."""
+    _ledger(db)
+    with db.write() as s:
+        ann = s.scalar(select(Partner).where(Partner.code == "ANN"))
+        add_entry(s, ann, "payment", 100, "2015-07-20", reference="bATCH-20150630")
+        add_entry(s, ann, "payment", 100, "2015-07-21", reference="BaTcH-20150630-2")
+        add_entry(s, ann, "payment", 100, "2015-07-22", reference="Cash-20150630-3")
+    batch_id = request(db)
+    approve(db, batch_id)
+    assert batch_id == "Batch-20150630-3"
+
+
 def test_an_explicit_batch_id_that_is_an_imported_payment_reference_of_a_paid_partner_is_refused(db):
     _ledger(db)
     with db.write() as s:

@@ -118,7 +118,7 @@ def _disk_error(session) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_pay_with_yes_announces_no_posting_when_the_commit_fails(capsys, database, monkeypatch):
-    _fail_the_commit_after(monkeypatch, "approve_batch")
+    _fail_the_commit_after(monkeypatch, "request_and_post_batch")
     status, out, err = run(capsys, database, *PAY_JUNE, "--yes")
     assert (status, out) == (1, "") and "disk I/O error" in err
 

@@ -147,7 +147,7 @@ def test_a_partner_paid_up_to_the_import_limit_can_be_paid_voided_and_paid_again
     policy = ApprovalPolicy(frozenset(), trusted_operator=True)
     for _ in range(2):
         with db.write() as session:
-            batch = batches.request_and_post_batch(session, options, actor="U_MANAGER", policy=policy, now=NOW)
+            batch = batches.request_and_post_batch(session, options, actor="U_MANAGER", policy=policy, now=NOW).batch
         with db.write() as session:
             batches.void_batch(session, batch.batch_id, actor="U_MANAGER", reason="returned", now=NOW)
     assert _partner(db, "BIG") == (PARTNER_IMPORT_LIMIT, 5 * PARTNER_IMPORT_LIMIT)
