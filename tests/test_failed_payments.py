@@ -35,7 +35,7 @@ def _june(db) -> str:
         add_entry(s, ann, "commission", 10_000, "2015-05-10")
         add_entry(s, ann, "commission", 5_000, "2015-06-10")
         add_entry(s, bob, "commission", 2_000, "2015-06-12")
-        return batches.request_and_post_batch(s, options(), actor="cli:op", policy=OPERATOR, now=NOW).batch_id
+        return batches.request_and_post_batch(s, options(), actor="cli:op", policy=OPERATOR, now=NOW).batch.batch_id
 
 
 def _fail(db, batch_id: str, partner: str = "ANN", reason: str = "unclaimed after 30 days"):
@@ -92,7 +92,7 @@ def test_the_double_payment_guard_lets_a_new_batch_pay_a_failed_partner_for_the_
     with db.write() as s:
         again = batches.request_and_post_batch(s, options(payment_date=date(2015, 7, 25), partners=("ANN",)),
                                                actor="cli:op", policy=OPERATOR, now=NOW)
-        paid, _ = batches.frozen_lines(again)
+        paid, _ = batches.frozen_lines(again.batch)
     assert [(line.partner_code, line.amount) for line in paid] == [("ANN", 15_000)]
 
 
