@@ -11,7 +11,7 @@ would see it. The request bodies are built before the clock starts.
 Prints the wall time, entries a second, the server worker's peak resident memory (VmHWM), the
 number of 503 answers, and p50/p95/p99/max of the acknowledgements in milliseconds.
 
-    python bench/api_ingest.py [--entries 1000000] [--per-request 10000] [--clients 4] [--partners 1000]
+    python bench/api_ingest.py [--entries 1000000] [--per-request 10000] [--clients 4] [--partners 1000] [--workers 1]
 """
 
 from __future__ import annotations
@@ -60,9 +60,9 @@ def bodies(entries: int, per_request: int, partners: int) -> list[bytes]:
     return out
 
 
-def start_server(database: str, double: SlackApiDouble) -> tuple[subprocess.Popen, str]:
-    """One gunicorn worker, as the figures in docs/performance.md were measured."""
-    return start_slack_server(database, double, {"WEB_CONCURRENCY": "1"})
+def start_server(database: str, double: SlackApiDouble, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """`workers` gunicorn workers (WEB_CONCURRENCY; production's default is one)."""
+    return start_slack_server(database, double, {"WEB_CONCURRENCY": str(workers)})
 
 
 def worker_peak_mb(server: subprocess.Popen) -> float:
@@ -119,12 +119,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--partners", type=int, default=1_000)
     parser.add_argument("--ack-every", type=float, default=0.1)
+    parser.add_argument("--workers", type=int, default=1, help="WEB_CONCURRENCY of payouts serve")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder, SlackApiDouble() as double:
         database, token = prepare(Path(folder), args.partners)
         requests = bodies(args.entries, args.per_request, args.partners)
-        server, base = start_server(database, double)
+        server, base = start_server(database, double, args.workers)
         poster, acks, stop = Poster(base, token), [], threading.Event()
         probe = threading.Thread(target=ack_probe, args=(base, double, args.ack_every, stop, acks))
         try:
@@ -143,7 +144,7 @@ def main() -> None:
 
     p50, p95, p99, most = summary(acks)
     print(f"{args.entries:,} entries in {len(requests)} requests of {args.per_request:,} from {args.clients} clients, "
-          f"{args.partners:,} partners, SQLite")
+          f"{args.partners:,} partners, SQLite, {args.workers} worker(s)")
     print(f"time {elapsed:.1f} s, {poster.added / elapsed:,.0f} entries/s ({poster.added:,} added), "
           f"worker peak RSS {peak:.0f} MB, 503 answers {poster.busy}")
     print(f"Slack ack during it ({len(acks)} slash commands): p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f}  "
