@@ -40,14 +40,7 @@ def rewrite_announcement(decision: Decision) -> None:
     """The approval request in Slack shows the decision too; a line on stderr when it could not."""
     from commands.chat_payout_views import announcement_update
 
-    reply = announcement_update(decision)
-    if reply is None:
-        return
-    from bot.slack.announcements import rewrite  # slack_sdk loads only when there is a message to rewrite
-
-    problem = rewrite(reply)
-    if problem:
-        print(f"payouts: {problem}", file=sys.stderr)
+    _to_slack(announcement_update(decision), rewrite=True)
 
 
 def _options(args: argparse.Namespace, request: Request) -> BatchOptions:
@@ -108,11 +101,15 @@ def _cmd_batch_void(args: argparse.Namespace, request: Request) -> int:
 
 def tell_slack(reply: Reply | None) -> None:
     """A message for a Slack channel, posted when Slack is set up; a line on stderr when it could not be."""
+    _to_slack(reply, rewrite=False)
+
+
+def _to_slack(reply: Reply | None, *, rewrite: bool) -> None:
     if reply is None:
         return
-    from bot.slack.announcements import post  # slack_sdk loads only when there is a message to post
+    from bot.slack import announcements  # slack_sdk loads only when there is a message to send
 
-    problem = post(reply)
+    problem = (announcements.rewrite if rewrite else announcements.post)(reply)
     if problem:
         print(f"payouts: {problem}", file=sys.stderr)
 
