@@ -56,22 +56,8 @@ def import_partner_records(request: Request, records: Iterable[tuple[int, dict[s
 
 def import_entry_records(request: Request, records: Iterable[tuple[int, dict[str, str]]], *, source: str,
                          problems: Sequence[RowProblem] = ()) -> ImportResult:
-    """Entries given as data, checked as the rows of a file are; idempotent by reference as a file is.
-
-    The rows are read and checked before the write lock is taken, so requests check in parallel and
-    wait for each other only to write; if a partner they name changes meanwhile, they are imported
-    again, read under the lock.
-    """
-    rows = list(records)
+    """Entries given as data, checked as the rows of a file are; idempotent by reference as a file is."""
     refused = _refusal(source, problems)
-    with request.db.read() as session:
-        checked = imports.check_entry_records(session, imports.checked_records(rows, refused), refused)
-    try:
-        with request.db.write() as session:
-            return imports.import_entry_records(session, (), source=source, refused=refused, actor=request.actor,
-                                                checked=checked)
-    except imports.PartnersChanged:
-        refused = _refusal(source, problems)
-        with request.db.write() as session:
-            return imports.import_entry_records(session, imports.checked_records(rows, refused), source=source,
-                                                refused=refused, actor=request.actor)
+    with request.db.write() as session:
+        return imports.import_entry_records(session, imports.checked_records(records, refused), source=source,
+                                            refused=refused, actor=request.actor)

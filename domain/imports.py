@@ -721,56 +721,16 @@ def _partners_and_budget(
     return partners, budget
 
 
-class PartnersChanged(Exception):
-    """A partner named by rows checked beforehand changed before the import took the write lock."""
-
-
-@dataclass(frozen=True)
-class CheckedEntries:
-    """Rows checked before the write lock is taken, against the partners they name as they were then.
-
-    Reading dates, amounts and text needs no lock; doing it first lets two requests check their rows
-    at once and wait for each other only to write. The import compares the partners under the lock
-    and raises PartnersChanged when one differs, for the caller to import the rows again.
-    """
-
-    items: list[tuple[int, dict[str, str], _EntryRow | None]]
-    partners: dict[str, tuple[int, str]]
-
-
-def check_entry_records(session: Session, records: Records, refused: ImportRefused) -> CheckedEntries:
-    """Each row read and checked as the import would (its problems go to `refused`)."""
-    rows = list(records)
-    codes = sorted({row.get("partner_code", "") for _, row in rows})
-    partners = _named_partners(session, codes)
-    return CheckedEntries([(line, row, _parse_entry(line, row, partners, refused)) for line, row in rows], partners)
-
-
-def _named_partners(session: Session, codes: list[str]) -> dict[str, tuple[int, str]]:
-    return {
-        code: (pid, currency)
-        for offset in range(0, len(codes), 900)
-        for pid, code, currency in session.execute(
-            select(Partner.id, Partner.code, Partner.currency).where(Partner.code.in_(codes[offset:offset + 900])))
-    }
-
-
 def import_entry_records(
     session: Session, records: Records, *, source: str, actor: str, progress: Progress | None = None, now=None,
     refused: ImportRefused | None = None, partner_codes: Collection[str] | None = None, audited: bool = True,
-    checked: CheckedEntries | None = None,
 ) -> ImportResult:
     """The entries import over rows that need not come from a file, with the same rules, all or nothing.
 
     `partner_codes` limits the partners the rows may name; `audited=False` leaves the audit log to a
     caller that records the whole operation once (a sync imports thousands of small groups).
-    `checked` gives rows already read by `check_entry_records` instead of `records`.
     """
-    if checked is not None:
-        partner_codes = sorted(checked.partners)
     partners, budget = _partners_and_budget(session, partner_codes)
-    if checked is not None and partners != checked.partners:
-        raise PartnersChanged
     over_limit: set[tuple[str, str]] = set()
     pending = _pending_batch_payments(session)
     refused = refused if refused is not None else ImportRefused(source)
@@ -789,10 +749,9 @@ def import_entry_records(
             _check_against_stored(session, chunk, refused)
         chunk.clear()
 
-    items = checked.items if checked is not None else (
-        (line, row, _parse_entry(line, row, partners, refused)) for line, row in records)
-    for line, row, item in items:
+    for line, row in records:
         count += 1
+        item = _parse_entry(line, row, partners, refused)
         if item is not None and item.kind == "payment" and (item.partner_id, item.reference) in pending:
             refused.add(RowProblem(line, "reference", f"'{item.reference}' is the ID of a pending batch that pays this partner; approve or reject the batch instead"))
         elif item is not None and item.kind == "payment" and _void_reference_taken(session, item):

@@ -18,7 +18,6 @@ from domain import batches, imports
 from domain.dates import DateRange
 from domain.imports import ImportRefused, RowProblem
 from domain.models import AuditEvent, Entry, Partner
-from domain.settings import Settings
 from tests.factories import add_partner
 
 HEADER = "date,partner_code,kind,amount,reference,description"
@@ -693,54 +692,3 @@ def test_entry_records_imported_unaudited_leave_the_audit_log_to_the_caller(db):
                                               partner_codes=["ANN"], audited=False)
     with db.read() as s:
         assert result.added == 1 and s.scalar(select(func.count()).select_from(AuditEvent)) == 0
-
-
-def test_rows_checked_before_the_write_lock_are_imported_as_the_file_would_be(db):
-    _partners(db)
-    records = [(n, dict(zip(HEADER.split(","), row.split(","), strict=True))) for n, row in enumerate(GOOD_ROWS, 2)]
-    refused = ImportRefused("api")
-    with db.read() as s:
-        checked = imports.check_entry_records(s, records, refused)
-    with db.write() as s:
-        result = imports.import_entry_records(s, (), source="api", actor="api:test", refused=refused, checked=checked)
-    assert (result.rows, result.added) == (3, 3)
-    assert balances(db) == {"ANN": 12_050, "YUKI": 1_500, "KAL": 1_250}
-
-
-def test_rows_checked_against_a_partner_that_changed_before_the_write_lock_are_not_imported(db):
-    """An amount read with the currency a partner had before it changed would be wrong by a factor of 100."""
-    _partners(db)
-    with db.write() as s:
-        add_partner(s, "NEW", "New", currency="JPY")
-    records = [(2, {"date": "2015-06-01", "partner_code": "NEW", "kind": "commission", "amount": "15.00",
-                    "reference": "R-1", "description": ""})]
-    refused = ImportRefused("api")
-    with db.read() as s:
-        checked = imports.check_entry_records(s, records, refused)
-    with db.write() as s:
-        s.query(Partner).filter(Partner.code == "NEW").update({"currency": "USD"})
-    with pytest.raises(imports.PartnersChanged), db.write() as s:
-        imports.import_entry_records(s, (), source="api", actor="api:test", refused=refused, checked=checked)
-    assert stored_entries(db) == []
-
-
-def test_entries_given_as_data_are_imported_again_under_the_lock_when_a_partner_changed_meanwhile(db, monkeypatch):
-    from commands import use_imports
-    from commands.context import Request
-
-    _partners(db)
-    with db.write() as s:
-        add_partner(s, "NEW", "New", currency="JPY")
-    checking = imports.check_entry_records
-
-    def check_then_change(session, records, refused):
-        checked = checking(session, records, refused)
-        with db.write() as s:
-            s.query(Partner).filter(Partner.code == "NEW").update({"currency": "USD"})
-        return checked
-
-    monkeypatch.setattr(imports, "check_entry_records", check_then_change)
-    record = {"date": "2015-06-01", "partner_code": "NEW", "kind": "commission", "amount": "15.00", "reference": "R-1"}
-    result = use_imports.import_entry_records(Request.operator(db, Settings(), "api:test"), [(0, record)], source="api")
-    assert result.added == 1
-    assert balances(db)["NEW"] == 1_500
