@@ -53,16 +53,17 @@ def _panel(axes, currency: str, months: list[MonthActivity]) -> None:  # type: i
     labels = [_month_label(month.month, index == 0, short_year=len(months) > 12) for index, month in enumerate(months)]
     axes.set_xticks(list(positions), labels, fontsize=FONT_SIZE - 2)
     axes.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: amount_label(value, currency)))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda position, _: amount_label(round(position), currency)))
     axes.tick_params(axis="y", labelsize=FONT_SIZE - 2)
     axes.grid(axis="y", alpha=0.3)
     axes.set_axisbelow(True)
     axes.spines[["top", "right"]].set_visible(False)
 
 
-def amount_label(value: float, currency: str) -> str:
-    """An axis position (matplotlib's float, in minor units) read as the currency's amount: '$1,500.00', '¥500,000'."""
-    return format_display(round(value), currency)
+def amount_label(minor: int, currency: str) -> str:
+    """A tick of the amount axis (the bars are drawn in minor units, so are the ticks, which the
+    locator keeps whole) as the currency's amount: '$1,500.00', '¥500,000'."""
+    return format_display(minor, currency)
 
 
 def _description(currencies: list[str]) -> str:

@@ -109,9 +109,9 @@ def test_the_report_summary_offers_a_chart_button_that_draws_the_chart(two_curre
 
 
 def test_the_amount_axis_reads_in_the_currencys_format() -> None:
-    assert charts.amount_label(150_000.0, "USD") == "$1,500.00"
-    assert charts.amount_label(500_000.0, "JPY") == "¥500,000"
-    assert charts.amount_label(1_234_500.0, "KWD") == "KWD 1,234.500"
+    assert charts.amount_label(150_000, "USD") == "$1,500.00"
+    assert charts.amount_label(500_000, "JPY") == "¥500,000"
+    assert charts.amount_label(1_234_500, "KWD") == "KWD 1,234.500"
 
 
 def test_the_chart_is_written_by_the_cli(two_currencies, tmp_path, capsys) -> None:
