@@ -46,20 +46,19 @@ def _sqlite_upsert(months: int, start: str) -> str:
         ON CONFLICT (months, start, partner_id) DO UPDATE SET {ADD_EXCLUDED};"""
 
 
-SQLITE_BALANCE_TRIGGER_0002 = """CREATE TRIGGER entry_keeps_partner_balance AFTER INSERT ON entry
-    BEGIN
-        UPDATE partner
+SQLITE_KEEP_BALANCE = """UPDATE partner
         SET balance = balance + CASE NEW.kind WHEN 'commission' THEN NEW.amount ELSE -NEW.amount END,
             turnover = turnover + abs(NEW.amount)
-        WHERE id = NEW.partner_id;
+        WHERE id = NEW.partner_id;"""
+
+SQLITE_BALANCE_TRIGGER_0002 = f"""CREATE TRIGGER entry_keeps_partner_balance AFTER INSERT ON entry
+    BEGIN
+        {SQLITE_KEEP_BALANCE}
     END"""
 
 SQLITE_BALANCE_TRIGGER = f"""CREATE TRIGGER entry_keeps_partner_balance AFTER INSERT ON entry
     BEGIN
-        UPDATE partner
-        SET balance = balance + CASE NEW.kind WHEN 'commission' THEN NEW.amount ELSE -NEW.amount END,
-            turnover = turnover + abs(NEW.amount)
-        WHERE id = NEW.partner_id;
+        {SQLITE_KEEP_BALANCE}
         {_sqlite_upsert(1, SQLITE_MONTH)}
         {_sqlite_upsert(12, SQLITE_YEAR)}
     END"""
@@ -74,29 +73,24 @@ def _grouped(source: str, month: str, year: str) -> str:
         FROM {source} GROUP BY {year.format('effective_date')}, partner_id"""
 
 
-POSTGRES_FUNCTION_0002 = """CREATE OR REPLACE FUNCTION entry_keeps_partner_balance() RETURNS trigger AS $$
-    BEGIN
-        UPDATE partner AS p SET balance = p.balance + d.delta, turnover = p.turnover + d.gross
+POSTGRES_KEEP_BALANCE = """UPDATE partner AS p SET balance = p.balance + d.delta, turnover = p.turnover + d.gross
         FROM (
             SELECT partner_id,
                    SUM(CASE kind WHEN 'commission' THEN amount ELSE -amount END) AS delta,
                    SUM(abs(amount)) AS gross
             FROM new_entries GROUP BY partner_id
         ) AS d
-        WHERE p.id = d.partner_id;
+        WHERE p.id = d.partner_id;"""
+
+POSTGRES_FUNCTION_0002 = f"""CREATE OR REPLACE FUNCTION entry_keeps_partner_balance() RETURNS trigger AS $$
+    BEGIN
+        {POSTGRES_KEEP_BALANCE}
         RETURN NULL;
     END $$ LANGUAGE plpgsql"""
 
 POSTGRES_FUNCTION = f"""CREATE OR REPLACE FUNCTION entry_keeps_partner_balance() RETURNS trigger AS $$
     BEGIN
-        UPDATE partner AS p SET balance = p.balance + d.delta, turnover = p.turnover + d.gross
-        FROM (
-            SELECT partner_id,
-                   SUM(CASE kind WHEN 'commission' THEN amount ELSE -amount END) AS delta,
-                   SUM(abs(amount)) AS gross
-            FROM new_entries GROUP BY partner_id
-        ) AS d
-        WHERE p.id = d.partner_id;
+        {POSTGRES_KEEP_BALANCE}
         INSERT INTO partner_period (months, start, partner_id, commissions, clawbacks, payments)
         {_grouped('new_entries', POSTGRES_MONTH, POSTGRES_YEAR)}
         ON CONFLICT (months, start, partner_id) DO UPDATE SET {ADD_EXCLUDED};
