@@ -200,19 +200,16 @@ class KeapDouble:
 
     def most_in_any_second(self) -> int:
         """The most requests that arrived within one second of each other."""
-        times = sorted(hit.at for hit in self.hits)
-        most, first = 0, 0
-        for last, moment in enumerate(times):
-            while times[first] <= moment - 1.0:
-                first += 1
-            most = max(most, last - first + 1)
-        return most
+        return self._most_within(1.0)
 
     def most_in_any_minute(self) -> int:
+        return self._most_within(60.0)
+
+    def _most_within(self, seconds: float) -> int:
         times = sorted(hit.at for hit in self.hits)
         most, first = 0, 0
         for last, moment in enumerate(times):
-            while times[first] <= moment - 60.0:
+            while times[first] <= moment - seconds:
                 first += 1
             most = max(most, last - first + 1)
         return most
