@@ -162,6 +162,20 @@ def test_home_for_100_currencies_and_1000_pending_batches_fits_slacks_limits_and
     assert f"{1_000 - PENDING_SHOWN} more waiting" in texts(view)
 
 
+def test_more_currencies_than_fit_point_to_a_report_command_that_runs() -> None:
+    import re
+
+    from commands.grammar import parse_command
+    from domain.settings import Settings
+
+    view = home_view(HomePage(Role.VIEWER, _many(0, 1_000)), "UTC")
+
+    check_view(view)
+    [hint] = [text for text in texts(view).splitlines() if "More currencies" in text]
+    text = re.search(r"`/ledger ([^`]+)`", hint).group(1)
+    parse_command("/ledger", text, Settings())
+
+
 # ---- the gate ------------------------------------------------------------------------------------
 
 

@@ -59,7 +59,7 @@ def _payable(figures: HomeFigures) -> list[dict[str, Any]]:
     chunks = chunk_lines(lines, MAX_SECTION_TEXT)
     blocks += [_section(chunk) for chunk in chunks[:PAYABLE_SECTIONS]]
     if len(chunks) > PAYABLE_SECTIONS:
-        blocks.append(_context("More currencies than fit here: `/ledger today` lists them all."))
+        blocks.append(_context("More currencies than fit here: `/ledger ytd` lists them all, its ending balances as of today."))
     return blocks
 
 
