@@ -23,7 +23,7 @@ from commands.ledger_files import partner_ledger_json, write_ledger_csv, write_l
 from commands.ledger_text import partner_ledger_table, report_table
 from commands.use_ledger import UnknownPartner
 from domain.dates import DateError, DateRange, parse_range
-from domain.db import Database, SchemaError
+from domain.db import Database, DatabaseBusy, SchemaError
 from domain.settings import Settings
 from domain.text import visible
 
@@ -263,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageProblem, DateError, UnknownPartner, ValueError) as exc:
         print(f"payouts: {visible(str(exc))}", file=sys.stderr)
         return 2
-    except SchemaError as exc:
+    except (SchemaError, DatabaseBusy) as exc:
         print(f"payouts: {exc}", file=sys.stderr)
         return 1
     except DBAPIError as exc:

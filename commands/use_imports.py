@@ -56,8 +56,22 @@ def import_partner_records(request: Request, records: Iterable[tuple[int, dict[s
 
 def import_entry_records(request: Request, records: Iterable[tuple[int, dict[str, str]]], *, source: str,
                          problems: Sequence[RowProblem] = ()) -> ImportResult:
-    """Entries given as data, checked as the rows of a file are; idempotent by reference as a file is."""
+    """Entries given as data, checked as the rows of a file are; idempotent by reference as a file is.
+
+    The rows are read and checked before the write transaction, so that concurrent requests hold the
+    database (one writer at a time on SQLite) only for their writes; a request with a problem, or whose
+    partners changed in between, is imported under the lock from the start, as a file is.
+    """
     refused = _refusal(source, problems)
+    trimmed = list(imports.checked_records(records, refused))
+    prepared = None
+    if not refused.count:
+        with request.db.read() as session:
+            prepared = imports.prepare_entry_records(session, trimmed)
     with request.db.write() as session:
-        return imports.import_entry_records(session, imports.checked_records(records, refused), source=source,
-                                            refused=refused, actor=request.actor)
+        if prepared is not None:
+            result = imports.append_prepared_entries(session, prepared, source=source, actor=request.actor,
+                                                     refused=refused)
+            if result is not None:
+                return result
+        return imports.import_entry_records(session, trimmed, source=source, refused=refused, actor=request.actor)

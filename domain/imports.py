@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -731,11 +731,66 @@ def import_entry_records(
     caller that records the whole operation once (a sync imports thousands of small groups).
     """
     partners, budget = _partners_and_budget(session, partner_codes)
+    refused = refused if refused is not None else ImportRefused(source)
+    parsed = ((_parse_entry(line, row, partners, refused), line, row.get("partner_code", "")) for line, row in records)
+    return _append_entries(session, parsed, budget, refused, actor=actor, now=now, progress=progress,
+                           audited=audited)
+
+
+@dataclass(frozen=True)
+class PreparedEntries:
+    """Rows read and checked before the write lock: the partners they name as they were then, so the
+    writer can see whether anything it relied on has changed since."""
+
+    rows: list[tuple[_EntryRow, str]]
+    partners: dict[str, tuple[int, str]]
+
+
+def prepare_entry_records(session: Session, records: Sequence[tuple[int, dict[str, str]]]) -> PreparedEntries | None:
+    """Every row read and checked against the partners it names, outside any write transaction.
+
+    Reading amounts, dates and texts is most of an import's own work; done here, a writer holds the
+    database only for what must be decided under its lock. None when some row has a problem: the
+    import under the lock then finds and names every problem of the request as it always does.
+    """
+    codes = {row.get("partner_code", "") for _line, row in records}
+    partners, _budget = _partners_and_budget(session, codes)
+    problems = ImportRefused("")
+    rows = []
+    for line, row in records:
+        item = _parse_entry(line, row, partners, problems)
+        if item is None:
+            return None
+        rows.append((item, row["partner_code"]))
+    return PreparedEntries(rows, partners)
+
+
+def append_prepared_entries(
+    session: Session, prepared: PreparedEntries, *, source: str, actor: str, refused: ImportRefused | None = None,
+) -> ImportResult | None:
+    """Write rows `prepare_entry_records` checked, with the checks that depend on what the database holds
+    now (pending batches, voids, the turnover bounds, references already recorded) made under the lock.
+
+    None, writing nothing, when a partner the rows name has changed since (its currency decides how an
+    amount reads): the caller then imports the records under the lock from the start.
+    """
+    partners, budget = _partners_and_budget(session, prepared.partners.keys())
+    if partners != prepared.partners:
+        return None
+    refused = refused if refused is not None else ImportRefused(source)
+    parsed = ((item, item.line, code) for item, code in prepared.rows)
+    return _append_entries(session, parsed, budget, refused, actor=actor)
+
+
+def _append_entries(
+    session: Session, parsed: Iterable[tuple[_EntryRow | None, int, str]], budget: TurnoverBudget,
+    refused: ImportRefused, *, actor: str, now=None, progress: Progress | None = None, audited: bool = True,
+) -> ImportResult:
+    """Rows already read (None for one refused as it was read), with the checks made against what the
+    database holds and the writes; each row is (row or None, its line, the partner code it names)."""
     over_limit: set[tuple[str, str]] = set()
     pending = _pending_batch_payments(session)
-    refused = refused if refused is not None else ImportRefused(source)
-    moment = now or audit.utcnow()
-    writer = _EntryWriter(session, actor, moment)
+    writer = _EntryWriter(session, actor, now or audit.utcnow())
     count = added = 0
     chunk: list[_EntryRow] = []
 
@@ -749,19 +804,18 @@ def import_entry_records(
             _check_against_stored(session, chunk, refused)
         chunk.clear()
 
-    for line, row in records:
+    for item, line, code in parsed:
         count += 1
-        item = _parse_entry(line, row, partners, refused)
         if item is not None and item.kind == "payment" and (item.partner_id, item.reference) in pending:
             refused.add(RowProblem(line, "reference", f"'{item.reference}' is the ID of a pending batch that pays this partner; approve or reject the batch instead"))
         elif item is not None and item.kind == "payment" and _void_reference_taken(session, item):
             kept_for = "a failed payment" if item.reference.endswith(FAIL_SUFFIX) else "the void"
             refused.add(RowProblem(line, "reference", f"'{item.reference}' is kept for {kept_for} of the batch that pays this partner"))
         elif item is not None and (crossed := budget.add(item.partner_id, item.currency, item.amount)):
-            key = (crossed, row["partner_code"] if crossed == "partner" else item.currency)
+            key = (crossed, code if crossed == "partner" else item.currency)
             if key not in over_limit:
                 over_limit.add(key)
-                refused.add(RowProblem(line, "amount", _limit_reason(crossed, row["partner_code"], item.currency)))
+                refused.add(RowProblem(line, "amount", _limit_reason(crossed, code, item.currency)))
         elif item is not None:
             chunk.append(item)
         if len(chunk) >= CHUNK_ROWS:
