@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import Select, and_, case, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import BigInteger, Select, and_, case, cast, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from domain.dates import DateRange
@@ -29,8 +30,9 @@ class UnknownPartner(LookupError):
         self.code = code
 
 
-@dataclass(frozen=True)
-class LedgerRow:
+class LedgerRow(NamedTuple):
+    """One partner's figures; a tuple because a report of a large program builds hundreds of thousands."""
+
     partner_id: int
     partner_code: str
     partner_name: str
@@ -242,6 +244,12 @@ def _held(period: DateRange, dialect: str, holds: _Holds):  # type: ignore[no-un
     )
 
 
+def _whole(figure):  # type: ignore[no-untyped-def]
+    """A sum as a whole number of minor units from the driver (PostgreSQL's SUM of BIGINT is NUMERIC),
+    so rows need no conversion in Python."""
+    return cast(figure, BigInteger)
+
+
 def _report_query(
     period: DateRange, include_all: bool, partner_codes: Iterable[str] | None, dialect: str,
     holds: _Holds | None = None,
@@ -256,11 +264,11 @@ def _report_query(
             Partner.name,
             Partner.email,
             Partner.currency,
-            (Partner.balance - func.coalesce(net_from_start, 0)).label("beginning"),
-            func.coalesce(activity.c.commissions, 0),
-            func.coalesce(activity.c.clawbacks, 0),
-            func.coalesce(activity.c.payments, 0),
-            *([holds.on_hold(held)] if holds else []),
+            _whole(Partner.balance - func.coalesce(net_from_start, 0)).label("beginning"),
+            _whole(func.coalesce(activity.c.commissions, 0)),
+            _whole(func.coalesce(activity.c.clawbacks, 0)),
+            _whole(func.coalesce(activity.c.payments, 0)),
+            *([_whole(holds.on_hold(held))] if holds else []),
         )
         .outerjoin(activity, activity.c.partner_id == Partner.id)
         .order_by(Partner.code)
@@ -285,7 +293,7 @@ STREAMED_ROWS = 2000  # rows fetched from the database at a time while a report 
 def _streamed_rows(session: Session, query: Select, include_all: bool) -> Iterator[LedgerRow]:
     """Rows as the database returns them, a few thousand at a time (a server-side cursor on PostgreSQL)."""
     for record in session.execute(query.execution_options(yield_per=STREAMED_ROWS)):
-        row = LedgerRow(*(int(v) if i >= 5 else v for i, v in enumerate(record)))
+        row = LedgerRow(*record)
         if include_all or not row.is_zero:
             yield row
 

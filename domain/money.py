@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from domain.currencies import minor_units, not_money_reason
 
@@ -46,6 +47,7 @@ def normalize_currency(code: str) -> str:
     return value
 
 
+@lru_cache(maxsize=256)
 def exponent(currency: str) -> int:
     """How many decimals the currency has (ISO 4217).
 
@@ -114,14 +116,15 @@ def format_plain(minor: int, currency: str) -> str:
     places = exponent(currency)
     if places == 0:
         return str(minor)
-    whole, fraction = divmod(abs(minor), 10**places)
-    return f"{'-' if minor < 0 else ''}{whole}.{fraction:0{places}d}"
+    digits = str(-minor if minor < 0 else minor).rjust(places + 1, "0")
+    return ("-" if minor < 0 else "") + digits[:-places] + "." + digits[-places:]
 
 
 def format_display(minor: int, currency: str) -> str:
     """'$1,234.50', '-€12.50', '¥1,500', 'KWD 1,234.500', '1,234.50 SEK': the form people read."""
     places = exponent(currency)
-    body = f"{abs(to_decimal(minor, currency)):,.{places}f}"
+    whole, fraction = divmod(-minor if minor < 0 else minor, 10**places)
+    body = f"{whole:,}.{fraction:0{places}d}" if places else f"{whole:,}"
     sign = "-" if minor < 0 else ""
     symbol = _SYMBOLS.get(currency)
     if symbol is None:

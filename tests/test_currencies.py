@@ -10,13 +10,24 @@ import re
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot import cli
 from domain import demo
 from domain.currencies import iso_table
 from domain.dates import DateRange
 from domain.ledger import ledger_report, partner_ledger
-from domain.money import MoneyError, exponent, format_display, normalize_currency, parse_amount
+from domain.money import (
+    _SYMBOLS,
+    MoneyError,
+    exponent,
+    format_display,
+    format_plain,
+    normalize_currency,
+    parse_amount,
+    to_decimal,
+)
 from domain.settings import Settings
 from tests.factories import add_entry, add_partner
 
@@ -111,3 +122,15 @@ def test_a_partner_stored_in_a_code_that_is_no_money_still_reports(db):
         ledger = partner_ledger(s, "ODD", JUNE)
     assert [(row.currency, row.ending_balance) for row in report.rows] == [("QQQ", 1_250)]
     assert ledger.ending_balance == 1_250
+
+
+
+@given(st.integers(min_value=-(10**19), max_value=10**19), st.sampled_from(["USD", "JPY", "KWD", "EUR", "CLF", "SEK"]))
+def test_amounts_formatted_by_integer_arithmetic_read_as_their_exact_decimal_value(minor, currency):
+    """format_plain and format_display work on whole minor units; each must show the exact decimal
+    value (ISO 4217 decimals) that Decimal arithmetic gives, sign, grouping and symbol included."""
+    value = to_decimal(minor, currency)
+    places = exponent(currency)
+    assert format_plain(minor, currency) == f"{value:.{places}f}"
+    sign, body, symbol = "-" if minor < 0 else "", f"{abs(value):,.{places}f}", _SYMBOLS.get(currency)
+    assert format_display(minor, currency) == (f"{sign}{body} {currency}" if symbol is None else f"{sign}{symbol}{body}")
