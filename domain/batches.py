@@ -11,7 +11,6 @@ double-payment check with the posting it guards (SQLite's BEGIN IMMEDIATE alread
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,11 +18,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import BigInteger, ColumnElement, and_, any_, bindparam, func, insert, select, text, true, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, and_, func, insert, select, text, true, update
 from sqlalchemy.orm import Session, object_session
 
 from domain import audit
+from domain.bound_lists import among
 from domain.currencies import not_money_reason
 from domain.dates import DateRange
 from domain.holds import Held, held_commissions
@@ -314,21 +313,12 @@ def _payment_references(
     """
     if not partner_ids:
         return set()
-    among = _among(session, Entry.partner_id, partner_ids)
+    paid = among(session, Entry.partner_id, partner_ids)
     references: set[str] = set()
     for initial in initials or [true()]:
-        query = select(Entry.reference).where(among, Entry.kind == PAYMENT, initial, matching)
+        query = select(Entry.reference).where(paid, Entry.kind == PAYMENT, initial, matching)
         references.update(session.scalars(query.distinct()))
     return references
-
-
-def _among(session: Session, column: ColumnElement[int], ids: Sequence[int]) -> ColumnElement[bool]:
-    """`column IN ids` as one bound value (a JSON array on SQLite, an array on PostgreSQL): a batch
-    pays up to 100,000 partners, and binding each ID on its own costs more than the query."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("ids", list(ids), type_=ARRAY(BigInteger)))
-    listed = func.json_each(json.dumps(list(ids))).table_valued("value")
-    return column.in_(select(listed.c.value))
 
 
 def _case_initials(session: Session, prefix: str) -> list[ColumnElement[bool]]:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from domain import audit, payout_details
 from domain.batches import FAIL_SUFFIX, PENDING, POSTED, VOID_SUFFIX
+from domain.bound_lists import among
 from domain.dates import DateError, parse_date
 from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverBudget
 from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
@@ -709,13 +710,13 @@ def _partners_and_budget(
     budget = TurnoverBudget()
     query = select(Partner.id, Partner.code, Partner.currency, Partner.turnover)
     if codes is not None:
-        query = query.where(Partner.code.in_(list(codes)))
+        query = query.where(among(session, Partner.code, codes))
     for pid, code, currency, turnover in session.execute(query):
         partners[code] = (pid, currency)
         budget.start(pid, currency, turnover)
     if codes is not None:
         others = (select(Partner.currency, func.coalesce(func.sum(Partner.turnover), 0))
-                  .where(Partner.code.not_in(list(codes))).group_by(Partner.currency))
+                  .where(~among(session, Partner.code, codes)).group_by(Partner.currency))
         for currency, turnover in session.execute(others):
             budget.start_currency(currency, int(turnover))
     return partners, budget
@@ -754,7 +755,8 @@ def prepare_entry_records(session: Session, records: Sequence[tuple[int, dict[st
     import under the lock then finds and names every problem of the request as it always does.
     """
     codes = {row.get("partner_code", "") for _line, row in records}
-    partners, _budget = _partners_and_budget(session, codes)
+    partners = {code: (pid, currency) for pid, code, currency in
+                session.execute(select(Partner.id, Partner.code, Partner.currency).where(among(session, Partner.code, codes)))}
     problems = ImportRefused("")
     rows = []
     for line, row in records:
