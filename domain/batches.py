@@ -25,6 +25,7 @@ from domain import audit
 from domain.bound_lists import among
 from domain.currencies import not_money_reason
 from domain.dates import DateRange
+from domain.driver_rows import RowInserter
 from domain.holds import Held, held_commissions
 from domain.ledger import LedgerRow, ledger_report
 from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
@@ -35,6 +36,8 @@ METHODS = ("commission", "beginning-plus-commission", "ending-balance")
 _BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _BATCH_LOCK_KEY = 7_420_150_624
 POSTING_CHUNK = 2_000
+_LINE_COLUMNS = ("batch_pk", "partner_id", "amount", "currency", "beginning_balance", "commissions", "clawbacks",
+                 "payments", "ending_balance", "skip_reason", "held", "held_until")
 _PARTNERS_PER_QUERY = 500  # codes to an IN list: well inside every database's limit on bound parameters
 VOID_SUFFIX = ":void"
 FAIL_SUFFIX = ":failed"
@@ -501,19 +504,11 @@ def _request(
     )
     session.add(batch)
     session.flush()
-    session.connection().execute(
-        insert(BatchLine.__table__),
-        [
-            {
-                "batch_pk": batch.id, "partner_id": line.partner_id, "amount": line.amount,
-                "currency": line.currency, "beginning_balance": line.beginning_balance,
-                "commissions": line.commissions, "clawbacks": line.clawbacks, "payments": line.payments,
-                "ending_balance": line.ending_balance, "skip_reason": line.skip_reason,
-                "held": line.held, "held_until": line.held_until,
-            }
-            for line in plan.lines + plan.skipped
-        ],
-    )
+    RowInserter(session.connection(), BatchLine.__table__, _LINE_COLUMNS).insert([
+        (batch.id, line.partner_id, line.amount, line.currency, line.beginning_balance, line.commissions,
+         line.clawbacks, line.payments, line.ending_balance, line.skip_reason, line.held, line.held_until)
+        for line in plan.lines + plan.skipped
+    ])
     audit.record(
         session, actor, "batch.request", plan.batch_id, range=str(options.period), method=options.method,
         payment_type=options.payment_type, payment_date=options.payment_date.isoformat(),
@@ -719,8 +714,11 @@ def _claim(session: Session, batch: Batch, source: str, target: str, **values: o
 
 
 def _insert_payment_chunk(session: Session, rows: list[dict]) -> None:
-    """One executemany on the session's connection: the ORM's bulk path adds nothing for plain rows."""
-    session.connection().execute(insert(Entry.__table__), rows)
+    """Payment rows (all with the same keys) straight to the driver, many to a statement."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    RowInserter(session.connection(), Entry.__table__, columns).insert([tuple(row[c] for c in columns) for row in rows])
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple, TextIO, TypeVar
+from typing import NamedTuple, TextIO, TypeVar
 
-from sqlalchemy import Column, func, select
-from sqlalchemy.engine import Dialect
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain import audit, payout_details
 from domain.batches import FAIL_SUFFIX, PENDING, POSTED, VOID_SUFFIX
 from domain.bound_lists import among
 from domain.dates import DateError, parse_date
+from domain.driver_rows import RowInserter
 from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverBudget
 from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, format_display, normalize_currency, parse_amount
@@ -566,54 +566,23 @@ _INSERTED_COLUMNS = ("partner_id", "kind", "amount", "currency", "effective_date
 class _EntryWriter:
     """Inserts checked rows many to a statement, leaving keys already stored as they are.
 
-    Straight to the driver: SQLAlchemy building the parameters of a multi-row INSERT ... RETURNING
-    took longer than the database's own work. Many rows to a statement, because SQLite opens a
-    statement journal for every statement that fires a trigger, which row-by-row executemany pays
-    per row. ON CONFLICT DO NOTHING counts no ignored row, so a statement's row count is the
-    number of rows that went in. Dates go through the column types' own bind processors, so they
-    are stored exactly as every other write stores them (each distinct date once).
+    ON CONFLICT DO NOTHING counts no ignored row, so a statement's row count is the number of rows
+    that went in.
     """
 
-    ROWS_PER_STATEMENT = 1_000
-
     def __init__(self, session: Session, actor: str, moment: datetime) -> None:
-        self.connection = session.connection()
-        dialect = self.connection.dialect
-        self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        columns = Entry.__table__.c
-        self.as_date = lru_cache(maxsize=4096)(_bind_processor(columns.effective_date, dialect))
-        self.recorded_at = _bind_processor(columns.recorded_at, dialect)(moment)
+        self.rows = RowInserter(session.connection(), Entry.__table__, _INSERTED_COLUMNS,
+                                on_conflict="ON CONFLICT (partner_id, kind, reference) DO NOTHING")
         self.actor = actor
-        self._statements: dict[int, str] = {}
-
-    def _statement(self, rows: int) -> str:
-        if rows not in self._statements:
-            values = f"({', '.join([self.mark] * len(_INSERTED_COLUMNS))})"
-            self._statements[rows] = (f"INSERT INTO entry ({', '.join(_INSERTED_COLUMNS)}) "
-                                      f"VALUES {', '.join([values] * rows)} "
-                                      "ON CONFLICT (partner_id, kind, reference) DO NOTHING")
-        return self._statements[rows]
+        self.moment = moment
 
     def insert(self, rows: list[_EntryRow]) -> int:
         """Write the rows whose keys are new; return how many went in."""
-        as_date, at, by = self.as_date, self.recorded_at, self.actor
-        inserted = 0
-        for start in range(0, len(rows), self.ROWS_PER_STATEMENT):
-            part = rows[start:start + self.ROWS_PER_STATEMENT]
-            parameters = tuple(value for r in part for value in (
-                r.partner_id, r.kind, r.amount, r.currency, as_date(r.effective_date), r.reference, r.description,
-                at, by))
-            inserted += int(self.connection.exec_driver_sql(self._statement(len(part)), parameters).rowcount)
-        return inserted
-
-
-def _bind_processor(column: Column, dialect: Dialect) -> Callable[[Any], Any]:
-    """How the column's type hands a value to this database's driver (SQLite stores dates as text)."""
-    return column.type.dialect_impl(dialect).bind_processor(dialect) or _unchanged
-
-
-def _unchanged(value: T) -> T:
-    return value
+        at, by = self.moment, self.actor
+        return self.rows.insert([
+            (r.partner_id, r.kind, r.amount, r.currency, r.effective_date, r.reference, r.description, at, by)
+            for r in rows
+        ])
 
 
 def _stored_values(session: Session, chunk: list[_EntryRow]) -> dict[tuple[int, str, str], tuple[int, date, str]]:
