@@ -120,7 +120,7 @@ def _postgres_copy(admin_url: str, template_url: str) -> Callable[[], str]:
 
 
 def _postgres_part(args: argparse.Namespace, versions: _Versions, shape: Shape) -> None:
-    url = postgres_dataset(args.postgres, shape, prefix=POSTGRES_PREFIX)
+    url = postgres_dataset(args.postgres, shape, prefix=args.postgres_prefix)
     results = _measure_all(versions, args.repeat, _postgres_copy(args.postgres, url), url)
     print_table(f"PostgreSQL: {shape.partners:,} partners, {shape.history:,} entries of history, "
                 f"{shape.month:,} in June (median of {args.repeat})", results, memory=True)
@@ -133,6 +133,9 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=1_000_000)
     parser.add_argument("--before", metavar="PAYOUTS", help="the payouts script of the code to compare with")
     parser.add_argument("--postgres", metavar="URL", default=os.environ.get(POSTGRES_ENV))
+    parser.add_argument("--postgres-prefix", default=POSTGRES_PREFIX,
+                        help="the name prefix of the loaded ledger; bench_report_ reuses ledger_large.py's (run one "
+                             "script at a time then, as posting copies it as a template)")
     args = parser.parse_args()
     print(f"Machine: {machine()}; {date.today()}; load average {os.getloadavg()[0]:.2f} at the start")
     shape = Shape(args.partners, args.history, 2 * args.partners)
