@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from commands.text_table import render
+from hypothesis import given
+from hypothesis import strategies as st
+
+from commands.text_table import _row_text, _shown, display_width, render
+from domain.text import visible
 
 RIGHT = (False, True)
 
@@ -56,3 +60,23 @@ def test_escape_sequences_and_bidi_overrides_in_a_cell_are_shown_as_escapes():
     lines = table("Ann\x1b]0;pwned\x07", "\x1b[2J", "\u202e00.1$")
     assert [line.split("  ")[0] for line in lines[2:]] == ["Ann\\x1b]0;pwned\\x07", "\\x1b[2J", "\\u202e00.1$"]
     assert not any(ch in "\x1b\x07\u202e" for line in lines for ch in line)
+
+
+_CELLS = st.one_of(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=12), st.text(max_size=12))
+
+
+@given(st.integers(min_value=1, max_value=4).flatmap(lambda n: st.tuples(
+    st.lists(_CELLS, min_size=n, max_size=n),
+    st.lists(st.lists(_CELLS, min_size=n, max_size=n), max_size=6),
+    st.lists(st.booleans(), min_size=n, max_size=n),
+)), st.integers(min_value=2, max_value=10))
+def test_rows_of_plain_cells_are_laid_out_as_cell_by_cell_measuring_would(table, max_width):
+    """Plain ASCII rows take a faster path (lengths and one format string); every table must come out
+    as measuring each cell in display columns and padding it would lay it out."""
+    header, rows, right = table
+    titles = [visible(h) for h in header]
+    shown = [[_shown(cell, max_width) for cell in row] for row in rows]
+    widths = [max([display_width(titles[i])] + [display_width(row[i]) for row in shown]) for i in range(len(titles))]
+    expected = [_row_text(titles, widths, right), "  ".join("-" * w for w in widths)]
+    expected += [_row_text(row, widths, right) for row in shown]
+    assert render(header, rows, right, max_width) == "\n".join(expected)
