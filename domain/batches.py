@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, func, insert, select, text, true, update
@@ -111,8 +112,9 @@ class Failure:
     reason: str
 
 
-@dataclass(frozen=True)
-class PlannedLine:
+class PlannedLine(NamedTuple):
+    """One partner's line of a batch; a tuple because a batch of a large program has 100,000."""
+
     partner_id: int
     partner_code: str
     partner_name: str
@@ -254,6 +256,9 @@ def _held_note(held: int, until: date | None, currency: str) -> str:
     return f"; {format_display(held, currency)} on hold until {until}" if held else ""
 
 
+_not_money_reason = lru_cache(maxsize=256)(not_money_reason)  # asked once per line, of a few currencies
+
+
 def _plan_line(
     row: LedgerRow, method: str, minimum: Decimal | None, inactive: bool, held: Held | None = None
 ) -> PlannedLine:
@@ -263,7 +268,7 @@ def _plan_line(
     reason = None
     if inactive:
         reason = "partner is inactive"
-    elif (not_money := not_money_reason(row.currency)) is not None:
+    elif (not_money := _not_money_reason(row.currency)) is not None:
         reason = not_money
     elif amount <= 0:
         reason = f"nothing owed ({format_display(amount, row.currency)}{_held_note(kept, until, row.currency)})"
@@ -957,7 +962,7 @@ def fail_line(session: Session, batch: Batch, line: PlannedLine, *, actor: str, 
                       f"Failed payment, {batch.batch_id}: {reason}", actor=actor, now=now)
     audit.record(session, actor, "batch.fail", batch.batch_id, partner=line.partner_code, reason=reason,
                  amount=line.amount, currency=line.currency)
-    return FailedLine(batch, replace(line, failure=Failure(now, actor, reason)), True)
+    return FailedLine(batch, line._replace(failure=Failure(now, actor, reason)), True)
 
 
 def fail_lines(session: Session, batch: Batch, failures: Sequence[tuple[PlannedLine, str]], *, actor: str,
