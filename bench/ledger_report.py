@@ -13,10 +13,11 @@ PAYOUTS_BENCH_POSTGRES_URL; `.ci/start-postgres /tmp/pgbench 55433` prints one) 
 is loaded there too and the same command is timed against it.
 
 Every workload gets one untimed warm-up run (so the page cache is warm for all alike), then
-`--repeat` timed runs; the table shows the median. The CSV is checked against
-domain.ledger.ledger_report_plain once, outside the timing. The `payouts` processes run with
-Python's bytecode cache on (PYTHONDONTWRITEBYTECODE emptied), as after an install: the warm-up
-run writes it, so start-up is not timed compiling the project's modules.
+`--repeat` timed runs; the table shows the median wall time, and the median CPU time (user +
+system) of each process, which load from other work on the machine inflates far less. The CSV is
+checked against domain.ledger.ledger_report_plain once, outside the timing. The `payouts`
+processes run with Python's bytecode cache on (PYTHONDONTWRITEBYTECODE emptied), as after an
+install: the warm-up run writes it, so start-up is not timed compiling the project's modules.
 
 With `--before PATH` (the `payouts` script of another checkout, such as the code before a change)
 its start-up and its report on the `--history` ledger are timed too, each run alternating with
@@ -161,16 +162,18 @@ def _sqlite_part(repeat: int, partners: int, history: int, small_history: int, s
     _check_against_plain(f"sqlite:///{small}", scratch / "small.csv")
     fastest_naive = min(baseline, simplest, key=lambda result: result.median)
     print_table(f"SQLite: ledger report for {MONTH_START:%Y-%m}, {partners:,} partners, {rows:,} rows written "
-                f"(median of {repeat})", [baseline, simplest, *timed, fast_small], baseline=fastest_naive)
+                f"(median of {repeat})", [baseline, simplest, *timed, fast_small], baseline=fastest_naive, cpu=True)
     half = fast_large.median <= fastest_naive.median / 2
     flat = fast_large.median <= 1.3 * fast_small.median
     print(f"\n- at most half the faster naive GROUP BY ({fastest_naive.median:.3f} s): "
-          f"{fast_large.median:.3f} s, {_verdict(half)}")
+          f"{fast_large.median:.3f} s, {_verdict(half)} (CPU time: {fast_large.median_cpu:.3f} s against "
+          f"{fastest_naive.median_cpu:.3f} s, {fast_large.median_cpu / fastest_naive.median_cpu:.2f}×)")
     print(f"- {history:,} vs {small_history:,} entries of history: "
           f"{fast_large.median / fast_small.median:.2f}× (at most 1.3×), {_verdict(flat)}")
     if before:
-        print(f"- against --before: start-up {startup.median / timed[0].median:.2f}×, "
-              f"report {fast_large.median / timed[2].median:.2f}×")
+        print(f"- against --before: start-up {startup.median / timed[0].median:.2f}× "
+              f"(CPU {startup.median_cpu / timed[0].median_cpu:.2f}×), report {fast_large.median / timed[2].median:.2f}× "
+              f"(CPU {fast_large.median_cpu / timed[2].median_cpu:.2f}×)")
     return output
 
 
