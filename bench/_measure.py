@@ -1,7 +1,8 @@
 """Timing whole processes as a user runs them, and printing the results as a table.
 
 Each run is a fresh child process; its wall time is measured around the spawn and its peak
-memory is the child's own max RSS from wait4 (so one run never hides behind another's peak).
+memory is the child's own max RSS from wait4 (so one run never hides behind another's peak), as
+is its CPU time (user + system), which a busy machine inflates far less than the wall time.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ PAYOUTS = (str(Path(sys.executable).with_name("payouts")),)
 class Run:
     seconds: float
     max_rss_mb: float
+    cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -34,6 +36,10 @@ class Result:
     @property
     def median(self) -> float:
         return statistics.median(run.seconds for run in self.runs)
+
+    @property
+    def median_cpu(self) -> float:
+        return statistics.median(run.cpu_seconds for run in self.runs)
 
     @property
     def peak_mb(self) -> float:
@@ -63,7 +69,7 @@ def run_process(command: Sequence[str], *, stdin_text: str | None = None, env: d
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise ProcessFailed(f"{' '.join(command)} exited {child.returncode}: {errors.strip()}")
-    return Run(seconds, usage.ru_maxrss / 1024)
+    return Run(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def measure(label: str, repeat: int, once: Callable[[], Run], prepare: Callable[[], None] | None = None) -> Result:
@@ -76,12 +82,18 @@ def measure(label: str, repeat: int, once: Callable[[], Run], prepare: Callable[
     return result
 
 
-def print_table(title: str, results: Sequence[Result], *, baseline: Result | None = None, memory: bool = False) -> None:
-    """A Markdown table: median seconds, every run, and the ratio to the baseline."""
+def print_table(title: str, results: Sequence[Result], *, baseline: Result | None = None, memory: bool = False,
+                cpu: bool = False) -> None:
+    """A Markdown table: median seconds, every run, the ratio to the baseline, and with `cpu` the median
+    CPU seconds and their ratio to the baseline's."""
     print(f"\n{title}\n")
     header = ["workload", "median s", "runs (s)"]
     if baseline is not None:
         header.append(f"× {baseline.label}")
+    if cpu:
+        header.append("median CPU s")
+        if baseline is not None:
+            header.append("CPU ×")
     if memory:
         header.append("peak RSS MB")
     print("| " + " | ".join(header) + " |")
@@ -90,6 +102,10 @@ def print_table(title: str, results: Sequence[Result], *, baseline: Result | Non
         cells = [result.label, f"{result.median:.3f}", " ".join(f"{run.seconds:.3f}" for run in result.runs)]
         if baseline is not None:
             cells.append(f"{result.median / baseline.median:.2f}")
+        if cpu:
+            cells.append(f"{result.median_cpu:.3f}")
+            if baseline is not None:
+                cells.append(f"{result.median_cpu / baseline.median_cpu:.2f}")
         if memory:
             cells.append(f"{result.peak_mb:.0f}")
         print("| " + " | ".join(cells) + " |")

@@ -1,7 +1,8 @@
 """Entries pushed through the HTTP API while Slack's acknowledgements are timed.
 
 Builds a temporary SQLite database with `--partners` partners and a write token (`payouts init`,
-`payouts import partners`, `payouts api-token create`), starts `payouts serve` as in production
+`payouts import partners`, `payouts api-token create`; with `--history N`, N entries dated before
+June 2015 through `payouts import entries`), starts `payouts serve` as in production
 (gunicorn, one worker) with the Slack Web API replaced by the local double, and then posts
 `--entries` entries in requests of `--per-request` items from `--clients` concurrent clients (a
 503 is retried after its Retry-After, and counted). Meanwhile one client sends a signed
@@ -12,6 +13,7 @@ Prints the wall time, entries a second, the server worker's peak resident memory
 number of 503 answers, and p50/p95/p99/max of the acknowledgements in milliseconds.
 
     python bench/api_ingest.py [--entries 1000000] [--per-request 10000] [--clients 4] [--partners 1000] [--workers 1]
+                               [--history 0]
 """
 
 from __future__ import annotations
@@ -112,6 +114,18 @@ def ack_probe(base: str, double: SlackApiDouble, every: float, stop: threading.E
         stop.wait(every)
 
 
+def add_history(database: str, folder: Path, partners: int, history: int) -> None:
+    """`history` entries before June 2015, spread over the partners, imported as a user would."""
+    csv_path = folder / "history.csv"
+    with csv_path.open("w", encoding="utf-8") as handle:
+        handle.write("date,partner_code,kind,amount,reference\n")
+        for n in range(history):
+            handle.write(f"{2010 + n % 5}-{1 + n % 12:02d}-{1 + n % 28:02d},P{n % partners:05d},commission,"
+                         f"{1 + n % 500}.{n % 100:02d},HIST-{n}\n")
+    subprocess.run([PAYOUTS, "--database", database, "import", "entries", str(csv_path)], check=True,
+                   capture_output=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
@@ -120,10 +134,13 @@ def main() -> None:
     parser.add_argument("--partners", type=int, default=1_000)
     parser.add_argument("--ack-every", type=float, default=0.1)
     parser.add_argument("--workers", type=int, default=1, help="WEB_CONCURRENCY of payouts serve")
+    parser.add_argument("--history", type=int, default=0, help="entries the ledger holds before the ingest")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder, SlackApiDouble() as double:
         database, token = prepare(Path(folder), args.partners)
+        if args.history:
+            add_history(database, Path(folder), args.partners, args.history)
         requests = bodies(args.entries, args.per_request, args.partners)
         server, base = start_server(database, double, args.workers)
         poster, acks, stop = Poster(base, token), [], threading.Event()
@@ -144,7 +161,7 @@ def main() -> None:
 
     p50, p95, p99, most = summary(acks)
     print(f"{args.entries:,} entries in {len(requests)} requests of {args.per_request:,} from {args.clients} clients, "
-          f"{args.partners:,} partners, SQLite, {args.workers} worker(s)")
+          f"{args.partners:,} partners, {args.history:,} entries before, SQLite, {args.workers} worker(s)")
     print(f"time {elapsed:.1f} s, {poster.added / elapsed:,.0f} entries/s ({poster.added:,} added), "
           f"worker peak RSS {peak:.0f} MB, 503 answers {poster.busy}")
     print(f"Slack ack during it ({len(acks)} slash commands): p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f}  "

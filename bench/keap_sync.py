@@ -8,7 +8,11 @@ the database). Runs a first sync (with payments, before the switch-over) and the
 one a day later, in one process, and prints a Markdown table: requests, simulated and real time,
 and peak memory (the process's max RSS, before the sync — the double's data — and after it).
 
-    python bench/keap_sync.py [--affiliates 10000] [--commissions 50000] [--postgres URL]
+    python bench/keap_sync.py [--affiliates 10000] [--commissions 50000] [--history 0] [--postgres URL]
+
+`--partners` is another name for `--affiliates` (each affiliate becomes a partner). With
+`--history N` the sync lands in a copy of bench/_data.py's SQLite ledger of as many partners
+(codes P000001…) and N entries before June 2015, instead of an empty database.
 """
 
 from __future__ import annotations
@@ -53,19 +57,31 @@ def one_sync(db: Database, double: KeapDouble, now: datetime, keap: KeapSettings
     }
 
 
+def _sqlite_url(folder: Path, partners: int, history: int) -> str:
+    """A fresh SQLite file, or with `history`, a copy of bench/_data.py's ledger of `partners` partners."""
+    if not history:
+        return f"sqlite:///{folder}/payouts.db"
+    from _data import Shape, fresh_copy, sqlite_dataset
+
+    return f"sqlite:///{fresh_copy(sqlite_dataset(Shape(partners, history)), folder)}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--affiliates", type=int, default=10_000)
+    parser.add_argument("--affiliates", "--partners", type=int, default=10_000)
     parser.add_argument("--commissions", type=int, default=50_000)
     parser.add_argument("--clawbacks", type=int, default=2_000)
     parser.add_argument("--payments", type=int, default=1_000)
     parser.add_argument("--postgres", metavar="URL", help="a database URL instead of a fresh SQLite file")
+    parser.add_argument("--history", type=int, default=0, help="entries the ledger holds before the first sync")
     args = parser.parse_args()
+    if args.history and args.postgres:
+        parser.error("--history builds a SQLite ledger; it does not go with --postgres")
 
     account = generate(seed=10_000, affiliates=args.affiliates, commissions=args.commissions,
                        clawbacks=args.clawbacks, payments=args.payments, end=date(2015, 7, 14))
     with tempfile.TemporaryDirectory() as folder, KeapDouble(account, clock=SimClock(START)) as double:
-        db = Database(args.postgres or f"sqlite:///{folder}/payouts.db")
+        db = Database(args.postgres or _sqlite_url(Path(folder), args.affiliates, args.history))
         migrations_runner.upgrade(db.engine)
         baseline = max_rss_mb()
         keap = replace(KeapSettings(api_key=KEY, api_url=double.base_url), payments_until=date(2015, 1, 31))
@@ -75,7 +91,8 @@ def main() -> None:
         db.dispose()
 
     print(f"{args.affiliates:,} affiliates, {args.commissions:,} commissions, {args.clawbacks:,} clawbacks, "
-          f"{args.payments:,} payments; database {'PostgreSQL' if args.postgres else 'SQLite'}; "
+          f"{args.payments:,} payments, {args.history:,} ledger entries before; "
+          f"database {'PostgreSQL' if args.postgres else 'SQLite'}; "
           f"max RSS before the first sync (the double and its data): {baseline:.0f} MB\n")
     print("| sync | requests | 429s | most a second | most a minute | simulated | real | entries added | max RSS |")
     print("|---|---|---|---|---|---|---|---|---|")

@@ -1,6 +1,7 @@
 """Ledger report for one month, as a whole process, against the naive GROUP BY in the sqlite3 shell.
 
     python bench/ledger_report.py [--repeat 5] [--partners 10000] [--history 1000000] [--postgres URL]
+                                  [--before OLD_PAYOUTS]
     python bench/ledger_report.py --held 30 [--history 100000] [--repeat 9]
 
 Builds (once, cached in bench/.data/) two SQLite ledgers of 10,000 partners that differ only in
@@ -12,8 +13,15 @@ PAYOUTS_BENCH_POSTGRES_URL; `.ci/start-postgres /tmp/pgbench 55433` prints one) 
 is loaded there too and the same command is timed against it.
 
 Every workload gets one untimed warm-up run (so the page cache is warm for all alike), then
-`--repeat` timed runs; the table shows the median. The CSV is checked against
-domain.ledger.ledger_report_plain once, outside the timing.
+`--repeat` timed runs; the table shows the median wall time, and the median CPU time (user +
+system) of each process, which load from other work on the machine inflates far less. The CSV is
+checked against domain.ledger.ledger_report_plain once, outside the timing. The `payouts`
+processes run with Python's bytecode cache on (PYTHONDONTWRITEBYTECODE emptied), as after an
+install: the warm-up run writes it, so start-up is not timed compiling the project's modules.
+
+With `--before PATH` (the `payouts` script of another checkout, such as the code before a change)
+its start-up and its report on the `--history` ledger are timed too, each run alternating with
+the current code's, so that load on a shared machine falls on both alike.
 
 With `--held DAYS` only the hold variant runs (SPEC §12): the same report on the `--history`
 ledger without a hold and with HOLD_DAYS=DAYS, runs alternating so that load on a shared machine
@@ -59,13 +67,42 @@ def _sql_shell(database: Path, sql: str) -> tuple[list[str], str]:
     return [sys.executable, "-c", script, str(database), sql], "python sqlite3 module"
 
 
+BYTECODE_CACHE = {"PYTHONDONTWRITEBYTECODE": ""}
+"""Python writes and reads .pyc files, as for an installed package, whatever the calling shell says."""
+
+
 def _timed(label: str, command: list[str], repeat: int) -> Result:
-    run_process(command)
-    return measure(label, repeat, lambda: run_process(command))
+    run_process(command, env=BYTECODE_CACHE)
+    return measure(label, repeat, lambda: run_process(command, env=BYTECODE_CACHE))
 
 
-def _report_command(url: str, output: Path) -> list[str]:
-    return [*PAYOUTS, "--database", url, "ledger", f"{MONTH_START:%Y-%m}", "--format", "csv", "--output", str(output)]
+def _alternating(workloads: list[tuple[str, list[str]]], repeat: int) -> list[Result]:
+    """Each workload warmed up once, then `repeat` rounds running each of them once, in turn."""
+    results = [Result(label) for label, _ in workloads]
+    for _, command in workloads:
+        run_process(command, env=BYTECODE_CACHE)
+    for _ in range(repeat):
+        for result, (_, command) in zip(results, workloads, strict=True):
+            result.runs.append(run_process(command, env=BYTECODE_CACHE))
+    return results
+
+
+def _report_command(url: str, output: Path, payouts: tuple[str, ...] = PAYOUTS) -> list[str]:
+    return [*payouts, "--database", url, "ledger", f"{MONTH_START:%Y-%m}", "--format", "csv", "--output", str(output)]
+
+
+def _import_command(python: str) -> list[str]:
+    """Start-up and the CLI's imports; -P keeps the working directory (this checkout) off sys.path, so
+    that each interpreter imports the code installed in its own environment."""
+    return [python, "-P", "-c", "import bot.cli"]
+
+
+def _python_of(payouts: str) -> str:
+    """The interpreter a `payouts` console script runs under, from its #! line."""
+    first = Path(payouts).read_text(encoding="utf-8").splitlines()[0]
+    if not first.startswith("#!"):
+        raise SystemExit(f"--before {payouts}: not a console script (no #! line)")
+    return first[2:].strip()
 
 
 def _check_against_plain(url: str, output: Path) -> int:
@@ -96,7 +133,8 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def _sqlite_part(repeat: int, partners: int, history: int, small_history: int, scratch: Path) -> Path:
+def _sqlite_part(repeat: int, partners: int, history: int, small_history: int, scratch: Path,
+                 before: str | None) -> Path:
     large = sqlite_dataset(Shape(partners, history, MONTH_ENTRIES, AFTER_ENTRIES))
     small = sqlite_dataset(Shape(partners, small_history, MONTH_ENTRIES, AFTER_ENTRIES))
     output = scratch / "report.csv"
@@ -104,22 +142,38 @@ def _sqlite_part(repeat: int, partners: int, history: int, small_history: int, s
     naive_kind, _ = _sql_shell(large, NAIVE_KIND_SQL)
     baseline = _timed(f"naive GROUP BY, report figures ({shell}, {history:,})", naive_report, repeat)
     simplest = _timed(f"naive GROUP BY partner, kind ({shell}, {history:,})", naive_kind, repeat)
-    startup = _timed("python start-up + import bot.cli", [sys.executable, "-c", "import bot.cli"], repeat)
-    fast_large = _timed(f"payouts ledger, {history:,} before the month",
-                        _report_command(f"sqlite:///{large}", output), repeat)
+    workloads = [("python start-up + import bot.cli", _import_command(sys.executable)),
+                 (f"payouts ledger, {history:,} before the month", _report_command(f"sqlite:///{large}", output))]
+    if before:
+        workloads = [
+            ("before: python start-up + import bot.cli", _import_command(_python_of(before))),
+            workloads[0],
+            (f"before: payouts ledger, {history:,} before the month",
+             _report_command(f"sqlite:///{large}", scratch / "before.csv", (before,))),
+            workloads[1],
+        ]
+    timed = _alternating(workloads, repeat)
+    startup, fast_large = timed[-3], timed[-1]
     rows = _check_against_plain(f"sqlite:///{large}", output)
+    if before and (scratch / "before.csv").read_bytes() != output.read_bytes():
+        raise SystemExit("the report of --before differs from the current code's")
     fast_small = _timed(f"payouts ledger, {small_history:,} before the month",
                         _report_command(f"sqlite:///{small}", scratch / "small.csv"), repeat)
     _check_against_plain(f"sqlite:///{small}", scratch / "small.csv")
     fastest_naive = min(baseline, simplest, key=lambda result: result.median)
     print_table(f"SQLite: ledger report for {MONTH_START:%Y-%m}, {partners:,} partners, {rows:,} rows written "
-                f"(median of {repeat})", [baseline, simplest, startup, fast_large, fast_small], baseline=fastest_naive)
+                f"(median of {repeat})", [baseline, simplest, *timed, fast_small], baseline=fastest_naive, cpu=True)
     half = fast_large.median <= fastest_naive.median / 2
     flat = fast_large.median <= 1.3 * fast_small.median
     print(f"\n- at most half the faster naive GROUP BY ({fastest_naive.median:.3f} s): "
-          f"{fast_large.median:.3f} s, {_verdict(half)}")
+          f"{fast_large.median:.3f} s, {_verdict(half)} (CPU time: {fast_large.median_cpu:.3f} s against "
+          f"{fastest_naive.median_cpu:.3f} s, {fast_large.median_cpu / fastest_naive.median_cpu:.2f}×)")
     print(f"- {history:,} vs {small_history:,} entries of history: "
           f"{fast_large.median / fast_small.median:.2f}× (at most 1.3×), {_verdict(flat)}")
+    if before:
+        print(f"- against --before: start-up {startup.median / timed[0].median:.2f}× "
+              f"(CPU {startup.median_cpu / timed[0].median_cpu:.2f}×), report {fast_large.median / timed[2].median:.2f}× "
+              f"(CPU {fast_large.median_cpu / timed[2].median_cpu:.2f}×)")
     return output
 
 
@@ -158,14 +212,15 @@ def _held_part(repeat: int, partners: int, history: int, hold_days: int, scratch
     database = sqlite_dataset(Shape(partners, history, MONTH_ENTRIES, AFTER_ENTRIES))
     url = f"sqlite:///{database}"
     plain_csv, held_csv = scratch / "plain.csv", scratch / "held.csv"
-    hold_env = {"HOLD_DAYS": str(hold_days)}
-    run_process(_report_command(url, plain_csv), env={"HOLD_DAYS": "0"})
+    hold_env = {"HOLD_DAYS": str(hold_days), **BYTECODE_CACHE}
+    no_hold = {"HOLD_DAYS": "0", **BYTECODE_CACHE}
+    run_process(_report_command(url, plain_csv), env=no_hold)
     run_process(_report_command(url, held_csv), env=hold_env)
     partners_on_hold = _check_held(plain_csv, held_csv)
     plain = Result(f"payouts ledger, no hold, {history:,} before the month")
     held = Result(f"payouts ledger, HOLD_DAYS={hold_days}, {history:,} before the month")
     for _ in range(repeat):
-        plain.runs.append(run_process(_report_command(url, plain_csv), env={"HOLD_DAYS": "0"}))
+        plain.runs.append(run_process(_report_command(url, plain_csv), env=no_hold))
         held.runs.append(run_process(_report_command(url, held_csv), env=hold_env))
     print_table(f"SQLite: ledger report for {MONTH_START:%Y-%m}, {partners:,} partners, {partners_on_hold:,} with "
                 f"commissions on hold (median of {repeat}, runs alternating)", [plain, held], baseline=plain)
@@ -181,6 +236,8 @@ def main() -> None:
     parser.add_argument("--small-history", type=int, default=100_000)
     parser.add_argument("--postgres", metavar="URL", default=os.environ.get(POSTGRES_ENV),
                         help=f"a PostgreSQL server to create the benchmark database on (default ${POSTGRES_ENV})")
+    parser.add_argument("--before", metavar="PAYOUTS",
+                        help="the payouts script of the code to compare with, its runs alternating with the current's")
     parser.add_argument("--held", type=int, metavar="DAYS",
                         help="time only the report with HOLD_DAYS=DAYS against it without, on the --history ledger")
     args = parser.parse_args()
@@ -190,7 +247,8 @@ def main() -> None:
             _held_part(args.repeat, args.partners, args.history, args.held, Path(scratch))
         return
     with tempfile.TemporaryDirectory() as scratch:
-        sqlite_csv = _sqlite_part(args.repeat, args.partners, args.history, args.small_history, Path(scratch))
+        sqlite_csv = _sqlite_part(args.repeat, args.partners, args.history, args.small_history, Path(scratch),
+                                  args.before)
         if args.postgres:
             _postgres_part(args.repeat, args.partners, args.history, args.postgres, Path(scratch), sqlite_csv)
         else:

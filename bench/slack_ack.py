@@ -7,11 +7,13 @@ of the Bolt app) and the Web API replaced by the local double from tests/slack_d
 It builds its own data the way a user would (`payouts demo --no-shell --partners N` into a
 temporary SQLite database), starts `payouts serve`, and then, for each run, fires `--rounds`
 rounds of `--concurrency` simultaneous signed `/ledger last-month` commands (each one starts a
-full report, its summary is posted after the ack). After each round of commands, the same number
+full report, its summary is posted after the ack). With `--history N` the ledger is instead
+bench/_data.py's (`--partners` partners, N entries before June 2015, two a partner in June) and
+the commands are `/ledger 2015-06`, the month after that history. After each round of commands, the same number
 of simultaneous `GET /healthz` requests is the baseline: the server's plain round trip under the
 same load. Prints p50/p95/p99/max per run and the median over runs, in milliseconds.
 
-    python bench/slack_ack.py [--partners 2000] [--concurrency 20] [--rounds 10] [--runs 3]
+    python bench/slack_ack.py [--partners 2000] [--history N] [--concurrency 20] [--rounds 10] [--runs 3]
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from tests.slack_signing import command_body, sign
 
 PAYOUTS = str(Path(sys.executable).with_name("payouts"))
 SECRET = "bench-signing-secret"
+VIEWER = "U_REQ"  # who tests.slack_signing.command_body says sends the command; roles deny by default (SPEC §8)
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -54,8 +57,8 @@ def timed(request: urllib.request.Request) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def slash_command(base: str, response_url: str) -> float:
-    body = command_body("/ledger", "last-month", response_url=response_url)
+def slash_command(base: str, response_url: str, period: str = "last-month") -> float:
+    body = command_body("/ledger", period, response_url=response_url)
     return timed(urllib.request.Request(base + "/slack/events", data=body.encode(), headers=sign(body, SECRET)))
 
 
@@ -91,14 +94,27 @@ def start_server(database: str, double: SlackApiDouble,
     raise SystemExit("payouts serve did not come up")
 
 
-def one_run(base: str, double: SlackApiDouble, concurrency: int, rounds: int) -> tuple[list[float], list[float]]:
+def one_run(base: str, double: SlackApiDouble, concurrency: int, rounds: int,
+            period: str = "last-month") -> tuple[list[float], list[float]]:
     acks: list[float] = []
     health: list[float] = []
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         for _ in range(rounds):
-            acks += pool.map(lambda _: slash_command(base, double.response_url("bench")), range(concurrency))
+            acks += pool.map(lambda _: slash_command(base, double.response_url("bench"), period), range(concurrency))
             health += pool.map(lambda _: healthz(base), range(concurrency))
     return acks, health
+
+
+def _database(folder: Path, partners: int, history: int | None) -> str:
+    """The demo's data for `partners` partners, or with `history`, a copy of bench/_data.py's ledger."""
+    if history is not None:
+        from _data import Shape, fresh_copy, sqlite_dataset
+
+        return f"sqlite:///{fresh_copy(sqlite_dataset(Shape(partners, history, 2 * partners)), folder)}"
+    database = f"sqlite:///{folder / 'bench.db'}"
+    subprocess.run([PAYOUTS, "--database", database, "demo", "--no-shell", "--partners", str(partners)],
+                   check=True, capture_output=True)
+    return database
 
 
 def main() -> None:
@@ -107,17 +123,18 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--history", type=int,
+                        help="entries before June 2015 in bench/_data.py's ledger, instead of the demo's data")
     args = parser.parse_args()
+    period = "last-month" if args.history is None else "2015-06"
 
     with tempfile.TemporaryDirectory() as folder, SlackApiDouble() as double:
-        database = f"sqlite:///{Path(folder) / 'bench.db'}"
-        subprocess.run([PAYOUTS, "--database", database, "demo", "--no-shell", "--partners", str(args.partners)],
-                       check=True, capture_output=True)
-        server, base = start_server(database, double)
+        database = _database(Path(folder), args.partners, args.history)
+        server, base = start_server(database, double, {"LEDGER_VIEWERS": VIEWER})
         try:
             rows = []
             for run in range(1, args.runs + 1):
-                acks, health = one_run(base, double, args.concurrency, args.rounds)
+                acks, health = one_run(base, double, args.concurrency, args.rounds, period)
                 rows.append((run, summary(acks), summary(health)))
             expected = args.runs * args.rounds * args.concurrency
             posted = len(double.wait_for("chat.postMessage", count=expected, timeout=600))
@@ -125,8 +142,10 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
 
-    print(f"{args.concurrency} concurrent signed /ledger last-month, {args.rounds} rounds per run, "
-          f"{args.partners} demo partners; milliseconds to the HTTP answer")
+    data = f"{args.partners} demo partners" if args.history is None else \
+        f"{args.partners:,} partners, {args.history:,} entries before the month"
+    print(f"{args.concurrency} concurrent signed /ledger {period}, {args.rounds} rounds per run, "
+          f"{data}; milliseconds to the HTTP answer")
     print(f"{'run':>6}  {'what':<14}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}")
     for run, ack, health in rows:
         print(f"{run:>6}  {'/ledger ack':<14}" + "".join(f"{v:8.1f}" for v in ack))

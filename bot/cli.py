@@ -20,7 +20,6 @@ from commands import use_ledger
 from commands.context import Request
 from commands.json_text import document
 from commands.ledger_files import partner_ledger_json, write_ledger_csv, write_ledger_json
-from commands.ledger_text import partner_ledger_table, report_table
 from commands.use_ledger import UnknownPartner
 from domain.dates import DateError, DateRange, parse_range
 from domain.db import Database, DatabaseBusy, SchemaError
@@ -126,12 +125,16 @@ def _write_partner_ledger(args: argparse.Namespace, request: Request, period: Da
         if args.format == "json":
             handle.write(document(partner_ledger_json(ledger)))
         else:
+            from commands.ledger_text import partner_ledger_table  # wcwidth: only a table measures text
+
             print(partner_ledger_table(ledger), file=handle)
 
 
 def _write_report(args: argparse.Namespace, request: Request, period: DateRange) -> None:
     """CSV and JSON are written row by row as the database returns them; the table is laid out whole."""
     if args.format == "table":
+        from commands.ledger_text import report_table  # wcwidth: only a table measures text
+
         report = use_ledger.report(request, period, include_all=args.all)
         with _output(args) as handle:
             print(report_table(report), file=handle)

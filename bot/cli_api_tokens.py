@@ -8,7 +8,6 @@ import sys
 
 from bot.cli_usage import UsageProblem
 from commands.context import Request
-from commands.text_table import render
 
 
 def _cmd_create(args: argparse.Namespace, request: Request) -> int:
@@ -24,6 +23,7 @@ def _cmd_create(args: argparse.Namespace, request: Request) -> int:
 
 
 def _cmd_list(args: argparse.Namespace, request: Request) -> int:
+    from commands.text_table import render
     from commands.use_api_tokens import list_tokens
 
     tokens = list_tokens(request)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.cli_usage import UsageProblem
 from commands.context import Request
-from commands.payout_files import FORMATS, PayoutFile, file_name, provider_file_name
+from commands.payout_formats import FORMATS
 from domain.dates import DateRange
 from domain.money import normalize_currency
+
+if TYPE_CHECKING:
+    from commands.payout_files import PayoutFile
 
 
 def write_ledger_pdf(request: Request, period: DateRange, path: str, *, partner: str | None, include_all: bool,
@@ -39,6 +42,7 @@ def write_ledger_chart(request: Request, period: DateRange, path: str, *, said: 
 
 def _cmd_export(args: argparse.Namespace, request: Request) -> int:
     from commands import use_batches  # loaded by the commands that need it, not by every start-up
+    from commands.payout_files import file_name
 
     currency = normalize_currency(args.currency) if args.currency else None
     source = normalize_currency(args.source_currency) if args.source_currency else None
@@ -69,6 +73,7 @@ def _export_provider_files(args: argparse.Namespace, request: Request, currency:
                            source: str | None) -> int:
     """One file per payout method and currency into DIR (SPEC §9); written only once all are ready."""
     from commands import use_batches
+    from commands.payout_files import provider_file_name
 
     folder = Path(args.output or ".")
     if not folder.is_dir():

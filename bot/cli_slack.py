@@ -10,12 +10,12 @@ import threading
 from typing import TYPE_CHECKING
 
 from bot.cli_usage import UsageProblem
-from bot.slack.settings import SlackSettings
 from commands.context import Request
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.slack.settings import SlackSettings
     from bot.slack.wsgi import WsgiApp
     from domain.db import Database
     from domain.settings import Settings
@@ -31,6 +31,8 @@ TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "not_allowed_token_typ
 
 
 def _slack_settings(*, socket_mode: bool) -> SlackSettings:
+    from bot.slack.settings import SlackSettings
+
     slack = SlackSettings.from_env()
     missing = slack.missing(socket_mode=socket_mode)
     if missing:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from commands.csv_safety import safe_text, writer
+from commands.payout_formats import FORMATS, GENERIC
 from domain.models import POSTED, Batch, Partner
 from domain.money import MoneyError, exponent, format_plain, normalize_currency
 from domain.payout_details import (
@@ -39,8 +40,6 @@ from domain.payout_details import (
 if TYPE_CHECKING:
     from domain.batches import PlannedLine
 
-GENERIC = "csv"  # the generic payout file, also attached to a batch approved in chat
-FORMATS = ("paypal", "wise", GENERIC)
 # https://developer.paypal.com/docs/api/reference/currency-codes/ : the currencies PayPal pays in.
 PAYPAL_CURRENCIES = frozenset({
     "AUD", "BRL", "CAD", "CNY", "CZK", "DKK", "EUR", "HKD", "HUF", "ILS", "JPY", "MYR", "MXN", "TWD",

@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.schema_version import HEAD_REVISION
@@ -76,6 +77,11 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
         writing = connection.get_execution_options().get("writing", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _missing_table(error: DBAPIError) -> bool:
+    """The driver's word for "no such table": PostgreSQL's SQLSTATE 42P01, SQLite's message."""
+    return getattr(error.orig, "sqlstate", None) == "42P01" or str(error.orig).startswith("no such table")
 
 
 class Database:
@@ -135,17 +141,22 @@ class Database:
         if self.sqlite_file is not None and not self.sqlite_file.exists():
             raise SchemaError(f"there is no database at {self.sqlite_file}: run `payouts init` to create it "
                               "(or check --database and DATABASE_URL)")
-        with self.engine.connect() as connection:
-            if not inspect(connection).has_table("alembic_version"):
-                raise SchemaError(
-                    f"the database {self.display_url} has no schema yet: run `payouts init` first"
-                )
-            revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        revision = self._stored_revision()
         if revision != HEAD_REVISION:
             raise SchemaError(
                 f"the database {self.display_url} is at schema {revision or 'none'}, "
                 f"this version needs {HEAD_REVISION}: run `payouts init` to upgrade it"
             )
+
+    def _stored_revision(self) -> str | None:
+        """The revision `payouts init` recorded, in one query: every command asks it before anything else."""
+        with self.engine.connect() as connection:
+            try:
+                return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except DBAPIError as exc:
+                if not _missing_table(exc):
+                    raise
+        raise SchemaError(f"the database {self.display_url} has no schema yet: run `payouts init` first")
 
     @property
     def display_url(self) -> str:

@@ -204,11 +204,9 @@ class ApiToken(Base):
 
 
 class ReminderSchedule(Base):
+    """Its partial unique index (one active schedule per slot) is in `declare_partial_indexes`."""
+
     __tablename__ = "reminder_schedule"
-    __table_args__ = (
-        Index("uq_reminder_schedule_active", "frequency", "day", "at_time", "channel", "range_expression",
-              unique=True, sqlite_where=text("removed_at IS NULL"), postgresql_where=text("removed_at IS NULL")),
-    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     frequency: Mapped[str] = mapped_column(String(16))
@@ -232,3 +230,22 @@ class ReminderSent(Base):
     schedule_id: Mapped[int] = mapped_column(ForeignKey("reminder_schedule.id"))
     period: Mapped[str] = mapped_column(String(40))
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+ACTIVE_SCHEDULE_INDEX = "uq_reminder_schedule_active"
+
+
+def declare_partial_indexes() -> None:
+    """Add to the metadata the unique index on active reminder schedules (migration 0009 creates it).
+
+    Its WHERE clause is a dialect option, and SQLAlchemy loads every dialect named in one (PostgreSQL's
+    with its drivers) to check it: declared with the table, it would weigh on every command's start-up,
+    while only the migrations environment compares the metadata with a database. Adding it twice adds it
+    once.
+    """
+    table = ReminderSchedule.__table__
+    if any(index.name == ACTIVE_SCHEDULE_INDEX for index in table.indexes):
+        return
+    active = "removed_at IS NULL"
+    Index(ACTIVE_SCHEDULE_INDEX, table.c.frequency, table.c.day, table.c.at_time, table.c.channel,
+          table.c.range_expression, unique=True, sqlite_where=text(active), postgresql_where=text(active))

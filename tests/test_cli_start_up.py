@@ -11,6 +11,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from domain import migrations_runner
 from domain.db import Database
 
@@ -28,15 +30,42 @@ print(json.dumps({"status": status, "modules": sorted(sys.modules)}))
 """
 
 
-def test_a_csv_ledger_report_loads_no_migrations_templates_pdf_slack_or_batches(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'payouts.db'}")
+@pytest.fixture(scope="module")
+def csv_report_modules(tmp_path_factory) -> set[str]:
+    """Every module a fresh `payouts ledger 2015-06 --format csv --output FILE` on SQLite has loaded."""
+    folder = tmp_path_factory.mktemp("start-up")
+    database = Database(f"sqlite:///{folder / 'payouts.db'}")
     migrations_runner.upgrade(database.engine)
     database.dispose()
     finished = subprocess.run(
         [sys.executable, "-c", PROBE, "--database", database.url, "ledger", "2015-06", "--format", "csv",
-         "--output", str(tmp_path / "report.csv")],
+         "--output", str(folder / "report.csv")],
         capture_output=True, text=True, check=True,
     )
     outcome = json.loads(finished.stdout.splitlines()[-1])
     assert outcome["status"] == 0
-    assert [name for name in NOT_FOR_A_REPORT if name in outcome["modules"]] == []
+    return set(outcome["modules"])
+
+
+def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    """The names loaded, themselves or any module inside them."""
+    return [name for name in names if any(module == name or module.startswith(name + ".") for module in modules)]
+
+
+def test_a_csv_ledger_report_loads_no_migrations_templates_pdf_slack_or_batches(csv_report_modules):
+    assert _loaded(csv_report_modules, NOT_FOR_A_REPORT) == []
+
+
+def test_a_csv_ledger_report_on_sqlite_loads_no_postgresql_dialect(csv_report_modules):
+    """SQLAlchemy loads a dialect for each one named in an index's options; the report names none."""
+    assert _loaded(csv_report_modules, ("sqlalchemy.dialects.postgresql", "psycopg")) == []
+
+
+def test_a_csv_ledger_report_loads_no_text_measuring_which_only_tables_need(csv_report_modules):
+    assert _loaded(csv_report_modules, ("wcwidth", "commands.text_table", "commands.ledger_text")) == []
+
+
+def test_parsing_the_command_line_loads_no_payout_file_writers_or_slack_settings(csv_report_modules):
+    """Each command's options are declared on every start-up; their choices come from light modules."""
+    assert _loaded(csv_report_modules, ("commands.payout_files", "domain.payout_details", "domain.secret_box",
+                                        "bot.slack", "cryptography")) == []

@@ -153,3 +153,19 @@ def test_the_checkpoint_migration_can_be_undone_and_the_balance_is_still_kept(un
             "recorded_at, recorded_by) VALUES (1, 'commission', 300, 'USD', '2015-06-01', 'R1', '', '2015-06-01', 't')"
         ))
         assert tuple(connection.execute(text("SELECT balance, turnover FROM partner")).one()) == (300, 300)
+
+
+def test_the_active_schedule_index_is_declared_for_the_migrations_environment_with_its_where_clause():
+    """Migration 0009's partial index: in the metadata Alembic compares, once however often it is asked."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.schema import CreateIndex
+
+    from domain.models import ACTIVE_SCHEDULE_INDEX, ReminderSchedule, declare_partial_indexes
+
+    declare_partial_indexes()
+    declare_partial_indexes()
+    [index] = [index for index in ReminderSchedule.__table__.indexes if index.name == ACTIVE_SCHEDULE_INDEX]
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        ddl = str(CreateIndex(index).compile(dialect=dialect))
+        assert ddl.startswith("CREATE UNIQUE INDEX uq_reminder_schedule_active ON reminder_schedule")
+        assert ddl.endswith("WHERE removed_at IS NULL")

@@ -2,9 +2,10 @@
 
 from alembic import context
 
-from domain.models import Base
+from domain.models import Base, declare_partial_indexes
 
 engine = context.config.attributes["engine"]
+declare_partial_indexes()
 
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
