@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from commands.csv_safety import safe_text, writer
-from commands.payout_formats import FORMATS, GENERIC
+from commands.payout_formats import FORMATS
 from domain.models import POSTED, Batch, Partner
 from domain.money import MoneyError, exponent, format_plain, normalize_currency
 from domain.payout_details import (

@@ -15,7 +15,8 @@ from typing import BinaryIO
 from sqlalchemy.orm import Session
 
 from commands.context import Request
-from commands.payout_files import GENERIC, PayoutFile, generic_csv, payout_files, provider_files
+from commands.payout_files import PayoutFile, generic_csv, payout_files, provider_files
+from commands.payout_formats import GENERIC
 from domain import batches
 from domain.batches import POSTED, BatchError, BatchOptions, CurrencyTotal, Plan, PlannedLine
 from domain.dates import DateRange
