@@ -22,7 +22,7 @@ from commands.json_text import document
 from commands.ledger_files import partner_ledger_json, write_ledger_csv, write_ledger_json
 from commands.use_ledger import UnknownPartner
 from domain.dates import DateError, DateRange, parse_range
-from domain.db import Database, DatabaseBusy, SchemaError
+from domain.db import Database, SchemaError
 from domain.settings import Settings
 from domain.text import visible
 
@@ -266,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageProblem, DateError, UnknownPartner, ValueError) as exc:
         print(f"payouts: {visible(str(exc))}", file=sys.stderr)
         return 2
-    except (SchemaError, DatabaseBusy) as exc:
+    except SchemaError as exc:
         print(f"payouts: {exc}", file=sys.stderr)
         return 1
     except DBAPIError as exc:

@@ -58,20 +58,11 @@ def import_entry_records(request: Request, records: Iterable[tuple[int, dict[str
                          problems: Sequence[RowProblem] = ()) -> ImportResult:
     """Entries given as data, checked as the rows of a file are; idempotent by reference as a file is.
 
-    The rows are read and checked before the write transaction, so that concurrent requests hold the
-    database (one writer at a time on SQLite) only for their writes; a request with a problem, or whose
-    partners changed in between, is imported under the lock from the start, as a file is.
-    """
+    Only the partners the records name are read: a request of a large program names a few thousand of
+    its hundred thousand."""
     refused = _refusal(source, problems)
     trimmed = list(imports.checked_records(records, refused))
-    prepared = None
-    if not refused.count:
-        with request.db.read() as session:
-            prepared = imports.prepare_entry_records(session, trimmed)
+    named = {row.get("partner_code", "") for _line, row in trimmed}
     with request.db.write() as session:
-        if prepared is not None:
-            result = imports.append_prepared_entries(session, prepared, source=source, actor=request.actor,
-                                                     refused=refused)
-            if result is not None:
-                return result
-        return imports.import_entry_records(session, trimmed, source=source, refused=refused, actor=request.actor)
+        return imports.import_entry_records(session, trimmed, source=source, refused=refused, actor=request.actor,
+                                            partner_codes=named)

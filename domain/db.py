@@ -3,10 +3,6 @@
 SQLite: the pysqlite driver is put in autocommit mode so that SQLAlchemy, not the driver, begins
 transactions; reads begin with a plain BEGIN and writes with BEGIN IMMEDIATE, so a read-then-write
 transaction takes the write lock up front instead of failing with "database is locked" halfway.
-Writers of one process also queue on a mutex per database file before they ask SQLite: SQLite's
-own wait polls, sleeping up to 100 ms between tries, so a writer queued behind another lost most of
-that sleep after the lock was free; the mutex hands it over the moment the holder commits. Other
-processes (the clock, a terminal) still meet SQLite's wait.
 PostgreSQL (psycopg 3) writes at READ COMMITTED; exactly-once comes from conditional updates and
 unique constraints, not from isolation. Its reads run at REPEATABLE READ, so that the several
 queries of one report (a partner's beginning balance, then its entries) see one snapshot, as a
@@ -16,7 +12,6 @@ SQLite read transaction does; a transaction that only reads never fails at that 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,20 +25,6 @@ from domain.schema_version import HEAD_REVISION
 
 DEFAULT_URL = "sqlite:///payouts.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-
-
-_WRITE_MUTEXES: dict[str, threading.Lock] = {}
-_WRITE_MUTEXES_GUARD = threading.Lock()
-
-
-class DatabaseBusy(RuntimeError):
-    """Another writer of this process held the database longer than SQLite's own wait allows."""
-
-
-def _write_mutex(key: str) -> threading.Lock:
-    """The one mutex of a SQLite file in this process, shared by every engine that writes to it."""
-    with _WRITE_MUTEXES_GUARD:
-        return _WRITE_MUTEXES.setdefault(key, threading.Lock())
 
 
 class SchemaError(RuntimeError):
@@ -103,7 +84,6 @@ class Database:
         reading = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="REPEATABLE READ")
         self._reader = sessionmaker(reading, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(writing=True), expire_on_commit=False)
-        self._write_mutex = _write_mutex(str(self.sqlite_file or self.url)) if self.is_sqlite else None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -114,18 +94,8 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed on success, rolled back whole on any error."""
-        mutex = self._write_mutex
-        if mutex is None:
-            with self._writer() as session, session.begin():
-                yield session
-            return
-        if not mutex.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            raise DatabaseBusy(f"the database stayed busy for {SQLITE_BUSY_TIMEOUT_MS // 1000} s; try again")
-        try:
-            with self._writer() as session, session.begin():
-                yield session
-        finally:
-            mutex.release()
+        with self._writer() as session, session.begin():
+            yield session
 
     def create_location(self) -> None:
         """Make the SQLite file's folder; only commands that create a database call this."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -705,52 +705,6 @@ def import_entry_records(
     parsed = ((_parse_entry(line, row, partners, refused), line, row.get("partner_code", "")) for line, row in records)
     return _append_entries(session, parsed, budget, refused, actor=actor, now=now, progress=progress,
                            audited=audited)
-
-
-@dataclass(frozen=True)
-class PreparedEntries:
-    """Rows read and checked before the write lock: the partners they name as they were then, so the
-    writer can see whether anything it relied on has changed since."""
-
-    rows: list[tuple[_EntryRow, str]]
-    partners: dict[str, tuple[int, str]]
-
-
-def prepare_entry_records(session: Session, records: Sequence[tuple[int, dict[str, str]]]) -> PreparedEntries | None:
-    """Every row read and checked against the partners it names, outside any write transaction.
-
-    Reading amounts, dates and texts is most of an import's own work; done here, a writer holds the
-    database only for what must be decided under its lock. None when some row has a problem: the
-    import under the lock then finds and names every problem of the request as it always does.
-    """
-    codes = {row.get("partner_code", "") for _line, row in records}
-    partners = {code: (pid, currency) for pid, code, currency in
-                session.execute(select(Partner.id, Partner.code, Partner.currency).where(among(session, Partner.code, codes)))}
-    problems = ImportRefused("")
-    rows = []
-    for line, row in records:
-        item = _parse_entry(line, row, partners, problems)
-        if item is None:
-            return None
-        rows.append((item, row["partner_code"]))
-    return PreparedEntries(rows, partners)
-
-
-def append_prepared_entries(
-    session: Session, prepared: PreparedEntries, *, source: str, actor: str, refused: ImportRefused | None = None,
-) -> ImportResult | None:
-    """Write rows `prepare_entry_records` checked, with the checks that depend on what the database holds
-    now (pending batches, voids, the turnover bounds, references already recorded) made under the lock.
-
-    None, writing nothing, when a partner the rows name has changed since (its currency decides how an
-    amount reads): the caller then imports the records under the lock from the start.
-    """
-    partners, budget = _partners_and_budget(session, prepared.partners.keys())
-    if partners != prepared.partners:
-        return None
-    refused = refused if refused is not None else ImportRefused(source)
-    parsed = ((item, item.line, code) for item, code in prepared.rows)
-    return _append_entries(session, parsed, budget, refused, actor=actor)
 
 
 def _append_entries(
