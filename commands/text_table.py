@@ -8,7 +8,9 @@ columns, combining marks, joiners and variation selectors none.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Callable, Iterable, Sequence
+from typing import TextIO
 
 from wcwidth import iter_graphemes, wcswidth
 
@@ -51,9 +53,20 @@ def _row_text(cells: Sequence[str], widths: Sequence[int], right: Sequence[bool]
 
 def render(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool], max_width: int = 40) -> str:
     """Columns sized to their content (capped at `max_width`); numbers right-aligned."""
+    out = io.StringIO()
+    write_table(out, header, lambda: rows, right, max_width)
+    return out.getvalue()
+
+
+def write_table(out: TextIO, header: Sequence[str], rows: Callable[[], Iterable[Sequence[str]]],
+                right: Sequence[bool], max_width: int = 40) -> None:
+    """`render`'s text written line by line, no newline after the last: one pass over `rows()`
+    sizes the columns and a second writes them, so a 100,000-row table is never held."""
     titles = [visible(h) for h in header]
-    cells = [[_shown(cell, max_width) for cell in row] for row in rows]
-    widths = [max([display_width(titles[i])] + [display_width(row[i]) for row in cells]) for i in range(len(titles))]
-    lines = [_row_text(titles, widths, right), "  ".join("-" * w for w in widths)]
-    lines += [_row_text(row, widths, right) for row in cells]
-    return "\n".join(lines)
+    widths = [display_width(title) for title in titles]
+    for row in rows():
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], display_width(_shown(cell, max_width)))
+    out.write(_row_text(titles, widths, right) + "\n" + "  ".join("-" * w for w in widths))
+    for row in rows():
+        out.write("\n" + _row_text([_shown(cell, max_width) for cell in row], widths, right))

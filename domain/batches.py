@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -658,6 +658,54 @@ def payees(session: Session, batch_pk: int) -> dict[int, Payee]:
         .where(BatchLine.batch_pk == batch_pk, BatchLine.skip_reason.is_(None))
     )
     return {row[0]: Payee(*row) for row in session.execute(query)}
+
+
+STREAMED_LINES = 2000  # lines fetched at a time while a batch is written out
+
+
+def _payee_columns() -> tuple:
+    """A payee's columns in the order of Payee's fields."""
+    return (Partner.id, Partner.email, Partner.payout_email, Partner.entity, Partner.payout_method,
+            Partner.address_line1, Partner.city, Partner.state, Partner.postcode, Partner.country,
+            Partner.bank_details)
+
+
+def streamed_lines(session: Session, batch_pk: int, *, skipped: bool = False) -> Iterator[PlannedLine]:
+    """The paid lines (failed ones included, as frozen_lines gives them) or the skipped ones, in the
+    order they were frozen, a few thousand at a time (a server-side cursor on PostgreSQL): a
+    100,000-line batch is shown or exported without holding its lines."""
+    query = (
+        select(*_line_columns())
+        .join(Partner, Partner.id == BatchLine.partner_id)
+        .where(BatchLine.batch_pk == batch_pk,
+               BatchLine.skip_reason.is_not(None) if skipped else BatchLine.skip_reason.is_(None))
+        .order_by(BatchLine.id)
+        .execution_options(yield_per=STREAMED_LINES)
+    )
+    for record in session.execute(query):
+        yield _planned_from(*record)
+
+
+def streamed_payees(session: Session, batch_pk: int) -> Iterator[tuple[PlannedLine, Payee]]:
+    """The paid lines as `streamed_lines` gives them, each with its payee read in the same query."""
+    width = len(_line_columns())
+    query = (
+        select(*_line_columns(), *_payee_columns())
+        .join(Partner, Partner.id == BatchLine.partner_id)
+        .where(BatchLine.batch_pk == batch_pk, BatchLine.skip_reason.is_(None))
+        .order_by(BatchLine.id)
+        .execution_options(yield_per=STREAMED_LINES)
+    )
+    for record in session.execute(query):
+        yield _planned_from(*record[:width]), Payee(*record[width:])
+
+
+def bank_detail_holders(session: Session, batch_pk: int) -> int:
+    """How many of a batch's paid partners have bank details stored: what an export would decrypt."""
+    return session.scalar(
+        select(func.count()).select_from(BatchLine).join(Partner, Partner.id == BatchLine.partner_id)
+        .where(BatchLine.batch_pk == batch_pk, BatchLine.skip_reason.is_(None), Partner.bank_details.is_not(None))
+    ) or 0
 
 
 def _refuse_if_decided(batch: Batch, wanted: str) -> None:
