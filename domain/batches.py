@@ -13,13 +13,28 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import BigInteger, ColumnElement, and_, any_, bindparam, func, insert, select, text, true, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, object_session
 
@@ -682,8 +697,14 @@ def streamed_lines(session: Session, batch_pk: int, *, skipped: bool = False) ->
         .order_by(BatchLine.id)
         .execution_options(yield_per=STREAMED_LINES)
     )
-    for record in session.execute(query):
+    for record in _streamed(session, query):
         yield _planned_from(*record)
+
+
+def _streamed(session: Session, query: Select) -> Iterator[Row]:
+    """Plain rows straight from the connection, a few thousand at a time: without the ORM's row
+    handling, which costs more than reading the rows twice."""
+    return iter(session.connection().execute(query))
 
 
 def streamed_payees(session: Session, batch_pk: int) -> Iterator[tuple[PlannedLine, Payee]]:
@@ -696,8 +717,29 @@ def streamed_payees(session: Session, batch_pk: int) -> Iterator[tuple[PlannedLi
         .order_by(BatchLine.id)
         .execution_options(yield_per=STREAMED_LINES)
     )
-    for record in session.execute(query):
+    for record in _streamed(session, query):
         yield _planned_from(*record[:width]), Payee(*record[width:])
+
+
+def paid_partner_ids(session: Session, batch_pk: int) -> array[int]:
+    """The partners a posted batch paid (a failed line's partner was not: SPEC §10), by partner code
+    in code point order on every database; plain integers, a few bytes a partner."""
+    code = Partner.code.collate("C") if session.get_bind().dialect.name == "postgresql" else Partner.code
+    query = (
+        select(BatchLine.partner_id).join(Partner, Partner.id == BatchLine.partner_id)
+        .where(BatchLine.batch_pk == batch_pk, BatchLine.skip_reason.is_(None), BatchLine.failed_at.is_(None))
+        .order_by(code)
+        .execution_options(yield_per=STREAMED_LINES)
+    )
+    return array("q", session.scalars(query))
+
+
+def paid_amounts(session: Session, batch_pk: int, partner_ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+    """What the batch paid each of these partners (at most a few hundred at a time): amount and currency."""
+    query = select(BatchLine.partner_id, BatchLine.amount, BatchLine.currency).where(
+        BatchLine.batch_pk == batch_pk, BatchLine.skip_reason.is_(None), BatchLine.failed_at.is_(None),
+        BatchLine.partner_id.in_(list(partner_ids)))
+    return {partner_id: (amount, currency) for partner_id, amount, currency in session.execute(query)}
 
 
 def bank_detail_holders(session: Session, batch_pk: int) -> int:
