@@ -20,7 +20,7 @@ from commands import use_ledger
 from commands.context import Request
 from commands.json_text import document
 from commands.ledger_files import partner_ledger_json, write_ledger_csv, write_ledger_json
-from commands.ledger_text import partner_ledger_table, report_table
+from commands.ledger_text import partner_ledger_table, write_report_table
 from commands.use_ledger import UnknownPartner
 from domain.dates import DateError, DateRange, parse_range
 from domain.db import Database, SchemaError
@@ -130,14 +130,10 @@ def _write_partner_ledger(args: argparse.Namespace, request: Request, period: Da
 
 
 def _write_report(args: argparse.Namespace, request: Request, period: DateRange) -> None:
-    """CSV and JSON are written row by row as the database returns them; the table is laid out whole."""
-    if args.format == "table":
-        report = use_ledger.report(request, period, include_all=args.all)
-        with _output(args) as handle:
-            print(report_table(report), file=handle)
-        return
+    """Every format is written row by row as the database returns the rows."""
+    writer = {"table": write_report_table, "json": write_ledger_json}.get(args.format, write_ledger_csv)
     with use_ledger.streamed_report(request, period, include_all=args.all) as rows, _output(args) as handle:
-        (write_ledger_json if args.format == "json" else write_ledger_csv)(rows, handle)
+        writer(rows, handle)
 
 
 def _wants_text(args: argparse.Namespace) -> bool:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from commands.batch_wording import conflicts_text, describe_totals, totals_text
 from commands.json_text import Items, write_fields
-from commands.text_table import render, write_table
+from commands.text_table import SpooledTable, render
 from domain.batches import (
     PENDING,
     POSTED,
@@ -185,19 +184,19 @@ class _Tally:
 
 
 def write_batch_text(batch: StreamedBatch, out: TextIO) -> None:
-    """`batch_text` of the whole batch, written as its lines are read (twice: the table's columns
-    are sized on the first pass); what `print(batch_text(...))` printed, newline included."""
-    tallies: list[_Tally] = []
-
-    def rows() -> Iterator[list[str]]:
-        tally = _Tally()
-        tallies.append(tally)
-        yield from (_line_row(tally.add(line)) for line in batch.lines())
-        yield from (_skipped_row(line) for line in batch.skipped())
-
-    out.write("\n".join(_facts(batch.record)) + "\n")
-    write_table(out, LINE_HEADER, rows, LINE_RIGHT, max_width=60)
-    tally = tallies[-1]
+    """`batch_text` of the whole batch and a newline, from one pass over its lines: they are
+    tallied and set aside in a spooled table (its columns are sized on all of them), then written."""
+    tally = _Tally()
+    table = SpooledTable(LINE_HEADER, LINE_RIGHT, max_width=60)
+    try:
+        for line in batch.lines():
+            table.add(_line_row(tally.add(line)))
+        for line in batch.skipped():
+            table.add(_skipped_row(line))
+        out.write("\n".join(_facts(batch.record)) + "\n")
+        table.write(out)
+    finally:
+        table.close()
     out.write("\n" + "\n".join(_totals_lines(tally.totals(failed=False), tally.totals(failed=True))) + "\n")
 
 

@@ -8,8 +8,8 @@ columns, combining marks, joiners and variation selectors none.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Iterable, Sequence
+import tempfile
+from collections.abc import Sequence
 from typing import TextIO
 
 from wcwidth import iter_graphemes, wcswidth
@@ -53,20 +53,45 @@ def _row_text(cells: Sequence[str], widths: Sequence[int], right: Sequence[bool]
 
 def render(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool], max_width: int = 40) -> str:
     """Columns sized to their content (capped at `max_width`); numbers right-aligned."""
-    out = io.StringIO()
-    write_table(out, header, lambda: rows, right, max_width)
-    return out.getvalue()
-
-
-def write_table(out: TextIO, header: Sequence[str], rows: Callable[[], Iterable[Sequence[str]]],
-                right: Sequence[bool], max_width: int = 40) -> None:
-    """`render`'s text written line by line, no newline after the last: one pass over `rows()`
-    sizes the columns and a second writes them, so a 100,000-row table is never held."""
     titles = [visible(h) for h in header]
-    widths = [display_width(title) for title in titles]
-    for row in rows():
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], display_width(_shown(cell, max_width)))
-    out.write(_row_text(titles, widths, right) + "\n" + "  ".join("-" * w for w in widths))
-    for row in rows():
-        out.write("\n" + _row_text([_shown(cell, max_width) for cell in row], widths, right))
+    cells = [[_shown(cell, max_width) for cell in row] for row in rows]
+    widths = [max([display_width(titles[i])] + [display_width(row[i]) for row in cells]) for i in range(len(titles))]
+    lines = [_row_text(titles, widths, right), "  ".join("-" * w for w in widths)]
+    lines += [_row_text(row, widths, right) for row in cells]
+    return "\n".join(lines)
+
+
+class SpooledTable:
+    """A table read in one pass: each row's cells, as shown, are set aside in a temporary file while
+    the columns are sized, then written padded. No row is held in memory, and rows that come from a
+    database query are read once. Shown cells hold no control character (`_shown` escapes them), so
+    a NUL separates cells and a newline ends a row in the spool."""
+
+    def __init__(self, header: Sequence[str], right: Sequence[bool], max_width: int = 40) -> None:
+        self.header = header
+        self.right = right
+        self.max_width = max_width
+        self.widths = [display_width(visible(title)) for title in header]
+        self.rows = 0
+        self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
+
+    def add(self, row: Sequence[str]) -> None:
+        cells = [_shown(cell, self.max_width) for cell in row]
+        for i, cell in enumerate(cells):
+            self.widths[i] = max(self.widths[i], display_width(cell))
+        self._spool.write("\0".join(cells) + "\n")
+        self.rows += 1
+
+    def write(self, out: TextIO, more: Sequence[Sequence[str]] = ()) -> None:
+        """The table as `render` lays it out, the rows added and then `more`, no newline after the last."""
+        for row in more:
+            self.add(row)
+        self._spool.seek(0)
+        shown = (line[:-1].split("\0") for line in self._spool)
+        out.write(_row_text([visible(title) for title in self.header], self.widths, self.right) + "\n"
+                  + "  ".join("-" * w for w in self.widths))
+        for cells in shown:
+            out.write("\n" + _row_text(cells, self.widths, self.right))
+
+    def close(self) -> None:
+        self._spool.close()
