@@ -131,16 +131,15 @@ def _write_partner_ledger(args: argparse.Namespace, request: Request, period: Da
 
 
 def _write_report(args: argparse.Namespace, request: Request, period: DateRange) -> None:
-    """CSV and JSON are written row by row as the database returns them; the table is laid out whole."""
+    """Every format is written row by row as the database returns the rows."""
     if args.format == "table":
-        from commands.ledger_text import report_table  # wcwidth: only a table measures text
+        from commands.ledger_text import write_report_table  # wcwidth: only a table measures text
 
-        report = use_ledger.report(request, period, include_all=args.all)
-        with _output(args) as handle:
-            print(report_table(report), file=handle)
-        return
+        writer = write_report_table
+    else:
+        writer = write_ledger_json if args.format == "json" else write_ledger_csv
     with use_ledger.streamed_report(request, period, include_all=args.all) as rows, _output(args) as handle:
-        (write_ledger_json if args.format == "json" else write_ledger_csv)(rows, handle)
+        writer(rows, handle)
 
 
 def _wants_text(args: argparse.Namespace) -> bool:

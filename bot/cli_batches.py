@@ -82,11 +82,12 @@ def _cmd_batch_list(args: argparse.Namespace, request: Request) -> int:
 
 
 def _cmd_batch_show(args: argparse.Namespace, request: Request) -> int:
+    """The batch written as its lines are read: a 100,000-line batch is never held."""
     from commands import use_batches
-    from commands.cli_batch_views import batch_json, batch_text
+    from commands.cli_batch_views import write_batch_json, write_batch_text
 
-    batch = use_batches.show(request, args.id)
-    _print_json(batch_json(batch)) if args.format == "json" else print(batch_text(batch))
+    with use_batches.streamed(request, args.id) as batch:
+        (write_batch_json if args.format == "json" else write_batch_text)(batch, sys.stdout)
     return 0
 
 

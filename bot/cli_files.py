@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -40,6 +41,42 @@ def write_ledger_chart(request: Request, period: DateRange, path: str, *, said: 
           f"{path}", file=said)
 
 
+class _Printed:
+    """One file printed on stdout; a batch needing more is refused before anything is printed."""
+
+    def __init__(self, batch_id: str) -> None:
+        self.batch_id = batch_id
+
+    def plan(self, batch_id: str, files: list[PayoutFile]) -> None:
+        if len(files) > 1:
+            raise UsageProblem(f"{self.batch_id} needs {len(files)} files (one per currency): give --output FILE or --currency")
+        for payout in files:
+            _list_customer_ids(payout, sys.stderr)
+
+    def open(self, payout: PayoutFile) -> TextIO:
+        return sys.stdout
+
+    def close(self, payout: PayoutFile, handle: TextIO) -> None:
+        handle.flush()
+
+
+class _Written:
+    """Each file written to the path `name` gives it, opened when its first row is due."""
+
+    def __init__(self, name: Callable[[str, PayoutFile, int], Path]) -> None:
+        self.name = name
+        self.paths: dict[PayoutFile, Path] = {}
+
+    def plan(self, batch_id: str, files: list[PayoutFile]) -> None:
+        self.paths = {payout: self.name(batch_id, payout, len(files)) for payout in files}
+
+    def open(self, payout: PayoutFile) -> TextIO:
+        return self.paths[payout].open("w", encoding="utf-8", newline="")
+
+    def close(self, payout: PayoutFile, handle: TextIO) -> None:
+        handle.close()
+
+
 def _cmd_export(args: argparse.Namespace, request: Request) -> int:
     from commands import use_batches  # loaded by the commands that need it, not by every start-up
     from commands.payout_files import file_name
@@ -48,17 +85,12 @@ def _cmd_export(args: argparse.Namespace, request: Request) -> int:
     source = normalize_currency(args.source_currency) if args.source_currency else None
     if args.format is None:
         return _export_provider_files(args, request, currency, source)
-    files = use_batches.export(request, args.id, args.format, currency, source)
     if not args.output:
-        if len(files) > 1:
-            raise UsageProblem(f"{args.id} needs {len(files)} files (one per currency): give --output FILE or --currency")
-        _list_customer_ids(files[0], sys.stderr)
-        print(files[0].text, end="")
+        use_batches.export(request, args.id, args.format, currency, source, sink=_Printed(args.id))
         return 0
-    for payout in files:
-        target = Path(file_name(args.output, payout, several=len(files) > 1))
-        target.write_text(payout.text, encoding="utf-8", newline="")
-        print(f"Wrote {target}")
+    sink = _Written(lambda _id, payout, count: Path(file_name(args.output, payout, several=count > 1)))
+    for payout in use_batches.export(request, args.id, args.format, currency, source, sink=sink):
+        print(f"Wrote {sink.paths[payout]}")
         _list_customer_ids(payout, sys.stdout)
     return 0
 
@@ -71,19 +103,17 @@ def _list_customer_ids(payout: PayoutFile, stream: TextIO) -> None:
 
 def _export_provider_files(args: argparse.Namespace, request: Request, currency: str | None,
                            source: str | None) -> int:
-    """One file per payout method and currency into DIR (SPEC §9); written only once all are ready."""
+    """One file per payout method and currency into DIR (SPEC §9); written only once every line passed its checks."""
     from commands import use_batches
     from commands.payout_files import provider_file_name
 
     folder = Path(args.output or ".")
     if not folder.is_dir():
         raise UsageProblem(f"--output {folder}: without --format it names a folder, and there is none")
-    batch_id, files = use_batches.export_for_providers(request, args.id, currency, source)
+    sink = _Written(lambda batch_id, payout, _count: folder / provider_file_name(batch_id, payout))
+    _, files = use_batches.export_for_providers(request, args.id, currency, source, sink=sink)
     for payout in files:
-        target = folder / provider_file_name(batch_id, payout)
-        target.write_text(payout.text, encoding="utf-8", newline="")
-        rows = payout.text.count("\n") - (payout.method != "paypal")
-        print(f"Wrote {target} ({rows} payment(s))")
+        print(f"Wrote {sink.paths[payout]} ({payout.rows} payment(s))")
         _list_customer_ids(payout, sys.stdout)
     return 0
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from commands.batch_wording import conflicts_text, describe_totals, totals_text
-from commands.text_table import render
+from commands.json_text import Items, write_fields
+from commands.text_table import SpooledTable, render
 from domain.batches import (
     PENDING,
     POSTED,
@@ -21,7 +22,7 @@ from domain.money import format_display, format_plain
 from domain.text import visible
 
 if TYPE_CHECKING:
-    from commands.use_batches import BatchRecord
+    from commands.use_batches import BatchRecord, StreamedBatch
 
 
 def _json_body(batch_id: str, status: str, options: BatchOptions, lines: list[PlannedLine],
@@ -35,14 +36,22 @@ def _json_body(batch_id: str, status: str, options: BatchOptions, lines: list[Pl
         "start": options.period.start.isoformat(),
         "end": options.period.end.isoformat(),
         "lines": [_json_line(line) for line in lines],
-        "skipped": [{"partner_code": line.partner_code, "reason": line.skip_reason} for line in skipped],
+        "skipped": [_json_skipped(line) for line in skipped],
         "totals": _json_totals(lines),
     }
 
 
+def _json_skipped(line: PlannedLine) -> dict[str, Any]:
+    return {"partner_code": line.partner_code, "reason": line.skip_reason}
+
+
 def _json_totals(lines: list[PlannedLine]) -> list[dict[str, Any]]:
+    return _json_total_items(currency_totals(lines))
+
+
+def _json_total_items(totals: list[CurrencyTotal]) -> list[dict[str, Any]]:
     return [{"currency": total.currency, "amount": format_plain(total.amount, total.currency), "count": total.count}
-            for total in currency_totals(lines)]
+            for total in totals]
 
 
 def line_status(batch_status: str, line: PlannedLine) -> str:
@@ -102,13 +111,22 @@ def _failed_note(line: PlannedLine) -> str:
     return f"FAILED {failure.at:%Y-%m-%d} by {failure.by}: {failure.reason}" if failure else ""
 
 
+LINE_HEADER = ("Code", "Partner", "Cur", "Amount", "Note")
+LINE_RIGHT = (False, False, False, True, False)
+
+
+def _line_row(line: PlannedLine) -> list[str]:
+    return [line.partner_code, line.partner_name, line.currency, format_display(line.amount, line.currency),
+            _failed_note(line) or _held_note(line)]
+
+
+def _skipped_row(line: PlannedLine) -> list[str]:
+    return [line.partner_code, line.partner_name, line.currency, "", f"skipped: {line.skip_reason}"]
+
+
 def lines_text(lines: list[PlannedLine], skipped: list[PlannedLine]) -> str:
-    rows = [[line.partner_code, line.partner_name, line.currency, format_display(line.amount, line.currency),
-             _failed_note(line) or _held_note(line)]
-            for line in lines]
-    rows += [[line.partner_code, line.partner_name, line.currency, "", f"skipped: {line.skip_reason}"]
-             for line in skipped]
-    return render(("Code", "Partner", "Cur", "Amount", "Note"), rows, (False, False, False, True, False), max_width=60)
+    rows = [_line_row(line) for line in lines] + [_skipped_row(line) for line in skipped]
+    return render(LINE_HEADER, rows, LINE_RIGHT, max_width=60)
 
 
 def plan_text(plan: Plan) -> str:
@@ -123,8 +141,7 @@ def plan_text(plan: Plan) -> str:
     return "\n".join(parts)
 
 
-def batch_text(batch: BatchRecord) -> str:
-    lines, skipped = batch.lines, batch.skipped
+def _facts(batch: BatchRecord) -> list[str]:
     facts = [
         f"{batch.batch_id}: {batch.status}",
         f"  range {batch.start_date}..{batch.end_date}, method {batch.method}, {batch.payment_type}, paid {batch.payment_date}",
@@ -136,10 +153,64 @@ def batch_text(batch: BatchRecord) -> str:
         facts.append(f"  note: {batch.decision_note}")
     if batch.voided_by:
         facts.append(f"  voided by {batch.voided_by} at {batch.voided_at:%Y-%m-%d %H:%M} UTC: {batch.void_reason}")
-    totals = [f"Total: {totals_text(batch.paid_lines)}"]
-    if batch.failed_lines:
-        totals = [f"Total paid: {totals_text(batch.paid_lines)}", f"Total failed: {totals_text(batch.failed_lines)}"]
-    return "\n".join([*map(visible, facts), lines_text(lines, skipped), *totals])
+    return [visible(fact) for fact in facts]
+
+
+def _totals_lines(paid: list[CurrencyTotal], failed: list[CurrencyTotal]) -> list[str]:
+    if failed:
+        return [f"Total paid: {describe_totals(paid)}", f"Total failed: {describe_totals(failed)}"]
+    return [f"Total: {describe_totals(paid)}"]
+
+
+def batch_text(batch: BatchRecord) -> str:
+    return "\n".join([*_facts(batch), lines_text(batch.lines, batch.skipped),
+                      *_totals_lines(batch.totals, batch.failed_totals)])
+
+
+class _Tally:
+    """Paid and failed totals counted as a batch's lines go by (SPEC §10: a failed line is not paid)."""
+
+    def __init__(self) -> None:
+        self.sums: dict[bool, dict[str, list[int]]] = {False: {}, True: {}}
+
+    def add(self, line: PlannedLine) -> PlannedLine:
+        entry = self.sums[line.failed].setdefault(line.currency, [0, 0])
+        entry[0] += line.amount
+        entry[1] += 1
+        return line
+
+    def totals(self, *, failed: bool) -> list[CurrencyTotal]:
+        return [CurrencyTotal(currency, amount, count) for currency, (amount, count) in sorted(self.sums[failed].items())]
+
+
+def write_batch_text(batch: StreamedBatch, out: TextIO) -> None:
+    """`batch_text` of the whole batch and a newline, from one pass over its lines: they are
+    tallied and set aside in a spooled table (its columns are sized on all of them), then written."""
+    tally = _Tally()
+    table = SpooledTable(LINE_HEADER, LINE_RIGHT, max_width=60)
+    try:
+        for line in batch.lines():
+            table.add(_line_row(tally.add(line)))
+        for line in batch.skipped():
+            table.add(_skipped_row(line))
+        out.write("\n".join(_facts(batch.record)) + "\n")
+        table.write(out)
+    finally:
+        table.close()
+    out.write("\n" + "\n".join(_totals_lines(tally.totals(failed=False), tally.totals(failed=True))) + "\n")
+
+
+def write_batch_json(batch: StreamedBatch, out: TextIO) -> None:
+    """`document(batch_json(...))` of the whole batch, byte for byte, written as its lines are read."""
+    record = batch.record
+    tally = _Tally()
+    lazy = {
+        "lines": Items(_json_batch_line(record.status, tally.add(line)) for line in batch.lines()),
+        "skipped": Items(_json_skipped(line) for line in batch.skipped()),
+        "totals": lambda: _json_total_items(tally.totals(failed=False)),
+        "failed_totals": lambda: _json_total_items(tally.totals(failed=True)),
+    }
+    write_fields(((key, lazy.get(key, value)) for key, value in batch_json(record).items()), out)
 
 
 def batch_list_text(batches: list[BatchRecord], totals: dict[str, list[CurrencyTotal]]) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 
@@ -28,3 +30,40 @@ def write_document(body: Any, out: TextIO) -> None:
             pending, size = [], 0
     pending.append("\n")
     out.write("".join(pending))
+
+
+@dataclass(frozen=True)
+class Items:
+    """A list in a document written by `write_fields`, item by item as the iterable gives them."""
+
+    items: Iterable[Any]
+
+
+Later = Callable[[], Any]
+"""A value `write_fields` computes only when it reaches it: totals counted while earlier items were written."""
+
+
+def write_fields(fields: Iterable[tuple[str, Any]], out: TextIO) -> None:
+    """`document(dict(fields))`, byte for byte, for an object whose values may be Items (written item
+    by item) or Later (computed when reached): a 100,000-line batch is written as its lines are read."""
+    opening = "{"
+    for key, value in fields:
+        out.write(f"{opening}\n  {json.dumps(key, ensure_ascii=False)}: ")
+        opening = ","
+        if isinstance(value, Items):
+            _write_items(value.items, out)
+        else:
+            out.write(_nested(value() if callable(value) else value, "\n  "))
+    out.write("{}\n" if opening == "{" else "\n}\n")
+
+
+def _nested(value: Any, indent: str) -> str:
+    return _ENCODER.encode(value).replace("\n", indent)
+
+
+def _write_items(items: Iterable[Any], out: TextIO) -> None:
+    separator = "[\n    "
+    for item in items:
+        out.write(separator + _nested(item, "\n    "))
+        separator = ",\n    "
+    out.write("[]" if separator == "[\n    " else "\n  ]")

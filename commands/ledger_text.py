@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from commands.text_table import render
-from domain.ledger import CurrencyTotals, LedgerReport, LedgerRow, PartnerLedger
+from typing import TextIO
+
+from commands.text_table import SpooledTable, render
+from domain.ledger import CurrencyTotals, LedgerReport, LedgerRow, LedgerRows, PartnerLedger
 from domain.money import format_display
 from domain.text import visible
 
@@ -20,16 +22,43 @@ def _amounts(item: LedgerRow | CurrencyTotals, currency: str, holds: bool) -> li
     return [format_display(value, currency) for value in values]
 
 
+def _report_row(row: LedgerRow, holds: bool) -> list[str]:
+    return [row.partner_code, row.partner_name, row.currency, *_amounts(row, row.currency, holds)]
+
+
+def _total_row(total: CurrencyTotals, holds: bool) -> list[str]:
+    return [f"Total ({total.partners})", "", total.currency, *_amounts(total, total.currency, holds)]
+
+
+def _title(report: LedgerReport | LedgerRows, count: int) -> str:
+    return f"Referral partner ledger {report.range}: {count} partner(s)"
+
+
+def write_report_table(report: LedgerRows, out: TextIO) -> None:
+    """`report_table`'s text and a newline, from one pass over the report as the database returns
+    it: the rows are counted, totalled and set aside in a spooled table (the title, the columns and
+    the last rows need them all), then written. A 100,000-partner report is never held."""
+    header = _REPORT_HEADER + (_HOLD_HEADER if report.holds else ())
+    table = SpooledTable(header, _REPORT_RIGHT + ((True, True) if report.holds else ()))
+    try:
+        totals: dict[str, CurrencyTotals] = {}
+        for row in report.rows:
+            totals.setdefault(row.currency, CurrencyTotals(row.currency)).add(row)
+            table.add(_report_row(row, report.holds))
+        if not table.rows:
+            out.write(f"{_title(report, 0)}\nNo partner has any activity or balance in this range.\n")
+            return
+        out.write(_title(report, table.rows) + "\n")
+        table.write(out, [_total_row(totals[currency], report.holds) for currency in sorted(totals)])
+        out.write("\n")
+    finally:
+        table.close()
+
+
 def report_table(report: LedgerReport) -> str:
-    rows = [
-        [row.partner_code, row.partner_name, row.currency, *_amounts(row, row.currency, report.holds)]
-        for row in report.rows
-    ]
-    totals = [
-        [f"Total ({total.partners})", "", total.currency, *_amounts(total, total.currency, report.holds)]
-        for total in report.totals
-    ]
-    title = f"Referral partner ledger {report.range}: {len(report.rows)} partner(s)"
+    rows = [_report_row(row, report.holds) for row in report.rows]
+    totals = [_total_row(total, report.holds) for total in report.totals]
+    title = _title(report, len(report.rows))
     if not rows:
         return f"{title}\nNo partner has any activity or balance in this range."
     header = _REPORT_HEADER + (_HOLD_HEADER if report.holds else ())

@@ -8,7 +8,9 @@ columns, combining marks, joiners and variation selectors none.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
+from typing import TextIO
 
 from wcwidth import iter_graphemes, wcswidth
 
@@ -77,3 +79,39 @@ def render(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence
     lines = [_row_text(titles, widths, right), "  ".join("-" * w for w in widths)]
     lines += [template.format(*row).rstrip() if plain else _row_text(row, widths, right) for row, plain in cells]
     return "\n".join(lines)
+
+
+class SpooledTable:
+    """A table read in one pass: each row's cells, as shown, are set aside in a temporary file while
+    the columns are sized, then written padded. No row is held in memory, and rows that come from a
+    database query are read once. Shown cells hold no control character (`_shown` escapes them), so
+    a NUL separates cells and a newline ends a row in the spool."""
+
+    def __init__(self, header: Sequence[str], right: Sequence[bool], max_width: int = 40) -> None:
+        self.header = header
+        self.right = right
+        self.max_width = max_width
+        self.widths = [display_width(visible(title)) for title in header]
+        self.rows = 0
+        self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115 (closed by close())
+
+    def add(self, row: Sequence[str]) -> None:
+        cells = [_shown(cell, self.max_width) for cell in row]
+        for i, cell in enumerate(cells):
+            self.widths[i] = max(self.widths[i], display_width(cell))
+        self._spool.write("\0".join(cells) + "\n")
+        self.rows += 1
+
+    def write(self, out: TextIO, more: Sequence[Sequence[str]] = ()) -> None:
+        """The table as `render` lays it out, the rows added and then `more`, no newline after the last."""
+        for row in more:
+            self.add(row)
+        self._spool.seek(0)
+        shown = (line[:-1].split("\0") for line in self._spool)
+        out.write(_row_text([visible(title) for title in self.header], self.widths, self.right) + "\n"
+                  + "  ".join("-" * w for w in self.widths))
+        for cells in shown:
+            out.write("\n" + _row_text(cells, self.widths, self.right))
+
+    def close(self) -> None:
+        self._spool.close()

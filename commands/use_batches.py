@@ -8,6 +8,8 @@ check_void.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import BinaryIO
@@ -15,12 +17,22 @@ from typing import BinaryIO
 from sqlalchemy.orm import Session
 
 from commands.context import Request
-from commands.payout_files import PayoutFile, generic_csv, payout_files, provider_files
+from commands.payout_files import (
+    FileSink,
+    FilesInMemory,
+    PayoutFile,
+    format_source,
+    generic_csv,
+    provider_source,
+    write_payout_files,
+    write_provider_files,
+)
 from commands.payout_formats import GENERIC
 from domain import batches
-from domain.batches import POSTED, BatchError, BatchOptions, CurrencyTotal, Plan, PlannedLine
+from domain.batches import POSTED, BatchError, BatchOptions, CurrencyTotal, Payee, Plan, PlannedLine
 from domain.dates import DateRange
 from domain.models import Batch
+from domain.payout_details import BankDetails
 
 APPROVED, REJECTED, STALE, VOIDED = "approved", "rejected", "stale", "voided"
 
@@ -220,6 +232,25 @@ def show(request: Request, batch_id: str) -> BatchRecord:
         return _record(batches.get_batch(session, batch_id))
 
 
+@dataclass(frozen=True)
+class StreamedBatch:
+    """A batch as it stands (`record`, without its lines) and its lines as passes over the
+    database, each read as it is written: how a 100,000-line batch is shown."""
+
+    record: BatchRecord
+    lines: Callable[[], Iterator[PlannedLine]]  # the paid ones, failed included, in frozen order
+    skipped: Callable[[], Iterator[PlannedLine]]
+
+
+@contextmanager
+def streamed(request: Request, batch_id: str) -> Iterator[StreamedBatch]:
+    """`show`'s batch with its lines streamed; they can be read only within the `with` block."""
+    with request.db.read() as session:
+        batch = batches.get_batch(session, batch_id)
+        yield StreamedBatch(_record(batch, [], []), lambda: batches.streamed_lines(session, batch.id),
+                            lambda: batches.streamed_lines(session, batch.id, skipped=True))
+
+
 def list_batches(request: Request, limit: int = 50, *, with_lines: bool = False) -> BatchListing:
     """The most recent batches with their paid totals; their lines only when asked for."""
     with request.db.read() as session:
@@ -230,29 +261,48 @@ def list_batches(request: Request, limit: int = 50, *, with_lines: bool = False)
 
 
 def export(request: Request, batch_id: str, fmt: str = GENERIC, currency: str | None = None,
-           source_currency: str | None = None) -> list[PayoutFile]:
-    """A posted batch's payout files in `fmt` (SPEC §9), optionally only one currency's lines."""
+           source_currency: str | None = None, *, sink: FileSink | None = None) -> list[PayoutFile]:
+    """A posted batch's payout files in `fmt` (SPEC §9), optionally only one currency's lines,
+    written row by row to `sink` as the lines are read; without one, in memory (their `text`)."""
+    into = sink or FilesInMemory()
     with request.db.read() as session:
-        record = _record(batches.get_batch(session, batch_id))
-        partners = batches.payees(session, record.id)
-    return payout_files(record, record.lines, partners, fmt, currency,  # type: ignore[arg-type]
-                        source_currency=source_currency)
+        batch = batches.get_batch(session, batch_id)
+        source = format_source(lambda: batches.streamed_payees(session, batch.id), fmt)
+        files = write_payout_files(batch, source, fmt, into, currency, source_currency=source_currency)
+    return files if sink else into.filled(files)
 
 
 def export_for_providers(request: Request, batch_id: str, currency: str | None = None,
-                         source_currency: str | None = None) -> tuple[str, list[PayoutFile]]:
+                         source_currency: str | None = None, *,
+                         sink: FileSink | None = None) -> tuple[str, list[PayoutFile]]:
     """The files a finance team uploads, one per payout method and currency (SPEC §9), with the
-    batch ID as stored; bank details are decrypted here and nowhere else."""
-    from domain.payout_details import read_bank_details
-    from domain.secret_box import SecretBox
-
+    batch ID as stored, written like `export`'s; bank details are decrypted here and nowhere else,
+    each as its line is read, and only for a partner paid to a bank account."""
+    into = sink or FilesInMemory()
     with request.db.read() as session:
-        record = _record(batches.get_batch(session, batch_id))
-        partners = batches.payees(session, record.id)
-        bank = read_bank_details(partners.values(), SecretBox.from_env())  # type: ignore[arg-type]
-    files = provider_files(record, record.lines, partners, bank,  # type: ignore[arg-type]
-                           source_currency=source_currency, currency=currency)
-    return record.batch_id, files
+        batch = batches.get_batch(session, batch_id)
+        bank = _bank_reader(session, batch.id)
+        source = provider_source(lambda: batches.streamed_payees(session, batch.id), bank)
+        files = write_provider_files(batch, source, into, source_currency=source_currency, currency=currency)
+        stored_id = batch.batch_id
+    return stored_id, files if sink else into.filled(files)
+
+
+def _bank_reader(session: Session, batch_pk: int) -> Callable[[Payee], BankDetails]:
+    """Clear bank details from a payee's stored ones; refused up front, naming how many partners
+    have some, when no key is set."""
+    from domain.secret_box import SecretBox, require_box
+
+    box = SecretBox.from_env()
+    if box is None and (holders := batches.bank_detail_holders(session, batch_pk)):
+        require_box(box, f"reading the bank details of {holders} partner(s)")
+
+    def read(payee: Payee) -> BankDetails:
+        if not payee.bank_details or box is None:
+            return BankDetails()
+        return BankDetails.from_json(box.decrypt(payee.bank_details))
+
+    return read
 
 
 def print_ledgers(request: Request, batch_id: str, out: BinaryIO, *, paper: str = "letter") -> int:

@@ -250,8 +250,8 @@ def test_printed_ledgers_mark_held_commissions_and_show_on_hold_and_payable(ledg
 
     out = io.BytesIO()
     with ledger.read() as s:
-        report_ledgers_pdf(s, ledger_report(s, JUNE, hold_days=30), out, organisation="Org", paper="letter",
-                           hold_days=30)
+        ids = [row.partner_id for row in ledger_report(s, JUNE, hold_days=30).rows]
+        report_ledgers_pdf(s, JUNE, ids, out, organisation="Org", paper="letter", hold_days=30)
     printed = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(out.getvalue())).pages)
     assert "payable 2015-07-10" in printed
     assert "payable 2015-07-25" in printed

@@ -52,7 +52,8 @@ def print_report(database, period: DateRange = JUNE, paper: str = "letter") -> t
     out = io.BytesIO()
     with database.read() as session:
         report = ledger_report(session, period)
-        pages = report_ledgers_pdf(session, report, out, organisation="Acme Referrals", paper=paper)
+        pages = report_ledgers_pdf(session, period, [row.partner_id for row in report.rows], out,
+                                   organisation="Acme Referrals", paper=paper)
     return pages, out.getvalue()
 
 
