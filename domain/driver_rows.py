@@ -44,6 +44,11 @@ class RowInserter:
                                       f"VALUES {', '.join([values] * rows)} {self.on_conflict}").rstrip()
         return self._statements[rows]
 
+    def converter(self, column: str) -> Callable[[Any], Any]:
+        """How `column`'s values go to the driver, for a caller that converts them itself (`insert_ready`)."""
+        index = self.columns.index(column)
+        return next((convert for at, convert in self.converters if at == index), _as_it_is)
+
     def _converted(self, row: Sequence[Any]) -> list[Any]:
         cells = list(row)
         for index, convert in self.converters:
@@ -52,11 +57,20 @@ class RowInserter:
 
     def insert(self, rows: Sequence[Sequence[Any]]) -> int:
         """Write the rows; return how many went in (rows a conflict clause skipped are not counted)."""
+        if self.converters:
+            rows = [self._converted(row) for row in rows]
+        return self.insert_ready(rows)
+
+    def insert_ready(self, rows: Sequence[Sequence[Any]]) -> int:
+        """`insert` for rows whose values are already as the driver takes them (see `converter`):
+        an import of millions of rows converts its few dates once each instead of once a row."""
         inserted = 0
         for start in range(0, len(rows), self.rows_per_statement):
             part = rows[start:start + self.rows_per_statement]
-            if self.converters:
-                part = [self._converted(row) for row in part]
             parameters = tuple(value for row in part for value in row)
             inserted += int(self.connection.exec_driver_sql(self._statement(len(part)), parameters).rowcount)
         return inserted
+
+
+def _as_it_is(value: Any) -> Any:
+    return value

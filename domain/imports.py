@@ -573,14 +573,15 @@ class _EntryWriter:
     def __init__(self, session: Session, actor: str, moment: datetime) -> None:
         self.rows = RowInserter(session.connection(), Entry.__table__, _INSERTED_COLUMNS,
                                 on_conflict="ON CONFLICT (partner_id, kind, reference) DO NOTHING")
+        self.as_date = self.rows.converter("effective_date")
+        self.recorded_at = self.rows.converter("recorded_at")(moment)
         self.actor = actor
-        self.moment = moment
 
     def insert(self, rows: list[_EntryRow]) -> int:
         """Write the rows whose keys are new; return how many went in."""
-        at, by = self.moment, self.actor
-        return self.rows.insert([
-            (r.partner_id, r.kind, r.amount, r.currency, r.effective_date, r.reference, r.description, at, by)
+        as_date, at, by = self.as_date, self.recorded_at, self.actor
+        return self.rows.insert_ready([
+            (r.partner_id, r.kind, r.amount, r.currency, as_date(r.effective_date), r.reference, r.description, at, by)
             for r in rows
         ])
 
