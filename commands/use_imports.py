@@ -56,13 +56,8 @@ def import_partner_records(request: Request, records: Iterable[tuple[int, dict[s
 
 def import_entry_records(request: Request, records: Iterable[tuple[int, dict[str, str]]], *, source: str,
                          problems: Sequence[RowProblem] = ()) -> ImportResult:
-    """Entries given as data, checked as the rows of a file are; idempotent by reference as a file is.
-
-    Only the partners the records name are read: a request of a large program names a few thousand of
-    its hundred thousand."""
+    """Entries given as data, checked as the rows of a file are; idempotent by reference as a file is."""
     refused = _refusal(source, problems)
-    trimmed = list(imports.checked_records(records, refused))
-    named = {row.get("partner_code", "") for _line, row in trimmed}
     with request.db.write() as session:
-        return imports.import_entry_records(session, trimmed, source=source, refused=refused, actor=request.actor,
-                                            partner_codes=named)
+        return imports.import_entry_records(session, imports.checked_records(records, refused), source=source,
+                                            refused=refused, actor=request.actor)
