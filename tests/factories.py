@@ -41,3 +41,19 @@ def add_entry(
             "recorded_at": RECORDED, "recorded_by": "test",
         }],
     )
+
+
+def post_june_batch(db, now: datetime, payment_type: str = "PayPal") -> str:  # type: ignore[no-untyped-def]
+    """Request and approve, as the terminal operator, an ending-balance batch for June 2015 paid on
+    24 June; returns its batch ID."""
+    from domain import batches
+    from domain.dates import DateRange
+
+    options = batches.BatchOptions(DateRange(date(2015, 6, 1), date(2015, 6, 30)), "ending-balance", payment_type,
+                                   date(2015, 6, 24))
+    operator = batches.ApprovalPolicy(frozenset(), trusted_operator=True)
+    with db.write() as s:
+        batch_id = batches.request_batch(s, options, actor="cli:test", now=now).batch_id
+    with db.write() as s:
+        batches.approve_batch(s, batch_id, actor="cli:test", policy=operator, now=now)
+    return batch_id

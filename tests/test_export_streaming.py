@@ -20,12 +20,11 @@ from bot.cli import main
 from commands import payout_files
 from domain import batches
 from domain.batches import PlannedLine
-from domain.dates import DateRange
 from domain.db import Database
 from domain.models import Batch, Partner
 from domain.payout_details import BankDetails
 from domain.secret_box import SecretBox, generate_key
-from tests.factories import add_entry, add_partner
+from tests.factories import add_entry, add_partner, post_june_batch
 
 FIXTURE = Path(__file__).parent / "fixtures" / "batch_outputs.json"
 NOW = datetime(2015, 7, 1, 9, 30, tzinfo=UTC)
@@ -69,12 +68,7 @@ def _build(db: Database, box: SecretBox) -> str:
             add_entry(s, partner, "commission", amount, "2015-06-10")
         skip = add_partner(s, "SKIP", "Owes Money", email="skip@example.com")
         add_entry(s, skip, "clawback", 300, "2015-06-11")
-    options = batches.BatchOptions(DateRange(date(2015, 6, 1), date(2015, 6, 30)), "ending-balance", "PayPal",
-                                   date(2015, 6, 24))
-    with db.write() as s:
-        batch_id = batches.request_batch(s, options, actor="cli:test", now=NOW).batch_id
-    with db.write() as s:
-        batches.approve_batch(s, batch_id, actor="cli:test", policy=OPERATOR, now=NOW)
+    batch_id = post_june_batch(db, NOW)
     with db.write() as s:
         batches.fail_batch_line(s, batch_id, "FAIL", actor="cli:test", reason="returned", now=NOW)
     return batch_id

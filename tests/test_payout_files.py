@@ -13,10 +13,9 @@ from bot import cli
 from commands.payout_files import ExportError, PayoutFile, file_name, payout_files
 from domain import batches
 from domain.batches import PlannedLine
-from domain.dates import DateRange
 from domain.ledger import partners_by_ids
 from domain.models import Batch, Partner
-from tests.factories import add_entry, add_partner
+from tests.factories import add_entry, add_partner, post_june_batch
 
 NOW = datetime(2015, 7, 1, tzinfo=UTC)
 OPERATOR = batches.ApprovalPolicy(frozenset(), trusted_operator=True)
@@ -32,12 +31,7 @@ def _post(db, *, with_emails: bool = True) -> str:
         add_entry(s, evil, "commission", 100, "2015-06-11")
         add_entry(s, bob, "commission", 2_050, "2015-06-12")
         add_entry(s, yen, "commission", 1_500, "2015-06-13")
-    options = batches.BatchOptions(DateRange(date(2015, 6, 1), date(2015, 6, 30)), "ending-balance", "PayPal",
-                                   date(2015, 6, 24))
-    with db.write() as s:
-        batch_id = batches.request_batch(s, options, actor="cli:test", now=NOW).batch_id
-    with db.write() as s:
-        batches.approve_batch(s, batch_id, actor="cli:test", policy=OPERATOR, now=NOW)
+    batch_id = post_june_batch(db, NOW)
     return batch_id
 
 
