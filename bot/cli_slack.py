@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.cli_usage import UsageProblem
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 3000
 DEFAULT_HOST = "0.0.0.0"
+SOCKET_CLOSE_SECONDS = 5
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +123,22 @@ def _stop_requested() -> threading.Event:
     return stop
 
 
+def close_within(close: Callable[[], None], seconds: float) -> bool:
+    """Run `close`, waiting at most `seconds`; whether it finished.
+
+    Closing the Socket Mode client takes the lock its reading thread holds while it waits in recv():
+    a connection dropped mid-read kept that thread, the close and so the whole process from stopping
+    (the process ignored SIGTERM for good). The work already acknowledged is finished either way.
+    """
+    closing = threading.Thread(target=close, name="socket-close", daemon=True)
+    closing.start()
+    closing.join(seconds)
+    if closing.is_alive():
+        log.warning("the Socket Mode connection did not close within %s s; stopping without waiting for it", seconds)
+        return False
+    return True
+
+
 def _cmd_socket(args: argparse.Namespace, request: Request) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk import WebClient
@@ -140,7 +158,7 @@ def _cmd_socket(args: argparse.Namespace, request: Request) -> int:
     stop = _stop_requested()
     log.info("connected over Socket Mode; SIGTERM or Ctrl+C stops after finishing the work in hand")
     stop.wait()
-    handler.close()  # no further envelopes
+    close_within(handler.close, SOCKET_CLOSE_SECONDS)  # no further envelopes
     runtime.shutdown()  # finish what was acknowledged
     log.info("stopped")
     return 0

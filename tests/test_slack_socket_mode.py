@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -379,3 +380,22 @@ def test_the_double_greets_with_hello_and_refuses_an_unmasked_client_frame(socke
     assert closing == 0x88 and int.from_bytes(reason[:2], "big") == 1002
     socket_mode.wait_until(lambda: socket_mode.protocol_errors != [], 5, "the protocol error")
     assert "masking" in socket_mode.protocol_errors[0]
+
+
+def test_stopping_does_not_wait_for_good_on_a_socket_that_will_not_close():
+    """A dropped connection can leave the SDK's close() waiting on its reading thread's lock; the
+    process must still stop after finishing its acknowledged work."""
+    from bot.cli_slack import close_within
+
+    never = threading.Event()
+    started = time.monotonic()
+    assert close_within(never.wait, 0.2) is False
+    assert time.monotonic() - started < 5
+
+
+def test_a_socket_that_closes_is_closed_before_stopping():
+    from bot.cli_slack import close_within
+
+    closed = threading.Event()
+    assert close_within(closed.set, 5) is True
+    assert closed.is_set()
