@@ -703,17 +703,6 @@ def import_entry_records(
     """
     partners, budget = _partners_and_budget(session, partner_codes)
     refused = refused if refused is not None else ImportRefused(source)
-    parsed = ((_parse_entry(line, row, partners, refused), line, row.get("partner_code", "")) for line, row in records)
-    return _append_entries(session, parsed, budget, refused, actor=actor, now=now, progress=progress,
-                           audited=audited)
-
-
-def _append_entries(
-    session: Session, parsed: Iterable[tuple[_EntryRow | None, int, str]], budget: TurnoverBudget,
-    refused: ImportRefused, *, actor: str, now=None, progress: Progress | None = None, audited: bool = True,
-) -> ImportResult:
-    """Rows already read (None for one refused as it was read), with the checks made against what the
-    database holds and the writes; each row is (row or None, its line, the partner code it names)."""
     over_limit: set[tuple[str, str]] = set()
     pending = _pending_batch_payments(session)
     writer = _EntryWriter(session, actor, now or audit.utcnow())
@@ -730,8 +719,10 @@ def _append_entries(
             _check_against_stored(session, chunk, refused)
         chunk.clear()
 
-    for item, line, code in parsed:
+    for line, row in records:
         count += 1
+        item = _parse_entry(line, row, partners, refused)
+        code = row.get("partner_code", "")
         if item is not None and item.kind == "payment" and (item.partner_id, item.reference) in pending:
             refused.add(RowProblem(line, "reference", f"'{item.reference}' is the ID of a pending batch that pays this partner; approve or reject the batch instead"))
         elif item is not None and item.kind == "payment" and _void_reference_taken(session, item):
