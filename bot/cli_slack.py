@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 3000
 DEFAULT_HOST = "0.0.0.0"
 SOCKET_CLOSE_SECONDS = 5
+STOP_POLL_SECONDS = 0.25
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,18 @@ def _stop_requested() -> threading.Event:
     return stop
 
 
+def wait_until_stopped(stop: threading.Event) -> None:
+    """Wait for `stop`, waking every STOP_POLL_SECONDS.
+
+    Python runs a signal's handler in the main thread only, and Linux may deliver SIGTERM to any
+    thread: one delivered to the Socket Mode client's threads left a main thread blocked in an
+    untimed wait asleep for good, so the process ignored the stop. A timed wait wakes, runs the
+    handler and sees the event set.
+    """
+    while not stop.wait(STOP_POLL_SECONDS):
+        pass
+
+
 def close_within(close: Callable[[], None], seconds: float) -> bool:
     """Run `close`, waiting at most `seconds`; whether it finished.
 
@@ -157,7 +170,7 @@ def _cmd_socket(args: argparse.Namespace, request: Request) -> int:
     favour_acks()
     stop = _stop_requested()
     log.info("connected over Socket Mode; SIGTERM or Ctrl+C stops after finishing the work in hand")
-    stop.wait()
+    wait_until_stopped(stop)
     close_within(handler.close, SOCKET_CLOSE_SECONDS)  # no further envelopes
     runtime.shutdown()  # finish what was acknowledged
     log.info("stopped")

@@ -399,3 +399,26 @@ def test_a_socket_that_closes_is_closed_before_stopping():
     closed = threading.Event()
     assert close_within(closed.set, 5) is True
     assert closed.is_set()
+
+
+STOP_FROM_ANOTHER_THREAD = """
+import signal, threading, time
+from bot.cli_slack import _stop_requested, wait_until_stopped
+stop = _stop_requested()
+def reader():
+    time.sleep(0.2)
+    signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+    time.sleep(60)
+threading.Thread(target=reader, daemon=True).start()
+wait_until_stopped(stop)
+print("stopped")
+"""
+
+
+def test_a_stop_signal_delivered_to_another_thread_still_stops_the_app():
+    """Linux may hand SIGTERM to any thread, such as the Socket Mode client's reader; Python runs
+    the handler in the main thread only, so the main thread must not sleep through it."""
+    finished = subprocess.run([sys.executable, "-c", STOP_FROM_ANOTHER_THREAD], capture_output=True, text=True,
+                              timeout=30, check=False, cwd=Path(__file__).resolve().parent.parent)
+
+    assert (finished.returncode, finished.stdout.strip()) == (0, "stopped"), finished.stderr
