@@ -145,6 +145,7 @@ def sqlite_dataset(shape: Shape) -> Path:
     DATA.mkdir(parents=True, exist_ok=True)
     target = DATA / f"ledger-{shape.name}.db"
     if target.exists():
+        _migrated_sqlite(target)  # a file cached by an earlier schema is brought up to this one
         return target
     progress(f"building {target.name}: {shape.partners:,} partners, {shape.entries:,} entries …")
     started = time.perf_counter()

@@ -27,9 +27,9 @@ from sqlalchemy import (
     and_,
     func,
     insert,
+    literal_column,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy.orm import Session, object_session
@@ -321,37 +321,31 @@ def _lock_batches(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _BATCH_LOCK_KEY})
 
 
-def _payment_references(
-    session: Session, partner_ids: Sequence[int], matching: ColumnElement[bool],
-    initials: Sequence[ColumnElement[bool]] = (),
-) -> set[str]:
+def _payment_references(session: Session, partner_ids: Sequence[int], lowered: ColumnElement[bool]) -> set[str]:
     """The partners' payment references that match: posting or voiding a batch under one of them
     would collide with a payment recorded by import, so that batch could never be approved or voided.
 
-    `initials` are ranges of the (partner, kind, reference) index that every match lies in; each is
-    read in a query of its own, so that a partner's other payment references are never visited.
+    `lowered` selects on `lower(reference)`, which the partial index of payments (migration 0012)
+    holds: the matches are read from it directly, and the partners are a filter on them rather than
+    the way in (a seek per partner cost 0.7 s at 100,000 partners). `kind` is written out, not bound,
+    so that the planner can see the index's condition holds.
     """
     if not partner_ids:
         return set()
-    paid = among(session, Entry.partner_id, partner_ids)
-    references: set[str] = set()
-    for initial in initials or [true()]:
-        query = select(Entry.reference).where(paid, Entry.kind == PAYMENT, initial, matching)
-        references.update(session.scalars(query.distinct()))
-    return references
+    theirs = among(session, Entry.partner_id + literal_column("0"), partner_ids)
+    query = select(Entry.reference).where(Entry.kind == literal_column(f"'{PAYMENT}'"), lowered, theirs)
+    return set(session.scalars(query.distinct()))
 
 
-def _case_initials(session: Session, prefix: str) -> list[ColumnElement[bool]]:
-    """Index ranges holding every reference that starts with `prefix` in any case: one per case of its
-    first letter. SQLite compares text byte by byte (BINARY), so a range is exact there; other
-    databases order text by their collation, and are read without ranges."""
-    first = prefix[:1]
-    if session.get_bind().dialect.name != "sqlite" or not first.isascii() or not first.isalpha():
-        return []
-    return [
-        and_(Entry.reference >= letter, Entry.reference < chr(ord(letter) + 1))
-        for letter in sorted({first.upper(), first.lower()})
-    ]
+def _lowered_prefix(session: Session, prefix: str) -> ColumnElement[bool]:
+    """References starting with `prefix` (a batch ID: no LIKE wildcards) in any case. SQLite compares
+    text byte by byte, so the prefix is also an index range there; PostgreSQL reads a prefix LIKE from
+    its text_pattern_ops index."""
+    lowered, start = func.lower(Entry.reference), prefix.lower()
+    like = lowered.like(f"{start}%")
+    if session.get_bind().dialect.name != "sqlite":
+        return like
+    return and_(lowered >= start, lowered < start[:-1] + chr(ord(start[-1]) + 1), like)
 
 
 def void_reference(batch_id: str) -> str:
@@ -376,8 +370,7 @@ def _next_batch_id(session: Session, payment_date: date, partner_ids: Sequence[i
         batch_id.lower()
         for batch_id in session.scalars(select(Batch.batch_id).where(func.lower(Batch.batch_id).like(f"{base.lower()}%")))
     }
-    used = _payment_references(session, partner_ids, func.lower(Entry.reference).like(f"{base.lower()}%"),
-                               _case_initials(session, base))
+    used = _payment_references(session, partner_ids, _lowered_prefix(session, base))
     taken |= {reference.removesuffix(VOID_SUFFIX).removesuffix(FAIL_SUFFIX).lower() for reference in used}
     if base.lower() not in taken:
         return base
@@ -400,7 +393,8 @@ def _choose_batch_id(session: Session, options: BatchOptions, partner_ids: Seque
         raise BatchIdTaken(f"batch ID '{options.batch_id}' is already taken by {_describe_batch(existing)}"
                            + ("; batch IDs are unique without regard to case" if existing.batch_id != options.batch_id else ""))
     ours = [options.batch_id, void_reference(options.batch_id), fail_reference(options.batch_id)]
-    if _payment_references(session, partner_ids, Entry.reference.in_(ours)):
+    exactly = and_(func.lower(Entry.reference).in_([reference.lower() for reference in ours]), Entry.reference.in_(ours))
+    if _payment_references(session, partner_ids, exactly):
         raise BatchIdTaken(
             f"batch ID '{options.batch_id}' is already the reference of a payment recorded for a partner it would pay"
         )

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -233,10 +234,12 @@ class ReminderSent(Base):
 
 
 ACTIVE_SCHEDULE_INDEX = "uq_reminder_schedule_active"
+PAYMENT_REFERENCE_INDEX = "ix_entry_payment_reference"
 
 
 def declare_partial_indexes() -> None:
-    """Add to the metadata the unique index on active reminder schedules (migration 0009 creates it).
+    """Add to the metadata the unique index on active reminder schedules (migration 0009 creates it)
+    and the index of payments by reference in lower case (migration 0012).
 
     Its WHERE clause is a dialect option, and SQLAlchemy loads every dialect named in one (PostgreSQL's
     with its drivers) to check it: declared with the table, it would weigh on every command's start-up,
@@ -249,3 +252,6 @@ def declare_partial_indexes() -> None:
     active = "removed_at IS NULL"
     Index(ACTIVE_SCHEDULE_INDEX, table.c.frequency, table.c.day, table.c.at_time, table.c.channel,
           table.c.range_expression, unique=True, sqlite_where=text(active), postgresql_where=text(active))
+    payment = "kind = 'payment'"
+    Index(PAYMENT_REFERENCE_INDEX, func.lower(Entry.__table__.c.reference), sqlite_where=text(payment),
+          postgresql_where=text(payment), postgresql_ops={"lower_1": "text_pattern_ops"})

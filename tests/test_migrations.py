@@ -169,3 +169,19 @@ def test_the_active_schedule_index_is_declared_for_the_migrations_environment_wi
         ddl = str(CreateIndex(index).compile(dialect=dialect))
         assert ddl.startswith("CREATE UNIQUE INDEX uq_reminder_schedule_active ON reminder_schedule")
         assert ddl.endswith("WHERE removed_at IS NULL")
+
+
+def test_the_payment_reference_index_is_added_and_can_be_undone(unmigrated_db):
+    from domain.models import PAYMENT_REFERENCE_INDEX
+
+    def indexes() -> set[str]:
+        """Read from the catalogue: SQLAlchemy does not reflect an index on an expression."""
+        catalogue = ("SELECT indexname FROM pg_indexes WHERE tablename = 'entry'" if unmigrated_db.engine.dialect.name ==
+                     "postgresql" else "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entry'")
+        with unmigrated_db.engine.connect() as connection:
+            return set(connection.scalars(text(catalogue)))
+
+    migrations_runner.upgrade(unmigrated_db.engine)
+    assert PAYMENT_REFERENCE_INDEX in indexes()
+    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0011")
+    assert PAYMENT_REFERENCE_INDEX not in indexes()
