@@ -66,15 +66,18 @@ def render(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence
     """
     titles = [visible(h) for h in header]
     cells: list[tuple[Sequence[str], bool]] = []
+    plain_rows: list[Sequence[str]] = []
     widths = [display_width(title) for title in titles]
     for row in rows:
         if _plain_row(row, max_width):
             cells.append((row, True))
-            widths = list(map(max, widths, map(len, row)))
+            plain_rows.append(row)
         else:
             shown = [_shown(cell, max_width) for cell in row]
             cells.append((shown, False))
             widths = list(map(max, widths, map(display_width, shown)))
+    if plain_rows:  # measured a column at a time
+        widths = [max(width, max(map(len, column))) for width, column in zip(widths, zip(*plain_rows, strict=True), strict=True)]
     template = "  ".join(f"{{:{'>' if right[i] else '<'}{width}}}" for i, width in enumerate(widths))
     lines = [_row_text(titles, widths, right), "  ".join("-" * w for w in widths)]
     lines += [template.format(*row).rstrip() if plain else _row_text(row, widths, right) for row, plain in cells]

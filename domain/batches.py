@@ -40,7 +40,7 @@ from domain.currencies import not_money_reason
 from domain.dates import DateRange
 from domain.driver_rows import RowInserter
 from domain.holds import Held, held_commissions
-from domain.ledger import LedgerRow, ledger_report
+from domain.ledger import LedgerRow, ledger_rows
 from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
 from domain.models import PAYMENT, PENDING, POSTED, REJECTED, VOIDED, Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, format_display, parse_decimal, to_decimal
@@ -461,7 +461,7 @@ def _planned_lines(
     wanted = _chosen_partners(session, options.partners)
     planned = [
         _plan_line(row, options.method, minimum, row.partner_id in inactive, held.get(row.partner_id))
-        for row in ledger_report(session, options.period).rows
+        for row in ledger_rows(session, options.period).rows
         if wanted is None or row.partner_id in wanted
     ]
     return [p for p in planned if p.skip_reason is None], [p for p in planned if p.skip_reason is not None]
@@ -742,7 +742,7 @@ def _refuse_if_decided(batch: Batch, wanted: str) -> None:
 def _changes(batch: Batch, paid: list[PlannedLine], session: Session, hold_days: int) -> list[str]:
     """What moved in the ledger of each paid partner since the batch was requested, figure by figure."""
     period = DateRange(batch.start_date, batch.end_date)
-    current = {row.partner_id: row for row in ledger_report(session, period, include_all=True).rows}
+    current = {row.partner_id: row for row in ledger_rows(session, period, include_all=True).rows}
     held = held_on_payment_date(session, period, batch.payment_date, hold_days)
     minimum = _stored_minimum(batch.minimum)
     changes = []
