@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from commands.csv_safety import safe_text, write_rows
 from domain.ledger import CurrencyTotals, LedgerLine, LedgerReport, LedgerRow, LedgerRows, PartnerLedger
-from domain.money import format_plain
+from domain.money import format_plain, plain_formatter
 
 LEDGER_CSV_HEADER = (
     "partner_code", "partner_name", "email", "currency",
@@ -30,13 +30,12 @@ def _figures(item: LedgerRow | CurrencyTotals, currency: str, holds: bool = Fals
 def _row_figures(row: LedgerRow, holds: bool) -> list[str]:
     """A row's figures in the order of `_names`, without looking each up by name: a report of a large
     program formats half a million of them."""
-    currency = row.currency
+    plain = plain_formatter(row.currency)
     ending = row.ending_balance
-    figures = [format_plain(row.beginning_balance, currency), format_plain(row.commissions, currency),
-               format_plain(row.clawbacks, currency), format_plain(row.payments, currency),
-               format_plain(ending, currency)]
+    figures = [plain(row.beginning_balance), plain(row.commissions), plain(row.clawbacks), plain(row.payments),
+               plain(ending)]
     if holds:
-        figures += [format_plain(row.on_hold, currency), format_plain(ending - row.on_hold, currency)]
+        figures += [plain(row.on_hold), plain(ending - row.on_hold)]
     return figures
 
 

@@ -291,11 +291,17 @@ STREAMED_ROWS = 2000  # rows fetched from the database at a time while a report 
 
 
 def _streamed_rows(session: Session, query: Select, include_all: bool) -> Iterator[LedgerRow]:
-    """Rows as the database returns them, a few thousand at a time (a server-side cursor on PostgreSQL)."""
-    for record in session.execute(query.execution_options(yield_per=STREAMED_ROWS)):
-        row = LedgerRow(*record)
-        if include_all or not row.is_zero:
-            yield row
+    """Rows as the database returns them, a few thousand at a time (a server-side cursor on PostgreSQL).
+
+    Read through the session's connection (Core) rather than the ORM: the rows are plain columns, and
+    the ORM's per-row loading cost a third of the reading at 100,000 partners.
+    """
+    result = session.connection().execute(query.execution_options(yield_per=STREAMED_ROWS))
+    for part in result.partitions():
+        for record in part:
+            row = LedgerRow(*record)
+            if include_all or not row.is_zero:
+                yield row
 
 
 @dataclass(frozen=True)
