@@ -87,11 +87,32 @@ def _item_text(item: dict[str, Any]) -> str:
 
 def _write_json_list(handle: TextIO, items: Iterable[dict[str, Any]]) -> None:
     """A list nested one level in a document, item by item, in the bytes `document` gives it."""
+    _write_json_texts(handle, map(_item_text, items))
+
+
+def _write_json_texts(handle: TextIO, texts: Iterable[str]) -> None:
     separator = "[\n"
-    for item in items:
-        handle.write(separator + "    " + _item_text(item))
+    for text in texts:
+        handle.write(separator + "    " + text)
         separator = ",\n"
     handle.write("[]" if separator == "[\n" else "\n  ]")
+
+
+def _row_template(holds: bool) -> str:
+    """A report row as `_item_text` writes `_json_row`, with a slot per value: the three texts go in
+    encoded, the figures (digits, a sign and a point, which JSON writes as they are) between quotes."""
+    texts = [f'"{name}": %s' for name in ("partner_code", "partner_name", "currency")]
+    figures = [f'"{name}": "%s"' for name in _names(holds)]
+    return "{\n      " + ",\n      ".join(texts + figures) + "\n    }"
+
+
+_ROW_TEMPLATES = {holds: _row_template(holds) for holds in (False, True)}
+
+
+def _json_row_text(row: LedgerRow, holds: bool) -> str:
+    """`_item_text(_json_row(row, holds))`, without the dictionary: a large report writes 100,000 rows."""
+    return _ROW_TEMPLATES[holds] % (_encode_text(row.partner_code), _encode_text(row.partner_name),
+                                    _encode_text(row.currency), *_row_figures(row, holds))
 
 
 def write_ledger_json(report: LedgerRows, handle: TextIO) -> None:
@@ -99,14 +120,14 @@ def write_ledger_json(report: LedgerRows, handle: TextIO) -> None:
     totals, which come last, are added up on the way."""
     totals: dict[str, CurrencyTotals] = {}
 
-    def counted(rows: Iterator[LedgerRow]) -> Iterator[dict[str, Any]]:
+    def counted(rows: Iterator[LedgerRow]) -> Iterator[str]:
         for row in rows:
             totals.setdefault(row.currency, CurrencyTotals(row.currency)).add(row)
-            yield _json_row(row, report.holds)
+            yield _json_row_text(row, report.holds)
 
     dates = json.dumps(report.range.start.isoformat()), json.dumps(report.range.end.isoformat())
     handle.write(f'{{\n  "start": {dates[0]},\n  "end": {dates[1]},\n  "rows": ')
-    _write_json_list(handle, counted(report.rows))
+    _write_json_texts(handle, counted(report.rows))
     handle.write(',\n  "totals": ')
     _write_json_list(handle, (_json_total(totals[currency], report.holds) for currency in sorted(totals)))
     handle.write("\n}\n")

@@ -140,3 +140,19 @@ def test_a_report_item_put_together_from_its_strings_is_what_the_json_encoder_wr
 
     nested = document({"rows": [item]})
     assert nested == '{\n  "rows": [\n    ' + _item_text(item) + "\n  ]\n}\n"
+
+
+amounts = st.integers(-10**18, 10**18)
+
+
+@given(code=st.text(), name=st.text(), currency=st.sampled_from(["USD", "JPY", "KWD", "XAU", "QQQ"]),
+       figures=st.tuples(amounts, amounts, amounts, amounts, amounts), holds=st.booleans())
+def test_a_report_row_written_from_its_template_is_the_row_the_json_document_holds(code, name, currency, figures,
+                                                                                   holds):
+    """The streamed report fills a template per row instead of building the row's dictionary; any
+    code, name, currency and figures must come out as `_item_text` writes `_json_row`."""
+    from commands.ledger_files import _item_text, _json_row, _json_row_text
+    from domain.ledger import LedgerRow
+
+    row = LedgerRow(1, code, name, None, currency, *figures)
+    assert _json_row_text(row, holds) == _item_text(_json_row(row, holds))
