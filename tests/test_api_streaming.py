@@ -31,14 +31,14 @@ def test_the_json_report_holds_no_more_than_one_report_row_at_a_time(db, setting
         for number, code in enumerate(CODES, start=1):
             add_entry(s, add_partner(s, code), "commission", 1_000 * number, "2015-06-10")
     alive: list[int] = []
-    encode = ledger_files._json_row
+    encode = ledger_files._json_row_text
 
-    def counting(row: LedgerRow, holds: bool) -> dict:
+    def counting(row: LedgerRow, holds: bool) -> str:
         gc.collect()
         alive.append(sum(isinstance(thing, LedgerRow) for thing in gc.get_objects()))
         return encode(row, holds)
 
-    monkeypatch.setattr(ledger_files, "_json_row", counting)
+    monkeypatch.setattr(ledger_files, "_json_row_text", counting)
     status, body = _get(db, settings, "/api/v1/ledger", "range=2015-06")
     assert status.startswith("200")
     assert [row["partner_code"] for row in json.loads(body)["rows"]] == list(CODES)
