@@ -253,5 +253,6 @@ def declare_partial_indexes() -> None:
     Index(ACTIVE_SCHEDULE_INDEX, table.c.frequency, table.c.day, table.c.at_time, table.c.channel,
           table.c.range_expression, unique=True, sqlite_where=text(active), postgresql_where=text(active))
     payment = "kind = 'payment'"
-    Index(PAYMENT_REFERENCE_INDEX, func.lower(Entry.__table__.c.reference), sqlite_where=text(payment),
-          postgresql_where=text(payment), postgresql_ops={"lower_1": "text_pattern_ops"})
+    Index(PAYMENT_REFERENCE_INDEX, func.lower(Entry.__table__.c.reference).label("reference_lower"),
+          sqlite_where=text(payment), postgresql_where=text(payment),
+          postgresql_ops={"reference_lower": "text_pattern_ops"})

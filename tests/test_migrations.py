@@ -185,3 +185,17 @@ def test_the_payment_reference_index_is_added_and_can_be_undone(unmigrated_db):
     assert PAYMENT_REFERENCE_INDEX in indexes()
     command.downgrade(migrations_runner._config(unmigrated_db.engine), "0011")
     assert PAYMENT_REFERENCE_INDEX not in indexes()
+
+
+def test_the_payment_reference_index_is_declared_as_migration_0012_creates_it():
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.schema import CreateIndex
+
+    from domain.models import PAYMENT_REFERENCE_INDEX, Entry, declare_partial_indexes
+
+    declare_partial_indexes()
+    [index] = [index for index in Entry.__table__.indexes if index.name == PAYMENT_REFERENCE_INDEX]
+    assert str(CreateIndex(index).compile(dialect=postgresql.dialect())) == (
+        "CREATE INDEX ix_entry_payment_reference ON entry (lower(reference) text_pattern_ops) WHERE kind = 'payment'")
+    assert str(CreateIndex(index).compile(dialect=sqlite.dialect())) == (
+        "CREATE INDEX ix_entry_payment_reference ON entry (lower(reference)) WHERE kind = 'payment'")
