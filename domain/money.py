@@ -129,6 +129,8 @@ def plain_formatter(currency: str) -> Callable[[int], str]:
     def plain(minor: int) -> str:
         if minor == 0:
             return zero
+        if type(minor) is not int:  # a whole Decimal, as PostgreSQL sums a BIGINT column
+            minor = int(minor)
         if minor > 0:
             whole, fraction = divmod(minor, scale)
             return f"{whole}.{format(fraction, spec)}"
@@ -153,6 +155,8 @@ def display_formatter(currency: str) -> Callable[[int], str]:
     scale, spec = 10**places, f"0{places}d"
 
     def display(minor: int) -> str:
+        if type(minor) is not int:  # a whole Decimal, as PostgreSQL sums a BIGINT column
+            minor = int(minor)
         sign = "-" if minor < 0 else ""
         whole, fraction = divmod(-minor if minor < 0 else minor, scale)
         if places:

@@ -134,3 +134,12 @@ def test_amounts_formatted_by_integer_arithmetic_read_as_their_exact_decimal_val
     assert format_plain(minor, currency) == f"{value:.{places}f}"
     sign, body, symbol = "-" if minor < 0 else "", f"{abs(value):,.{places}f}", _SYMBOLS.get(currency)
     assert format_display(minor, currency) == (f"{sign}{body} {currency}" if symbol is None else f"{sign}{symbol}{body}")
+
+
+@given(st.integers(min_value=-(10**19), max_value=10**19), st.sampled_from(["USD", "JPY", "KWD", "SEK"]))
+def test_a_whole_decimal_amount_is_formatted_as_the_same_integer_is(minor, currency):
+    """PostgreSQL sums a BIGINT column as NUMERIC: the plain report's figures arrive as whole Decimals."""
+    from decimal import Decimal
+
+    assert format_plain(Decimal(minor), currency) == format_plain(minor, currency)
+    assert format_display(Decimal(minor), currency) == format_display(minor, currency)
