@@ -166,6 +166,39 @@ def fresh_copy(source: Path, directory: Path) -> Path:
     return target
 
 
+def tree_revision(tree: Path) -> str:
+    """The schema revision the code of `tree` needs (its domain/schema_version.py)."""
+    text = (tree / "domain" / "schema_version.py").read_text(encoding="utf-8")
+    return text.split('HEAD_REVISION = "', 1)[1].split('"', 1)[0]
+
+
+def script_revision(payouts: str) -> str:
+    """The schema revision the `payouts` script of another checkout needs, asked of its own Python."""
+    interpreter = Path(payouts).read_text(encoding="utf-8").splitlines()[0].removeprefix("#!").strip()
+    answer = subprocess.run([interpreter, "-c", "from domain.schema_version import HEAD_REVISION as r; print(r)"],
+                            check=True, capture_output=True, text=True, cwd=Path(payouts).parent)  # not this tree's
+    return answer.stdout.strip()
+
+
+DOWNGRADE = """
+import sys
+from alembic import command
+from domain import migrations_runner
+from domain.db import Database
+database = Database("sqlite:///" + sys.argv[1])
+command.downgrade(migrations_runner._config(database.engine), sys.argv[2])
+"""
+
+
+def at_revision(source: Path, revision: str, scratch: Path) -> Path:
+    """A copy of a cached file taken down to `revision` (for code from before a migration), in a child
+    process: a child's peak memory counts its parent's at the fork, so this process stays small."""
+    target = scratch / f"{source.stem}-at-{revision}.db"
+    shutil.copyfile(source, target)
+    subprocess.run([sys.executable, "-c", DOWNGRADE, str(target), revision], check=True, cwd=ROOT)
+    return target
+
+
 def write_entries_csv(path: Path, shape: Shape, *, after: int = 0) -> Path:
     """The ledger of `shape` as an import file (SPEC §5), amounts in decimal text; `after` leaves out the
     first rows, which a data set of that many entries already holds (same generator, same seed)."""

@@ -26,7 +26,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from _data import MONTH_START, Shape, postgres_dataset, sqlite_dataset
+from _data import MONTH_START, Shape, at_revision, postgres_dataset, sqlite_dataset, tree_revision
 from _measure import PAYOUTS, ROOT, Result, machine, print_table, run_process
 
 WHOLE_RANGE = "2010-01-01..2015-06-30"
@@ -74,35 +74,10 @@ def _migrated_copy(source: Path, scratch: Path) -> Path:
     return target
 
 
-def _revision_of(tree: Path) -> str:
-    """The schema revision the code of `tree` needs (its domain/schema_version.py)."""
-    text = (tree / "domain" / "schema_version.py").read_text(encoding="utf-8")
-    return text.split('HEAD_REVISION = "', 1)[1].split('"', 1)[0]
-
-
-DOWNGRADE = """
-import sys
-from alembic import command
-from domain import migrations_runner
-from domain.db import Database
-database = Database("sqlite:///" + sys.argv[1])
-command.downgrade(migrations_runner._config(database.engine), sys.argv[2])
-"""
-
-
-def _at_revision(source: Path, revision: str, scratch: Path) -> Path:
-    """A copy of the cached file taken down to `revision`, in a child process: a child's peak memory
-    counts its parent's at the fork, so this process stays small."""
-    target = scratch / "before.db"
-    shutil.copyfile(source, target)
-    subprocess.run([sys.executable, "-c", DOWNGRADE, str(target), revision], check=True, cwd=ROOT)
-    return target
-
-
 def _run_sqlite(args: argparse.Namespace, scratch: Path) -> None:
     shape = Shape(args.partners, args.history, args.month)
     cached = sqlite_dataset(shape)
-    source = _at_revision(cached, _revision_of(args.before), scratch) if args.before else cached
+    source = at_revision(cached, tree_revision(args.before), scratch) if args.before else cached
     after = _migrated_copy(cached, scratch)
     naive, naive_command = _naive(after)
     rows: list[Result] = [naive]

@@ -16,7 +16,8 @@ Each posting run gets a fresh copy of the database (copying is not timed). Rows,
 
 With `--before PATH` (the `payouts` script of another checkout, such as the code before a change)
 every whole-process row is also run with that script, interleaved with the current one, so that
-load on a shared machine falls on both alike. With `--postgres URL` (or PAYOUTS_BENCH_POSTGRES_URL)
+load on a shared machine falls on both alike; on SQLite it reads and posts on copies taken down to
+the schema that code needs (on PostgreSQL both must need the same schema). With `--postgres URL` (or PAYOUTS_BENCH_POSTGRES_URL)
 the same rows are measured on PostgreSQL: the data set is loaded once with COPY into a database of
 its own (`bench_batch_…`) and every posting run gets a copy made with CREATE DATABASE … TEMPLATE.
 """
@@ -32,7 +33,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from _data import MONTH_START, Shape, fresh_copy, postgres_dataset, sqlite_dataset
+from _data import MONTH_START, Shape, at_revision, fresh_copy, postgres_dataset, script_revision, sqlite_dataset
 from _measure import PAYOUTS, Result, Run, machine, print_table, run_process
 
 METHODS = ("ending-balance", "commission", "beginning-plus-commission")
@@ -76,24 +77,31 @@ class _Versions:
         return [Result(f"{prefix}{label}") for prefix, _ in self.scripts]
 
 
-def _measure_all(versions: _Versions, repeat: int, url_for_post: Callable[[], str], read_url: str) -> list[Result]:
-    """Every row for every version, runs interleaved: previews on `read_url`, each posting on a fresh copy."""
+def _measure_all(versions: _Versions, repeat: int, url_for_post: Callable[[int], str],
+                 read_url: Callable[[int], str]) -> list[Result]:
+    """Every row for every version (by index), runs interleaved: previews on `read_url`, each posting
+    on a fresh copy."""
     previews = {method: versions.results(f"pay --method {method} (preview)") for method in METHODS}
     posts = versions.results("pay --method ending-balance --yes (request + post)")
-    for (_, script) in versions.scripts:
-        run_process(_pay_command(script, read_url, METHODS[0]))
+    for index, (_, script) in enumerate(versions.scripts):
+        run_process(_pay_command(script, read_url(index), METHODS[0]))
     for _ in range(repeat):
         for index, (_, script) in enumerate(versions.scripts):
             for method in METHODS:
-                previews[method][index].runs.append(run_process(_pay_command(script, read_url, method)))
-            posts[index].runs.append(run_process(_pay_command(script, url_for_post(), METHODS[0], "--yes")))
+                previews[method][index].runs.append(run_process(_pay_command(script, read_url(index), method)))
+            posts[index].runs.append(run_process(_pay_command(script, url_for_post(index), METHODS[0], "--yes")))
     return [result for method in METHODS for result in previews[method]] + posts
 
 
 def _sqlite_part(args: argparse.Namespace, versions: _Versions, shape: Shape, scratch: Path) -> None:
+    """The older code, if any, reads and posts on copies at its own schema (taken down by Alembic)."""
     source = sqlite_dataset(shape)
-    results = _measure_all(versions, args.repeat, lambda: f"sqlite:///{fresh_copy(source, scratch)}",
-                           f"sqlite:///{source}")
+    sources = [at_revision(source, script_revision(args.before), scratch) if prefix else source
+               for prefix, _ in versions.scripts]
+    runs = scratch / "runs"
+    runs.mkdir()
+    results = _measure_all(versions, args.repeat, lambda index: f"sqlite:///{fresh_copy(sources[index], runs)}",
+                           lambda index: f"sqlite:///{sources[index]}")
     floor = Result("floor: executemany of the payment rows + commit (in process)")
     for _ in range(args.repeat):
         floor.runs.append(_raw_insert(fresh_copy(source, scratch)))
@@ -121,7 +129,8 @@ def _postgres_copy(admin_url: str, template_url: str) -> Callable[[], str]:
 
 def _postgres_part(args: argparse.Namespace, versions: _Versions, shape: Shape) -> None:
     url = postgres_dataset(args.postgres, shape, prefix=args.postgres_prefix)
-    results = _measure_all(versions, args.repeat, _postgres_copy(args.postgres, url), url)
+    fresh = _postgres_copy(args.postgres, url)
+    results = _measure_all(versions, args.repeat, lambda _: fresh(), lambda _: url)
     print_table(f"PostgreSQL: {shape.partners:,} partners, {shape.history:,} entries of history, "
                 f"{shape.month:,} in June (median of {args.repeat})", results, memory=True)
 
