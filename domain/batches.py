@@ -338,9 +338,9 @@ def _payment_references(session: Session, partner_ids: Sequence[int], lowered: C
 
 
 def _lowered_prefix(session: Session, prefix: str) -> ColumnElement[bool]:
-    """References starting with `prefix` (a batch ID: no LIKE wildcards) in any case. SQLite compares
-    text byte by byte, so the prefix is also an index range there; PostgreSQL reads a prefix LIKE from
-    its text_pattern_ops index."""
+    """References starting with `prefix` (Batch-YYYYMMDD, which holds no LIKE wildcard) in any case.
+    SQLite compares text byte by byte, so the prefix is also an index range there; PostgreSQL reads a
+    prefix LIKE from its text_pattern_ops index."""
     lowered, start = func.lower(Entry.reference), prefix.lower()
     like = lowered.like(f"{start}%")
     if session.get_bind().dialect.name != "sqlite":
