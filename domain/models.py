@@ -73,8 +73,9 @@ class Partner(Base):
 class Entry(Base):
     __tablename__ = "entry"
     __table_args__ = (
-        UniqueConstraint("partner_id", "kind", "reference", name="uq_entry_partner_kind_reference"),
-        Index("ix_entry_date_partner", "effective_date", "partner_id", "kind", "amount"),
+        # Keys in the order entries arrive, so that a batch of new entries writes few index pages (0013).
+        UniqueConstraint("reference", "kind", "partner_id", name="uq_entry_partner_kind_reference"),
+        Index("ix_entry_date_partner", "effective_date", "id", "partner_id", "kind", "amount"),
         Index("ix_entry_partner_date", "partner_id", "effective_date", "id"),
     )
 

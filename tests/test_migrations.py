@@ -199,3 +199,107 @@ def test_the_payment_reference_index_is_declared_as_migration_0012_creates_it():
         "CREATE INDEX ix_entry_payment_reference ON entry (lower(reference) text_pattern_ops) WHERE kind = 'payment'")
     assert str(CreateIndex(index).compile(dialect=sqlite.dialect())) == (
         "CREATE INDEX ix_entry_payment_reference ON entry (lower(reference)) WHERE kind = 'payment'")
+
+
+def _entry_at_0012(connection, entry_id: int, kind: str, amount: int, day: str, reference: str,
+                   reverses: int | None = None) -> None:
+    connection.execute(text(
+        "INSERT INTO entry (id, partner_id, kind, amount, currency, effective_date, reference, description, "
+        "recorded_at, recorded_by, reverses_id) VALUES (:id, 1, :kind, :amount, 'USD', :day, :reference, '', "
+        "'2015-07-01', 't', :reverses)"
+    ), {"id": entry_id, "kind": kind, "amount": amount, "day": day, "reference": reference, "reverses": reverses})
+
+
+def _ledger_at_0012(database) -> None:
+    """A partner with a commission, a payment and its reversal, recorded before migration 0013."""
+    command.upgrade(migrations_runner._config(database.engine), "0012")
+    with database.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO partner (id, code, name, currency, status, balance, created_at) "
+            "VALUES (1, 'ANN', 'Ann', 'USD', 'active', 0, '2015-01-01')"
+        ))
+        _entry_at_0012(connection, 7, "commission", 500, "2015-06-01", "ORD-1")
+        _entry_at_0012(connection, 9, "payment", 300, "2015-06-30", "Batch-20150630")
+        _entry_at_0012(connection, 12, "payment", -300, "2015-06-30", "Batch-20150630:void", reverses=9)
+
+
+def _stored_entries(connection) -> list[tuple]:
+    return [tuple(row) for row in connection.execute(text(
+        "SELECT id, kind, amount, reference, reverses_id FROM entry ORDER BY id"))]
+
+
+_ENTRIES_AT_0012 = [(7, "commission", 500, "ORD-1", None), (9, "payment", 300, "Batch-20150630", None),
+                    (12, "payment", -300, "Batch-20150630:void", 9)]
+
+
+def _reflected(read):  # type: ignore[no-untyped-def]
+    """What `read` reflects of entry; SQLAlchemy warns that it skips the index on lower(reference)."""
+    import warnings
+
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SAWarning
+
+    def reflect(connection):  # type: ignore[no-untyped-def]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            return read(inspect(connection))
+
+    return reflect
+
+
+@_reflected
+def _entry_key_columns(inspector) -> list[str]:
+    [key] = inspector.get_unique_constraints("entry")
+    return key["column_names"]
+
+
+@_reflected
+def _date_index_columns(inspector) -> list[str]:
+    [index] = [index for index in inspector.get_indexes("entry") if index["name"] == "ix_entry_date_partner"]
+    return index["column_names"]
+
+
+def test_the_entry_key_upgrade_orders_the_key_and_date_index_as_entries_arrive_keeping_every_entry(unmigrated_db):
+    _ledger_at_0012(unmigrated_db)
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.connect() as connection:
+        assert _stored_entries(connection) == _ENTRIES_AT_0012
+        assert _entry_key_columns(connection) == ["reference", "kind", "partner_id"]
+        assert _date_index_columns(connection) == ["effective_date", "id", "partner_id", "kind", "amount"]
+        assert tuple(connection.execute(text("SELECT balance, turnover FROM partner")).one()) == (500, 1100)
+
+
+def test_after_the_entry_key_upgrade_the_triggers_still_keep_the_balance_and_refuse_edits(unmigrated_db):
+    from sqlalchemy.exc import DBAPIError
+
+    _ledger_at_0012(unmigrated_db)
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.begin() as connection:
+        _entry_at_0012(connection, 13, "clawback", 200, "2015-07-02", "ORD-1")
+        assert tuple(connection.execute(text("SELECT balance, turnover FROM partner")).one()) == (300, 1300)
+        assert connection.execute(text(
+            "SELECT clawbacks FROM partner_period WHERE months = 1 AND start = '2015-07-01'")).scalar_one() == 200
+    for statement in ("UPDATE entry SET amount = 1 WHERE id = 7", "DELETE FROM entry WHERE id = 7"):
+        with pytest.raises(DBAPIError, match="append-only"), unmigrated_db.engine.begin() as connection:
+            connection.execute(text(statement))
+
+
+def test_after_the_entry_key_upgrade_a_partner_still_has_one_entry_per_kind_and_reference(unmigrated_db):
+    from sqlalchemy.exc import IntegrityError
+
+    _ledger_at_0012(unmigrated_db)
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with pytest.raises(IntegrityError), unmigrated_db.engine.begin() as connection:
+        _entry_at_0012(connection, 20, "payment", 1, "2015-07-01", "Batch-20150630")
+
+
+def test_the_entry_key_upgrade_can_be_undone_keeping_every_entry(unmigrated_db):
+    _ledger_at_0012(unmigrated_db)
+    migrations_runner.upgrade(unmigrated_db.engine)
+    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0012")
+    with unmigrated_db.engine.begin() as connection:
+        assert _stored_entries(connection) == _ENTRIES_AT_0012
+        assert _entry_key_columns(connection) == ["partner_id", "kind", "reference"]
+        assert _date_index_columns(connection) == ["effective_date", "partner_id", "kind", "amount"]
+        _entry_at_0012(connection, 13, "commission", 5, "2015-07-02", "ORD-2")
+        assert connection.execute(text("SELECT balance FROM partner")).scalar_one() == 505
