@@ -204,29 +204,54 @@ def _span_sums(length: int, first: date, after: date | None, dialect: str) -> Se
     return _entry_sums(first, after, dialect) if length == 0 else _checkpoint_sums(length, first, after)
 
 
-def _activity(period: DateRange, dialect: str):  # type: ignore[no-untyped-def]
-    """Per partner, the range's sums by kind and the net of every entry dated after the range.
+def _period_after(months: int, first: date) -> date:
+    """The day after the checkpoint period of `months` that starts on `first`."""
+    if months == YEAR:
+        return first.replace(year=first.year + 1)
+    return (first + timedelta(days=32)).replace(day=1)
 
-    Both come from the checkpoints for whole months and years and from the entries for the days at
-    the edges, so their cost does not grow with the length of the range or of the history after it.
-    The beginning balance is then `partner.balance` less the net of everything from the start on.
-    """
-    after_end = period.end + timedelta(days=1)
-    parts = []
-    for length, first, after in spans(period.start, after_end):
-        sums = _span_sums(length, first, after, dialect).subquery()
-        parts.append(select(sums.c.partner_id, sums.c.c, sums.c.k, sums.c.p, literal(0).label("later")))
-    for length, first, after in spans(after_end, None):
-        sums = _span_sums(length, first, after, dialect).subquery()
-        parts.append(select(sums.c.partner_id, literal(0), literal(0), literal(0),
-                            (sums.c.c - sums.c.k - sums.c.p).label("later")))
-    every = union_all(*parts).subquery("every")
+
+def _summed(found: list[tuple[int, date, date | None]], dialect: str, name: str):  # type: ignore[no-untyped-def]
+    """Per partner, the sums by kind (c, k, p) over the spans: one span's grouped query, or their union
+    grouped again."""
+    if len(found) == 1:
+        return _span_sums(*found[0], dialect).subquery(name)
+    every = union_all(*(_span_sums(length, first, after, dialect) for length, first, after in found)).subquery()
     return (
-        select(every.c.partner_id, func.sum(every.c.c).label("commissions"), func.sum(every.c.k).label("clawbacks"),
-               func.sum(every.c.p).label("payments"), func.sum(every.c.later).label("later"))
+        select(every.c.partner_id, func.sum(every.c.c).label("c"), func.sum(every.c.k).label("k"),
+               func.sum(every.c.p).label("p"))
         .group_by(every.c.partner_id)
-        .subquery("activity")
+        .subquery(name)
     )
+
+
+def _within(period: DateRange, dialect: str):  # type: ignore[no-untyped-def]
+    """The range's sums by kind per partner, and how to join them to the partner row.
+
+    A range that is one calendar month or year (the usual report) is one checkpoint row per partner,
+    joined by its key as the partners are read; any other range is summed and grouped first.
+    """
+    found = spans(period.start, period.end + timedelta(days=1))
+    if len(found) == 1 and found[0][0] != 0 and found[0][2] == _period_after(found[0][0], found[0][1]):
+        months, first, _after = found[0]
+        checkpoint = PartnerPeriod.__table__.alias("within")
+        joined = and_(checkpoint.c.months == months, checkpoint.c.start == first,
+                      checkpoint.c.partner_id == Partner.id)
+        return (checkpoint.c.partner_id, checkpoint.c.commissions, checkpoint.c.clawbacks, checkpoint.c.payments,
+                checkpoint, joined)
+    sums = _summed(found, dialect, "within")
+    return sums.c.partner_id, sums.c.c, sums.c.k, sums.c.p, sums, sums.c.partner_id == Partner.id
+
+
+def _later(period: DateRange, dialect: str):  # type: ignore[no-untyped-def]
+    """Per partner, the sums by kind of every entry dated after the range.
+
+    Both these and the range's sums come from the checkpoints for whole months and years and from
+    the entries for the days at the edges, so their cost does not grow with the length of the range
+    or of the history after it. The beginning balance is then `partner.balance` less the net of
+    everything from the start on.
+    """
+    return _summed(spans(period.end + timedelta(days=1), None), dialect, "later")
 
 
 def _held(period: DateRange, dialect: str, holds: _Holds):  # type: ignore[no-untyped-def]
@@ -254,9 +279,11 @@ def _report_query(
     period: DateRange, include_all: bool, partner_codes: Iterable[str] | None, dialect: str,
     holds: _Holds | None = None,
 ) -> Select:
-    activity = _activity(period, dialect)
+    within_partner, commissions, clawbacks, payments, within, joined = _within(period, dialect)
+    later = _later(period, dialect)
     held = _held(period, dialect, holds) if holds else None
-    net_from_start = activity.c.commissions - activity.c.clawbacks - activity.c.payments + activity.c.later
+    net_within = func.coalesce(commissions - clawbacks - payments, 0)
+    net_later = func.coalesce(later.c.c - later.c.k - later.c.p, 0)
     query = (
         select(
             Partner.id,
@@ -264,13 +291,14 @@ def _report_query(
             Partner.name,
             Partner.email,
             Partner.currency,
-            _whole(Partner.balance - func.coalesce(net_from_start, 0)).label("beginning"),
-            _whole(func.coalesce(activity.c.commissions, 0)),
-            _whole(func.coalesce(activity.c.clawbacks, 0)),
-            _whole(func.coalesce(activity.c.payments, 0)),
+            _whole(Partner.balance - net_within - net_later).label("beginning"),
+            _whole(func.coalesce(commissions, 0)),
+            _whole(func.coalesce(clawbacks, 0)),
+            _whole(func.coalesce(payments, 0)),
             *([_whole(holds.on_hold(held))] if holds else []),
         )
-        .outerjoin(activity, activity.c.partner_id == Partner.id)
+        .outerjoin(within, joined)
+        .outerjoin(later, later.c.partner_id == Partner.id)
         .order_by(Partner.code)
     )
     if held is not None:
@@ -278,7 +306,8 @@ def _report_query(
     if partner_codes is not None:
         query = query.where(Partner.code.in_(list(partner_codes)))
     elif not include_all:
-        active = [activity.c.partner_id.is_not(None)] + ([held.c.partner_id.is_not(None)] if held is not None else [])
+        active = [within_partner.is_not(None), later.c.partner_id.is_not(None)]
+        active += [held.c.partner_id.is_not(None)] if held is not None else []
         query = query.where(or_(Partner.balance != 0, *active))
     return query
 
