@@ -6,13 +6,15 @@ domain.schema_version, so that reading a report never has to load Alembic and it
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -42,3 +44,34 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+class ForeignKeyViolation(RuntimeError):
+    """A migration left a row referring to one that does not exist; nothing it did is kept."""
+
+
+@contextmanager
+def foreign_keys_unenforced(connection: Connection) -> Iterator[Callable[[], None]]:
+    """SQLite's foreign keys off for the migrations, on again afterwards; yields the check to run
+    before they commit. Other databases are left as they are and the check does nothing.
+
+    SQLite ignores the pragma inside a transaction, so it is set on the driver's connection before
+    SQLAlchemy begins one.
+    """
+    if connection.dialect.name != "sqlite":
+        yield lambda: None
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield lambda: _check_foreign_keys(connection)
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        shown = ", ".join(f"{table} row {rowid} -> {parent}" for table, rowid, parent, _key in broken[:10])
+        raise ForeignKeyViolation(f"{len(broken)} rows refer to rows that do not exist: {shown}")

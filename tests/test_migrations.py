@@ -303,3 +303,25 @@ def test_the_entry_key_upgrade_can_be_undone_keeping_every_entry(unmigrated_db):
         assert _date_index_columns(connection) == ["effective_date", "partner_id", "kind", "amount"]
         _entry_at_0012(connection, 13, "commission", 5, "2015-07-02", "ORD-2")
         assert connection.execute(text("SELECT balance FROM partner")).scalar_one() == 505
+
+
+def test_sqlite_migrations_give_the_connection_back_with_foreign_keys_enforced(sqlite_db):
+    with sqlite_db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+
+
+def test_rows_a_migration_leaves_referring_to_nothing_are_refused_before_they_are_kept(sqlite_db):
+    """SQLite rebuilds tables with foreign keys unenforced (a self-referring table's drop otherwise
+    searches the whole table per row); the keys are checked before the migrations commit."""
+    with sqlite_db.engine.connect() as connection, \
+            migrations_runner.foreign_keys_unenforced(connection) as check_foreign_keys:
+        connection.execute(text(
+            "INSERT INTO entry (partner_id, kind, amount, currency, effective_date, reference, description, "
+            "recorded_at, recorded_by) VALUES (999, 'commission', 1, 'USD', '2015-06-01', 'R1', '', '2015-06-01', 't')"
+        ))
+        with pytest.raises(migrations_runner.ForeignKeyViolation, match="rows refer to rows that do not exist: entry row 1 -> partner"):
+            check_foreign_keys()
+        connection.rollback()
+    with sqlite_db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+        assert connection.exec_driver_sql("SELECT count(*) FROM entry").scalar_one() == 0
