@@ -16,10 +16,21 @@ from wcwidth import iter_graphemes, wcswidth
 
 from domain.text import visible
 
+# The currency signs of domain.money's amounts outside ASCII, each one column wide: a cell holding
+# them among printable ASCII is measured by its length too (a tenth of a large preview is in € or ¥).
+_ONE_COLUMN_SIGNS = str.maketrans(dict.fromkeys("€£¥₹₩", "$"))
+
+
+def _one_column_each(text: str) -> bool:
+    """Whether every character is printable and one column wide: printable ASCII or a currency sign."""
+    if not text.isascii():
+        text = text.translate(_ONE_COLUMN_SIGNS)
+    return text.isascii() and text.isprintable()
+
 
 def display_width(text: str) -> int:
     """Columns on a terminal; printable ASCII (most cells of a 10,000-line table) is one column a character."""
-    if text.isascii() and text.isprintable():
+    if _one_column_each(text):
         return len(text)
     return max(wcswidth(text), 0)
 
@@ -41,7 +52,7 @@ def _fit(text: str, width: int) -> str:
 def _shown(text: str, max_width: int) -> str:
     """The cell as shown; a plain ASCII cell that fits (nearly every cell of a 100,000-line batch)
     is shown as it is without being examined further."""
-    if text.isascii() and text.isprintable() and len(text) <= max_width:
+    if len(text) <= max_width and _one_column_each(text):
         return text
     return _fit(visible(text), max_width)
 
@@ -52,10 +63,9 @@ def _row_text(cells: Sequence[str], widths: Sequence[int], right: Sequence[bool]
 
 
 def _plain_row(row: Sequence[str], max_width: int) -> bool:
-    """Whether every cell is printable ASCII that fits: shown as it is, one column a character. Asked
-    of the whole row at once, since a 100,000-line batch has half a million such cells."""
-    joined = "".join(row)
-    return joined.isascii() and joined.isprintable() and (not row or max(map(len, row)) <= max_width)
+    """Whether every cell fits and is one column a character: shown as it is. Asked of the whole row at
+    once, since a 100,000-line batch has half a million such cells."""
+    return _one_column_each("".join(row)) and (not row or max(map(len, row)) <= max_width)
 
 
 def render(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool], max_width: int = 40) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+from wcwidth import wcswidth
 
-from commands.text_table import _row_text, _shown, display_width, render
+from commands.text_table import _ONE_COLUMN_SIGNS, _fit, display_width, render
 from domain.text import visible
 
 RIGHT = (False, True)
@@ -62,7 +63,10 @@ def test_escape_sequences_and_bidi_overrides_in_a_cell_are_shown_as_escapes():
     assert not any(ch in "\x1b\x07\u202e" for line in lines for ch in line)
 
 
-_CELLS = st.one_of(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=12), st.text(max_size=12))
+_PLAIN = st.characters(min_codepoint=32, max_codepoint=126)
+_SIGNS = st.sampled_from(sorted(chr(code) for code in _ONE_COLUMN_SIGNS))  # every sign the fast path takes
+_CELLS = st.one_of(st.text(alphabet=_PLAIN, max_size=12), st.text(alphabet=st.one_of(_PLAIN, _SIGNS),
+                                                                 max_size=12), st.text(max_size=12))
 
 
 @given(st.integers(min_value=1, max_value=4).flatmap(lambda n: st.tuples(
@@ -71,12 +75,27 @@ _CELLS = st.one_of(st.text(alphabet=st.characters(min_codepoint=32, max_codepoin
     st.lists(st.booleans(), min_size=n, max_size=n),
 )), st.integers(min_value=2, max_value=10))
 def test_rows_of_plain_cells_are_laid_out_as_cell_by_cell_measuring_would(table, max_width):
-    """Plain ASCII rows take a faster path (lengths and one format string); every table must come out
-    as measuring each cell in display columns and padding it would lay it out."""
+    """Rows of printable ASCII and currency signs take a faster path (lengths and one format string);
+    every table must come out as measuring each cell in display columns (wcwidth) and padding it would
+    lay it out."""
     header, rows, right = table
     titles = [visible(h) for h in header]
-    shown = [[_shown(cell, max_width) for cell in row] for row in rows]
-    widths = [max([display_width(titles[i])] + [display_width(row[i]) for row in shown]) for i in range(len(titles))]
-    expected = [_row_text(titles, widths, right), "  ".join("-" * w for w in widths)]
-    expected += [_row_text(row, widths, right) for row in shown]
+    shown = [[_fit(visible(cell), max_width) for cell in row] for row in rows]
+    widths = [max([_columns(titles[i])] + [_columns(row[i]) for row in shown]) for i in range(len(titles))]
+
+    def laid_out(cells: list[str]) -> str:
+        gaps = [" " * (widths[i] - _columns(cell)) for i, cell in enumerate(cells)]
+        return "  ".join(gap + cell if right[i] else cell + gap for i, (cell, gap) in enumerate(zip(cells, gaps, strict=True))).rstrip()
+
+    expected = [laid_out(titles), "  ".join("-" * w for w in widths)] + [laid_out(row) for row in shown]
     assert render(header, rows, right, max_width) == "\n".join(expected)
+
+
+def _columns(text: str) -> int:
+    """Display columns by wcwidth alone, the terminal's rules, with no fast path."""
+    return max(wcswidth(text), 0)
+
+
+@given(st.text(alphabet=st.one_of(_PLAIN, _SIGNS), max_size=30))
+def test_text_of_printable_ascii_and_currency_signs_is_as_wide_as_wcwidth_says(text):
+    assert display_width(text) == _columns(text) == len(text)
