@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Select, and_, case, cast, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -225,8 +225,19 @@ def _summed(found: list[tuple[int, date, date | None]], dialect: str, name: str)
     )
 
 
-def _within(period: DateRange, dialect: str):  # type: ignore[no-untyped-def]
-    """The range's sums by kind per partner, and how to join them to the partner row.
+class _Within(NamedTuple):
+    """The range's sums by kind per partner (columns of `source`) and how `source` joins the partner row."""
+
+    partner_id: Any
+    commissions: Any
+    clawbacks: Any
+    payments: Any
+    source: Any
+    joined: Any
+
+
+def _within(period: DateRange, dialect: str) -> _Within:
+    """The range's sums by kind per partner.
 
     A range that is one calendar month or year (the usual report) is one checkpoint row per partner,
     joined by its key as the partners are read; any other range is summed and grouped first.
@@ -234,13 +245,11 @@ def _within(period: DateRange, dialect: str):  # type: ignore[no-untyped-def]
     found = spans(period.start, period.end + timedelta(days=1))
     if len(found) == 1 and found[0][0] != 0 and found[0][2] == _period_after(found[0][0], found[0][1]):
         months, first, _after = found[0]
-        checkpoint = PartnerPeriod.__table__.alias("within")
-        joined = and_(checkpoint.c.months == months, checkpoint.c.start == first,
-                      checkpoint.c.partner_id == Partner.id)
-        return (checkpoint.c.partner_id, checkpoint.c.commissions, checkpoint.c.clawbacks, checkpoint.c.payments,
-                checkpoint, joined)
+        row = PartnerPeriod.__table__.alias("within")
+        joined = and_(row.c.months == months, row.c.start == first, row.c.partner_id == Partner.id)
+        return _Within(row.c.partner_id, row.c.commissions, row.c.clawbacks, row.c.payments, row, joined)
     sums = _summed(found, dialect, "within")
-    return sums.c.partner_id, sums.c.c, sums.c.k, sums.c.p, sums, sums.c.partner_id == Partner.id
+    return _Within(sums.c.partner_id, sums.c.c, sums.c.k, sums.c.p, sums, sums.c.partner_id == Partner.id)
 
 
 def _later(period: DateRange, dialect: str):  # type: ignore[no-untyped-def]
@@ -279,10 +288,10 @@ def _report_query(
     period: DateRange, include_all: bool, partner_codes: Iterable[str] | None, dialect: str,
     holds: _Holds | None = None,
 ) -> Select:
-    within_partner, commissions, clawbacks, payments, within, joined = _within(period, dialect)
+    within = _within(period, dialect)
     later = _later(period, dialect)
     held = _held(period, dialect, holds) if holds else None
-    net_within = func.coalesce(commissions - clawbacks - payments, 0)
+    net_within = func.coalesce(within.commissions - within.clawbacks - within.payments, 0)
     net_later = func.coalesce(later.c.c - later.c.k - later.c.p, 0)
     query = (
         select(
@@ -292,12 +301,12 @@ def _report_query(
             Partner.email,
             Partner.currency,
             _whole(Partner.balance - net_within - net_later).label("beginning"),
-            _whole(func.coalesce(commissions, 0)),
-            _whole(func.coalesce(clawbacks, 0)),
-            _whole(func.coalesce(payments, 0)),
+            _whole(func.coalesce(within.commissions, 0)),
+            _whole(func.coalesce(within.clawbacks, 0)),
+            _whole(func.coalesce(within.payments, 0)),
             *([_whole(holds.on_hold(held))] if holds else []),
         )
-        .outerjoin(within, joined)
+        .outerjoin(within.source, within.joined)
         .outerjoin(later, later.c.partner_id == Partner.id)
         .order_by(Partner.code)
     )
@@ -306,7 +315,7 @@ def _report_query(
     if partner_codes is not None:
         query = query.where(Partner.code.in_(list(partner_codes)))
     elif not include_all:
-        active = [within_partner.is_not(None), later.c.partner_id.is_not(None)]
+        active = [within.partner_id.is_not(None), later.c.partner_id.is_not(None)]
         active += [held.c.partner_id.is_not(None)] if held is not None else []
         query = query.where(or_(Partner.balance != 0, *active))
     return query
