@@ -368,11 +368,15 @@ def test_approval_updates_the_request_without_buttons_and_tells_the_requester_wi
 
 
 def test_rejection_updates_the_request_and_posts_nothing(app, double, ledger) -> None:
+    """The manager clicks Reject on the approval request itself, so the request is the one message
+    updated (a click elsewhere also rewrites the request: two updates)."""
     batch_id = request_batch(app, double, ledger)
+    request_ts = announced(ledger)[1]
 
-    click(app, double, REJECT, batch_id)
+    click(app, double, REJECT, batch_id, message_ts=request_ts)
 
     [update] = double.wait_for("chat.update")
+    assert (update.args["channel"], update.args["ts"]) == (APPROVAL_CHANNEL, request_ts)
     assert "rejected by U_BOSS" in update.args["text"]
     assert payments(ledger) == 0
 
