@@ -344,7 +344,7 @@ def test_a_user_group_member_can_approve(app, double, ledger) -> None:
     double.usergroups = {"S_MANAGERS": ["U_GROUPIE"]}
     batch_id = request_batch(app, double, ledger)
 
-    click(app, double, APPROVE, batch_id, user="U_GROUPIE")
+    click(app, double, APPROVE, batch_id, user="U_GROUPIE", message_ts=announced(ledger)[1])
 
     [update] = double.wait_for("chat.update")
     assert "approved by U_GROUPIE" in update.args["text"]
