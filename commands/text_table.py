@@ -14,11 +14,12 @@ from typing import TextIO
 
 from wcwidth import iter_graphemes, wcswidth
 
+from domain.money import symbol_characters
 from domain.text import visible
 
-# The currency signs of domain.money's amounts outside ASCII, each one column wide: a cell holding
-# them among printable ASCII is measured by its length too (a tenth of a large preview is in € or ¥).
-_ONE_COLUMN_SIGNS = str.maketrans(dict.fromkeys("€£¥₹₩", "$"))
+# The currency signs of displayed amounts outside ASCII that are one column wide: a cell holding them
+# among printable ASCII is measured by its length too (a tenth of a large preview is in € or ¥).
+_ONE_COLUMN_SIGNS = str.maketrans(dict.fromkeys((sign for sign in symbol_characters() if wcswidth(sign) == 1), "$"))
 
 
 def _one_column_each(text: str) -> bool:

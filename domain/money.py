@@ -19,6 +19,12 @@ _SYMBOLS: dict[str, str] = {
     "CAD": "CA$", "AUD": "A$", "MXN": "MX$", "CHF": "CHF ", "KWD": "KWD ", "CNY": "CN¥",
 }
 
+
+def symbol_characters() -> str:
+    """Every character the display form of an amount may hold outside ASCII (€, ¥, …)."""
+    return "".join(sorted({char for symbol in _SYMBOLS.values() for char in symbol if not char.isascii()}))
+
+
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 # [0-9], never \d: \d and Decimal() take any Unicode digit (١٢٣, １.５, 𝟗) as a number.
 _PLAIN_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
