@@ -106,6 +106,8 @@ class PartnerPeriod(Base):
     """
 
     __tablename__ = "partner_period"
+    # On SQLite the key's tree holds the sums (migration 0014): one descent per lookup, not two.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     months: Mapped[int] = mapped_column(Integer, primary_key=True)
     start: Mapped[date] = mapped_column(Date, primary_key=True)

@@ -325,3 +325,53 @@ def test_rows_a_migration_leaves_referring_to_nothing_are_refused_before_they_ar
     with sqlite_db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
         assert connection.exec_driver_sql("SELECT count(*) FROM entry").scalar_one() == 0
+
+
+def _checkpoints(connection) -> list[tuple]:
+    return [(months, str(start), c, k, p) for months, start, c, k, p in connection.execute(text(
+        "SELECT months, start, commissions, clawbacks, payments FROM partner_period ORDER BY months, start"))]
+
+
+def _stored_without_rowid(connection) -> bool:
+    table = connection.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'partner_period'").scalar_one()
+    return table.rstrip().endswith("WITHOUT ROWID")
+
+
+_CHECKPOINTS_AT_0013 = [(1, "2015-06-01", 500, 0, 0), (12, "2015-01-01", 500, 0, 0)]
+
+
+def test_the_clustered_checkpoint_upgrade_keeps_every_checkpoint(unmigrated_db):
+    _ledger_at_0012(unmigrated_db)
+    command.upgrade(migrations_runner._config(unmigrated_db.engine), "0013")
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.connect() as connection:
+        assert _checkpoints(connection) == _CHECKPOINTS_AT_0013
+
+
+def test_on_sqlite_the_checkpoints_are_stored_in_the_order_of_their_key(sqlite_db):
+    """SQLite's WITHOUT ROWID table: the key's tree holds the sums, so a lookup reads one tree."""
+    with sqlite_db.engine.connect() as connection:
+        assert _stored_without_rowid(connection)
+
+
+def test_after_the_clustered_checkpoint_upgrade_the_trigger_still_keeps_the_checkpoints(unmigrated_db):
+    _ledger_at_0012(unmigrated_db)
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.begin() as connection:
+        _entry_at_0012(connection, 13, "clawback", 200, "2015-06-02", "ORD-1")
+        _entry_at_0012(connection, 14, "commission", 40, "2016-01-05", "ORD-2")
+        assert _checkpoints(connection) == [(1, "2015-06-01", 500, 200, 0), (1, "2016-01-01", 40, 0, 0),
+                                            (12, "2015-01-01", 500, 200, 0), (12, "2016-01-01", 40, 0, 0)]
+        assert connection.execute(text("SELECT balance FROM partner")).scalar_one() == 340
+
+
+def test_the_clustered_checkpoint_upgrade_can_be_undone_keeping_every_checkpoint(unmigrated_db):
+    _ledger_at_0012(unmigrated_db)
+    migrations_runner.upgrade(unmigrated_db.engine)
+    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0013")
+    with unmigrated_db.engine.begin() as connection:
+        assert _checkpoints(connection) == _CHECKPOINTS_AT_0013
+        if connection.dialect.name == "sqlite":
+            assert not _stored_without_rowid(connection)
+        _entry_at_0012(connection, 13, "commission", 5, "2015-06-02", "ORD-2")
+        assert _checkpoints(connection)[0] == (1, "2015-06-01", 505, 0, 0)
