@@ -26,6 +26,7 @@ from domain import audit, payout_details
 from domain.batches import FAIL_SUFFIX, PENDING, POSTED, VOID_SUFFIX
 from domain.bound_lists import among
 from domain.dates import DateError, parse_date
+from domain.deferred_indexes import DeferredIndexes
 from domain.driver_rows import RowInserter
 from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverBudget
 from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
@@ -706,6 +707,7 @@ def import_entry_records(
     over_limit: set[tuple[str, str]] = set()
     pending = _pending_batch_payments(session)
     writer = _EntryWriter(session, actor, now or audit.utcnow())
+    indexes = DeferredIndexes(session.connection())
     count = added = 0
     chunk: list[_EntryRow] = []
 
@@ -718,6 +720,7 @@ def import_entry_records(
         if inserted != len(chunk):
             _check_against_stored(session, chunk, refused)
         chunk.clear()
+        indexes.added(added)
 
     for line, row in records:
         count += 1
@@ -741,7 +744,8 @@ def import_entry_records(
             progress(count)
     flush()
     if refused.count:
-        raise refused
+        raise refused  # the caller's transaction rolls back the rows and any index set aside with them
+    indexes.build()
     if audited:
         audit.record(session, actor, "import.entries", refused.source, rows=count, added=added, unchanged=count - added)
     return ImportResult(rows=count, added=added, unchanged=count - added)
