@@ -51,12 +51,18 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA cache_size = -65536")
-        cursor.execute("PRAGMA temp_store = MEMORY")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        """Reads keep their temporary sorts and groupings in memory; a write spills them to files.
+
+        A write can be as long as its input (an import of ten million entries sorts them all to
+        build its indexes, which in memory took 926 MB), and SQLite lets the setting change only
+        between transactions. A small temporary structure stays in the page cache either way.
+        """
         writing = connection.get_execution_options().get("writing", False)
+        connection.exec_driver_sql(f"PRAGMA temp_store = {'FILE' if writing else 'MEMORY'}")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 

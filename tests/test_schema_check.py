@@ -14,11 +14,13 @@ from domain.schema_version import HEAD_REVISION
 
 
 def _statements(database: Database) -> list[str]:
-    """The SQL `check_schema` sends, transaction control left out."""
+    """The SQL `check_schema` sends, transaction control (and SQLite's choice of temporary store made
+    with it) left out."""
     sent: list[str] = []
 
     def record(_connection, _cursor, statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        if statement.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE"):
+        control = statement.strip().upper()
+        if control not in ("BEGIN", "BEGIN IMMEDIATE") and not control.startswith("PRAGMA TEMP_STORE"):
             sent.append(statement)
 
     event.listen(database.engine, "before_cursor_execute", record)
