@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import getpass
 import os
 import stat
@@ -235,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--partners", type=positive_count, default=30)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-shell", action="store_true", help="only load the data")
-    demo.set_defaults(handler=_cmd_demo, needs_schema=False)
+    demo.set_defaults(handler=_cmd_demo, needs_schema=False, runs_on=True)
 
     from bot import cli_api_tokens, cli_batches, cli_clock, cli_secrets, cli_shell, cli_slack, cli_sync
 
@@ -255,9 +256,34 @@ def _first_line(error: BaseException | None) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+# A young-generation pass of the cycle collector every this many container allocations (CPython's is 700).
+ONE_SHOT_COLLECTION_THRESHOLD = (100_000, 50, 100)
+
+
+def _collect_for_one_shot() -> None:
+    """Keep the cycle collector out of the way of a command that runs once and exits.
+
+    CPython runs a young-generation pass every 700 container allocations, and now and then a full
+    pass that walks every object alive: the 400 modules loaded at start-up and every row a command
+    holds (a preview of 100,000 partners holds 100,000 planned lines). At that size the collector
+    took a fifth of a preview's time. What start-up made lives until the exit anyway, so it is frozen
+    out of the collector's sight, and cycles are still reclaimed, in larger steps. Commands that run
+    on (`serve`, `socket`, `clock`, `shell`, `sync`, `demo`) keep the defaults.
+    """
+    gc.freeze()
+    gc.set_threshold(*ONE_SHOT_COLLECTION_THRESHOLD)
+
+
+def run() -> int:
+    """The `payouts` program: `main` in a process of its own, which a one-shot command then tunes."""
+    return main(own_process=True)
+
+
+def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if own_process and not getattr(args, "runs_on", False):
+            _collect_for_one_shot()
         request = Request.operator(Database(args.database), Settings.from_env(), cli_actor())
         if getattr(args, "needs_schema", True):
             request.db.check_schema()

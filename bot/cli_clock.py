@@ -76,4 +76,4 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="with --once: the instant to run at (no offset: the organisation's TIMEZONE)")
     clock.add_argument("--poll-seconds", type=float, default=30.0, metavar="S",
                        help="how often the running clock rereads the schedules and catches up (default 30)")
-    clock.set_defaults(handler=_cmd_clock)
+    clock.set_defaults(handler=_cmd_clock, runs_on=True)

@@ -17,4 +17,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     shell = sub.add_parser("shell", help="the chat commands in the terminal; reads one command a line")
     shell.add_argument("--files-dir", metavar="DIR",
                        help="where attached files are written (default: PAYOUTS_FILES_DIR, else ./payouts-files)")
-    shell.set_defaults(handler=_cmd_shell)
+    shell.set_defaults(handler=_cmd_shell, runs_on=True)

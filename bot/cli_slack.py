@@ -182,6 +182,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=int, metavar="P", help=f"port to listen on (default: PORT, else {DEFAULT_PORT})")
     serve.add_argument("--host", default=DEFAULT_HOST, metavar="ADDRESS",
                        help=f"address to listen on (default: {DEFAULT_HOST}, every interface, as platforms expect)")
-    serve.set_defaults(handler=_cmd_serve)
+    serve.set_defaults(handler=_cmd_serve, runs_on=True)
     socket = sub.add_parser("socket", help="run the Slack app over Socket Mode (needs SLACK_APP_TOKEN)")
-    socket.set_defaults(handler=_cmd_socket)
+    socket.set_defaults(handler=_cmd_socket, runs_on=True)

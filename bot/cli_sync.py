@@ -95,4 +95,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     sync.add_argument("source", choices=("keap",))
     sync.add_argument("--since", metavar="DATE", help="read from this day (default: the last sync, less 7 days)")
     sync.add_argument("--until", metavar="DATE", help="read up to this day, included (default: now)")
-    sync.set_defaults(handler=_cmd_sync)
+    sync.set_defaults(handler=_cmd_sync, runs_on=True)
