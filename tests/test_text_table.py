@@ -64,7 +64,7 @@ def test_escape_sequences_and_bidi_overrides_in_a_cell_are_shown_as_escapes():
 
 
 _PLAIN = st.characters(min_codepoint=32, max_codepoint=126)
-_SIGNS = st.sampled_from(sorted(chr(code) for code in _ONE_COLUMN_SIGNS))  # every sign the fast path takes
+_SIGNS = st.sampled_from(sorted(_ONE_COLUMN_SIGNS))  # every sign the fast path takes
 _CELLS = st.one_of(st.text(alphabet=_PLAIN, max_size=12), st.text(alphabet=st.one_of(_PLAIN, _SIGNS),
                                                                  max_size=12), st.text(max_size=12))
 
