@@ -30,11 +30,11 @@ class DeferredIndexes:
         # The highest entry ID stands for how many the ledger holds: one index probe, not a count.
         held = connection.exec_driver_sql("SELECT max(id) FROM entry").scalar() if self.applies else 0
         self.threshold = max(LONG_IMPORT_ENTRIES, held or 0)
-        self.definitions: list[str] = []
+        self.definitions: list[str] | None = None  # None until the indexes are set aside
 
     def added(self, entries: int) -> None:
         """The import has added `entries` so far: past the threshold, the indexes are set aside."""
-        if not self.applies or self.definitions or entries < self.threshold:
+        if not self.applies or self.definitions is not None or entries < self.threshold:
             return
         found = self.connection.exec_driver_sql(
             f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({', '.join('?' * len(SORTED_AFTER))}) "
@@ -46,6 +46,6 @@ class DeferredIndexes:
 
     def build(self) -> None:
         """The indexes set aside, created again from their stored definitions: one sort each."""
-        for sql in self.definitions:
+        for sql in self.definitions or ():
             self.connection.exec_driver_sql(sql)
-        self.definitions = []
+        self.definitions = None
