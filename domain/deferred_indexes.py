@@ -27,14 +27,19 @@ class DeferredIndexes:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.applies = connection.dialect.name == "sqlite"
-        # The highest entry ID stands for how many the ledger holds: one index probe, not a count.
-        held = connection.exec_driver_sql("SELECT max(id) FROM entry").scalar() if self.applies else 0
-        self.threshold = max(LONG_IMPORT_ENTRIES, held or 0)
         self.definitions: list[str] | None = None  # None until the indexes are set aside
 
     def added(self, entries: int) -> None:
-        """The import has added `entries` so far: past the threshold, the indexes are set aside."""
-        if not self.applies or self.definitions is not None or entries < self.threshold:
+        """The import has added `entries` so far: past the threshold, the indexes are set aside.
+
+        Asked of the database only once the import is long (a sync or an API request writes a few
+        rows, many times over). The import's rows hold the highest IDs, so the highest ID less the
+        rows added stands for how many the ledger held before it: one index probe, not a count.
+        """
+        if not self.applies or self.definitions is not None or entries < LONG_IMPORT_ENTRIES:
+            return
+        newest = self.connection.exec_driver_sql("SELECT max(id) FROM entry").scalar() or 0
+        if newest - entries > entries:
             return
         found = self.connection.exec_driver_sql(
             f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({', '.join('?' * len(SORTED_AFTER))}) "

@@ -31,8 +31,8 @@ def _index_definitions(session) -> dict[str, str]:
             {"names": list(deferred_indexes.SORTED_AFTER)})
     else:
         rows = session.execute(text(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entry' AND name IN "
-            "('ix_entry_partner_date', 'ix_entry_date_partner')"))
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entry' AND name IN (:a, :b)"),
+            dict(zip("ab", deferred_indexes.SORTED_AFTER, strict=True)))
     return dict(rows.all())
 
 
@@ -115,4 +115,3 @@ def test_a_refused_long_import_keeps_the_indexes_and_writes_nothing(db, short_th
     with db.read() as s:
         assert _index_definitions(s) == before
         assert s.execute(text("SELECT count(*) FROM entry")).scalar_one() == 0
-
