@@ -9,7 +9,8 @@ columns, combining marks, joiners and variation selectors none.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import TextIO
 
 from wcwidth import iter_graphemes, wcswidth
@@ -74,14 +75,14 @@ def _plain_row(row: Sequence[str], max_width: int) -> bool:
     return _one_column_each("".join(row)) and (not row or max(map(len, row)) <= max_width)
 
 
-def _plain_columns(rows: Sequence[Sequence[str]], max_width: int) -> list[int] | None:
+def _plain_columns(columns: Sequence[Sequence[str]], max_width: int) -> list[int] | None:
     """Each column's widest cell, when every cell of every row is plain and fits; else None.
 
     Asked a column at a time (one join each), since a preview of 100,000 lines is nearly always all
     plain, and asking row by row cost a quarter of a second there.
     """
     widths = []
-    for column in zip(*rows, strict=True):
+    for column in columns:
         widest = max(map(len, column))
         if widest > max_width or not _one_column_each("".join(column)):
             return None
@@ -95,18 +96,36 @@ def render(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence
     Rows of plain cells are measured by their lengths and laid out by one format string; the others
     cell by cell, in display columns.
     """
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+    return render_columns(header, columns, right, max_width)
+
+
+def render_columns(header: Sequence[str], columns: Sequence[Sequence[str]], right: Sequence[bool],
+                   max_width: int = 40) -> str:
+    """`render` for cells given a column at a time.
+
+    A caller with 100,000 lines builds each column in one pass over them, and a table of plain cells
+    is laid out by its format string mapped over the columns, with no Python code run per row.
+    """
+    if len({len(column) for column in columns}) > 1:
+        raise ValueError("every column of a table has as many cells as the others")
     titles = [visible(h) for h in header]
     widths = [display_width(title) for title in titles]
-    plain_widths = _plain_columns(rows, max_width) if rows else None
+    plain_widths = _plain_columns(columns, max_width) if columns and columns[0] else None
+    body: Iterable[str]
     if plain_widths is not None:
-        cells: list[tuple[Sequence[str], bool]] = [(row, True) for row in rows]
         widths = list(map(max, widths, plain_widths))
+        body = map(str.rstrip, map(_template(widths, right).format, *columns))
     else:
-        cells, widths = _measured_rows(rows, widths, max_width)
-    template = "  ".join(f"{{:{'>' if right[i] else '<'}{width}}}" for i, width in enumerate(widths))
-    lines = [_row_text(titles, widths, right), "  ".join("-" * w for w in widths)]
-    lines += [template.format(*row).rstrip() if plain else _row_text(row, widths, right) for row, plain in cells]
-    return "\n".join(lines)
+        cells, widths = _measured_rows(list(zip(*columns, strict=True)), widths, max_width)
+        template = _template(widths, right)
+        body = (template.format(*row).rstrip() if plain else _row_text(row, widths, right) for row, plain in cells)
+    head = [_row_text(titles, widths, right), "  ".join("-" * w for w in widths)]
+    return "\n".join(chain(head, body))
+
+
+def _template(widths: Sequence[int], right: Sequence[bool]) -> str:
+    return "  ".join(f"{{:{'>' if right[i] else '<'}{width}}}" for i, width in enumerate(widths))
 
 
 def _measured_rows(rows: Sequence[Sequence[str]], widths: list[int], max_width: int

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -49,16 +50,18 @@ class RowInserter:
         index = self.columns.index(column)
         return next((convert for at, convert in self.converters if at == index), _as_it_is)
 
-    def _converted(self, row: Sequence[Any]) -> list[Any]:
-        cells = list(row)
+    def _converted(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """The rows with the converted columns mapped whole: turned into columns and back by `zip`, so
+        no Python code runs per row."""
+        columns = list(zip(*rows, strict=True))
         for index, convert in self.converters:
-            cells[index] = convert(cells[index])
-        return cells
+            columns[index] = tuple(map(convert, columns[index]))
+        return list(zip(*columns, strict=True))
 
     def insert(self, rows: Sequence[Sequence[Any]]) -> int:
         """Write the rows; return how many went in (rows a conflict clause skipped are not counted)."""
-        if self.converters:
-            rows = [self._converted(row) for row in rows]
+        if self.converters and rows:
+            rows = self._converted(rows)
         return self.insert_ready(rows)
 
     def insert_ready(self, rows: Sequence[Sequence[Any]]) -> int:
@@ -67,7 +70,7 @@ class RowInserter:
         inserted = 0
         for start in range(0, len(rows), self.rows_per_statement):
             part = rows[start:start + self.rows_per_statement]
-            parameters = tuple(value for row in part for value in row)
+            parameters = tuple(chain.from_iterable(part))
             inserted += int(self.connection.exec_driver_sql(self._statement(len(part)), parameters).rowcount)
         return inserted
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from wcwidth import wcswidth
 
-from commands.text_table import _ONE_COLUMN_SIGNS, _fit, display_width, render
+from commands.text_table import _ONE_COLUMN_SIGNS, _fit, display_width, render, render_columns
 from domain.text import visible
 
 RIGHT = (False, True)
@@ -89,6 +90,13 @@ def test_rows_of_plain_cells_are_laid_out_as_cell_by_cell_measuring_would(table,
 
     expected = [laid_out(titles), "  ".join("-" * w for w in widths)] + [laid_out(row) for row in shown]
     assert render(header, rows, right, max_width) == "\n".join(expected)
+    columns = [[row[i] for row in rows] for i in range(len(header))]
+    assert render_columns(header, columns, right, max_width) == "\n".join(expected)
+
+
+def test_columns_of_different_lengths_are_refused_rather_than_cut_to_the_shortest():
+    with pytest.raises(ValueError, match="as many cells"):
+        render_columns(("Partner", "Amount"), [["P1", "P2"], ["$1.00"]], RIGHT)
 
 
 def _columns(text: str) -> int:

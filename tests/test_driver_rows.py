@@ -1,0 +1,49 @@
+"""Rows written straight to the driver are stored exactly as SQLAlchemy's own insert stores them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import insert, select, text
+
+from domain.driver_rows import RowInserter
+from domain.models import Entry
+from tests.factories import add_partner
+
+COLUMNS = ("partner_id", "kind", "amount", "currency", "effective_date", "reference", "description", "recorded_at",
+           "recorded_by")
+
+
+def _rows(partner_id: int, prefix: str) -> list[tuple]:
+    return [
+        (partner_id, "commission", 1000 + n, "USD", date(2015, 6, 1 + n % 30), f"{prefix}-{n}", "",
+         datetime(2015, 7, 1, 9, n % 60, tzinfo=UTC), "test")
+        for n in range(45)
+    ]
+
+
+def _stored(session, prefix: str) -> list[tuple]:
+    """The columns as the database holds them, read without the ORM's conversions."""
+    return [tuple(row) for row in session.execute(text(
+        "SELECT kind, amount, currency, effective_date, substr(reference, 3), recorded_at, recorded_by "
+        "FROM entry WHERE reference LIKE :prefix ORDER BY amount"), {"prefix": f"{prefix}-%"})]
+
+
+def test_rows_sent_to_the_driver_are_stored_as_sqlalchemy_stores_them(db):
+    with db.write() as s:
+        partner = add_partner(s, "P1")
+        inserter = RowInserter(s.connection(), Entry.__table__, COLUMNS)
+        inserter.rows_per_statement = 10  # several statements, the last one short
+        assert inserter.insert(_rows(partner.id, "D")) == 45
+        s.execute(insert(Entry), [dict(zip(COLUMNS, row, strict=True)) for row in _rows(partner.id, "S")])
+    with db.read() as s:
+        direct, through_sqlalchemy = _stored(s, "D"), _stored(s, "S")
+        assert len(direct) == 45
+        assert direct == through_sqlalchemy
+        assert s.scalar(select(Entry.effective_date).where(Entry.reference == "D-7")) == date(2015, 6, 8)
+
+
+def test_an_empty_list_of_rows_inserts_nothing(db):
+    with db.write() as s:
+        inserter = RowInserter(s.connection(), Entry.__table__, COLUMNS)
+        assert inserter.insert([]) == 0
