@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, islice, repeat
+from operator import add, call, sub
 from typing import Any, TextIO
 
-from commands.csv_safety import safe_text, write_rows
-from domain.ledger import CurrencyTotals, LedgerLine, LedgerReport, LedgerRow, LedgerRows, PartnerLedger
+from commands.csv_safety import csv_text_column, write_rows
+from domain.ledger import (
+    STREAMED_ROWS,
+    CurrencyTotals,
+    LedgerLine,
+    LedgerReport,
+    LedgerRow,
+    LedgerRows,
+    PartnerLedger,
+    add_column_totals,
+)
 from domain.money import format_plain, plain_formatter
 
 LEDGER_CSV_HEADER = (
@@ -40,17 +51,57 @@ def _row_figures(row: LedgerRow, holds: bool) -> list[str]:
 
 
 def write_ledger_csv(report: LedgerReport | LedgerRows, handle: TextIO) -> None:
-    """The report as CSV, each row written as it is read (a streamed report is never held whole)."""
+    """The report as CSV, as `csv.writer` writes it, each block of rows written as it is read (a
+    streamed report is never held whole)."""
     holds = report.holds
-    write_rows(
-        handle,
-        LEDGER_CSV_HEADER + (HOLD_FIGURES if holds else ()),
-        (
-            [safe_text(row.partner_code), safe_text(row.partner_name), safe_text(row.email), row.currency,
-             *_row_figures(row, holds)]
-            for row in report.rows
-        ),
-    )
+    write_rows(handle, LEDGER_CSV_HEADER + (HOLD_FIGURES if holds else ()), ())
+    pieces = ["", *[","] * (len(LEDGER_CSV_HEADER) - 1 + (len(HOLD_FIGURES) if holds else 0)), "\r\n"]
+    for block in row_blocks(report.rows):
+        columns = list(zip(*block, strict=True))
+        texts = [csv_text_column(columns[index]) for index in (1, 2, 3)]
+        figures = _figure_texts(columns[4], _figure_ints(columns, holds))
+        handle.write(interleaved(pieces, [*texts, csv_text_column(columns[4], formulas=False), *figures]))
+
+
+def interleaved(pieces: Sequence[str], columns: Sequence[Iterable[str]]) -> str:
+    """Every row as `pieces[0] + cell 0 + pieces[1] + … + last cell + pieces[-1]`, in one text.
+
+    The fixed pieces and the columns are interleaved by `zip` and joined once: a format string mapped
+    over the rows is parsed again for each of them, and took most of the writing of a large report.
+    """
+    if len(pieces) != len(columns) + 1:
+        raise ValueError("a row has one piece more than it has cells")
+    parts: list[Iterable[str]] = []
+    for piece, column in zip(pieces, columns, strict=False):
+        parts += (repeat(piece), column)
+    parts.append(repeat(pieces[-1]))
+    return "".join(chain.from_iterable(zip(*parts, strict=False)))  # the pieces repeat without end
+
+
+def row_blocks(rows: Iterable[LedgerRow]) -> Iterator[list[LedgerRow]]:
+    """The rows a block of a few thousand at a time, as they are read."""
+    remaining = iter(rows)
+    return iter(lambda: list(islice(remaining, STREAMED_ROWS)), [])
+
+
+def _figure_ints(columns: Sequence[Sequence[int]], holds: bool) -> list[Sequence[int]]:
+    """The figures of a block of rows (`LedgerRow`'s columns), in the order of `_names`, added up in C."""
+    beginning, commissions, clawbacks, payments, on_hold = columns[5:10]
+    ending = list(map(sub, map(sub, map(add, beginning, commissions), clawbacks), payments))
+    figures = [beginning, commissions, clawbacks, payments, ending]
+    return figures + [on_hold, list(map(sub, ending, on_hold))] if holds else figures
+
+
+def _figure_texts(currencies: Sequence[str], figures: Sequence[Sequence[int]]) -> list[Iterable[str]]:
+    """Columns of figures as plain amounts, each in its row's currency: one call of the currency's
+    formatter per figure and nothing else in Python (a report of a large program formats half a
+    million)."""
+    kinds = set(currencies)
+    if len(kinds) == 1:
+        plain = plain_formatter(currencies[0])
+        return [map(plain, column) for column in figures]
+    formatters = list(map({kind: plain_formatter(kind) for kind in kinds}.__getitem__, currencies))
+    return [map(call, formatters, column) for column in figures]
 
 
 def _json_row(row: LedgerRow, holds: bool) -> dict[str, Any]:
@@ -98,36 +149,42 @@ def _write_json_texts(handle: TextIO, texts: Iterable[str]) -> None:
     handle.write("[]" if separator == "[\n" else "\n  ]")
 
 
-def _row_template(holds: bool) -> str:
-    """A report row as `_item_text` writes `_json_row`, with a slot per value: the three texts go in
-    encoded, the figures (digits, a sign and a point, which JSON writes as they are) between quotes."""
-    texts = [f'"{name}": %s' for name in ("partner_code", "partner_name", "currency")]
-    figures = [f'"{name}": "%s"' for name in _names(holds)]
-    return "{\n      " + ",\n      ".join(texts + figures) + "\n    }"
+def _row_pieces(holds: bool) -> list[str]:
+    """A report row as `_item_text` writes `_json_row`, around its values (`interleaved`), after the
+    separator from the row before: the three texts go in encoded, the figures (digits, a sign and a
+    point, which JSON writes as they are) between quotes."""
+    texts = [f'"{name}": ' for name in ("partner_code", "partner_name", "currency")]
+    figures = [f'"{name}": "' for name in _names(holds)]
+    opened = [",\n    {\n      " + texts[0], *(",\n      " + text for text in texts[1:])]
+    opened += ['",\n      ' + figure if index else ",\n      " + figure for index, figure in enumerate(figures)]
+    return [*opened, '"\n    }']
 
 
-_ROW_TEMPLATES = {holds: _row_template(holds) for holds in (False, True)}
+_ROW_PIECES = {holds: _row_pieces(holds) for holds in (False, True)}
 
 
-def _json_row_text(row: LedgerRow, holds: bool) -> str:
-    """`_item_text(_json_row(row, holds))`, without the dictionary: a large report writes 100,000 rows."""
-    return _ROW_TEMPLATES[holds] % (_encode_text(row.partner_code), _encode_text(row.partner_name),
-                                    _encode_text(row.currency), *_row_figures(row, holds))
+def _json_rows_text(columns: Sequence[Sequence[Any]], figures: Sequence[Sequence[int]], holds: bool) -> str:
+    """`_item_text(_json_row(row, holds))` of each row of a block, each after a separator and indented,
+    without the dictionaries (a large report writes 100,000 rows)."""
+    texts = [map(_encode_text, columns[index]) for index in (1, 2, 4)]
+    return interleaved(_ROW_PIECES[holds], [*texts, *_figure_texts(columns[4], figures)])
 
 
 def write_ledger_json(report: LedgerRows, handle: TextIO) -> None:
-    """`document(ledger_json(report))`, byte for byte, written row by row as the rows are read; the
-    totals, which come last, are added up on the way."""
+    """`document(ledger_json(report))`, byte for byte, written a block of rows at a time as the rows
+    are read; the totals, which come last, are added up on the way."""
     totals: dict[str, CurrencyTotals] = {}
-
-    def counted(rows: Iterator[LedgerRow]) -> Iterator[str]:
-        for row in rows:
-            totals.setdefault(row.currency, CurrencyTotals(row.currency)).add(row)
-            yield _json_row_text(row, report.holds)
-
     dates = json.dumps(report.range.start.isoformat()), json.dumps(report.range.end.isoformat())
     handle.write(f'{{\n  "start": {dates[0]},\n  "end": {dates[1]},\n  "rows": ')
-    _write_json_texts(handle, counted(report.rows))
+    first = True
+    for block in row_blocks(report.rows):
+        columns = list(zip(*block, strict=True))
+        figures = _figure_ints(columns, holds=True)
+        add_column_totals(totals, columns[4], figures[:6])
+        text = _json_rows_text(columns, figures[:len(_names(report.holds))], report.holds)
+        handle.write("[\n" + text[2:] if first else text)  # the first row has no row before it
+        first = False
+    handle.write("[]" if first else "\n  ]")
     handle.write(',\n  "totals": ')
     _write_json_list(handle, (_json_total(totals[currency], report.holds) for currency in sorted(totals)))
     handle.write("\n}\n")

@@ -11,10 +11,11 @@ single GROUP BY over every entry, kept as the reference the fast path is tested 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import partial
+from itertools import compress
 from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Select, and_, case, cast, func, literal, literal_column, or_, select, union_all
@@ -101,6 +102,28 @@ def totals_by_currency(rows: Iterable[LedgerRow]) -> list[CurrencyTotals]:
     for row in rows:
         totals.setdefault(row.currency, CurrencyTotals(row.currency)).add(row)
     return [totals[currency] for currency in sorted(totals)]
+
+
+def add_column_totals(totals: dict[str, CurrencyTotals], currencies: Sequence[str],
+                      figures: Sequence[Sequence[int]]) -> None:
+    """`CurrencyTotals.add` for a block of rows given a column at a time (beginning, commissions,
+    clawbacks, payments, ending, on hold), each column summed in C: a report of a large program has
+    100,000 rows. Never adds one currency to another."""
+    kinds = set(currencies)
+    for currency in kinds:
+        picked = figures
+        if len(kinds) > 1:
+            mask = list(map(currency.__eq__, currencies))
+            picked = [list(compress(column, mask)) for column in figures]
+        total = totals.setdefault(currency, CurrencyTotals(currency))
+        total.partners += len(picked[0])
+        beginning, commissions, clawbacks, payments, ending, on_hold = map(sum, picked)
+        total.beginning_balance += beginning
+        total.commissions += commissions
+        total.clawbacks += clawbacks
+        total.payments += payments
+        total.ending_balance += ending
+        total.on_hold += on_hold
 
 
 def signed_amount():  # type: ignore[no-untyped-def]

@@ -26,20 +26,22 @@ def _get(db, settings, path: str, query: str) -> tuple[str, bytes]:
     return answered[0], b"".join(body)
 
 
-def test_the_json_report_holds_no_more_than_one_report_row_at_a_time(db, settings, monkeypatch):
+def test_the_json_report_holds_no_more_than_one_block_of_report_rows_at_a_time(db, settings, monkeypatch):
     with db.write() as s:
         for number, code in enumerate(CODES, start=1):
             add_entry(s, add_partner(s, code), "commission", 1_000 * number, "2015-06-10")
     alive: list[int] = []
-    encode = ledger_files._json_row_text
+    encode = ledger_files._json_rows_text
 
-    def counting(row: LedgerRow, holds: bool) -> str:
+    def counting(columns, figures, holds: bool) -> str:
         gc.collect()
         alive.append(sum(isinstance(thing, LedgerRow) for thing in gc.get_objects()))
-        return encode(row, holds)
+        return encode(columns, figures, holds)
 
-    monkeypatch.setattr(ledger_files, "_json_row_text", counting)
+    monkeypatch.setattr(ledger_files, "STREAMED_ROWS", 2)
+    monkeypatch.setattr(ledger_files, "_json_rows_text", counting)
     status, body = _get(db, settings, "/api/v1/ledger", "range=2015-06")
     assert status.startswith("200")
     assert [row["partner_code"] for row in json.loads(body)["rows"]] == list(CODES)
-    assert max(alive) == 1
+    assert len(alive) == 3  # blocks of 2, 2 and 1 rows
+    assert max(alive) <= 2

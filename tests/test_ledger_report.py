@@ -147,12 +147,15 @@ amounts = st.integers(-10**18, 10**18)
 
 @given(code=st.text(), name=st.text(), currency=st.sampled_from(["USD", "JPY", "KWD", "XAU", "QQQ"]),
        figures=st.tuples(amounts, amounts, amounts, amounts, amounts), holds=st.booleans())
-def test_a_report_row_written_from_its_template_is_the_row_the_json_document_holds(code, name, currency, figures,
-                                                                                   holds):
-    """The streamed report fills a template per row instead of building the row's dictionary; any
-    code, name, currency and figures must come out as `_item_text` writes `_json_row`."""
-    from commands.ledger_files import _item_text, _json_row, _json_row_text
+def test_a_report_row_written_from_its_pieces_is_the_row_the_json_document_holds(code, name, currency, figures,
+                                                                                  holds):
+    """The streamed report puts each row together from fixed pieces and its values instead of building
+    the row's dictionary; any code, name, currency and figures must come out, after the separator
+    from the row before, as `_item_text` writes `_json_row`."""
+    from commands.ledger_files import _figure_ints, _item_text, _json_row, _json_rows_text, _names
     from domain.ledger import LedgerRow
 
     row = LedgerRow(1, code, name, None, currency, *figures)
-    assert _json_row_text(row, holds) == _item_text(_json_row(row, holds))
+    columns = list(zip(row, strict=True))
+    written = _json_rows_text(columns, _figure_ints(columns, holds)[:len(_names(holds))], holds)
+    assert written == ",\n    " + _item_text(_json_row(row, holds))
