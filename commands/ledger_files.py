@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain, islice, repeat
+from collections.abc import Iterable, Sequence
+from itertools import chain, repeat
 from operator import add, call, sub
 from typing import Any, TextIO
 
 from commands.csv_safety import csv_text_column, write_rows
 from domain.ledger import (
-    STREAMED_ROWS,
     CurrencyTotals,
     LedgerLine,
     LedgerReport,
@@ -18,6 +17,7 @@ from domain.ledger import (
     LedgerRows,
     PartnerLedger,
     add_column_totals,
+    row_blocks,
 )
 from domain.money import format_plain, plain_formatter
 
@@ -76,12 +76,6 @@ def interleaved(pieces: Sequence[str], columns: Sequence[Iterable[str]]) -> str:
         parts += (repeat(piece), column)
     parts.append(repeat(pieces[-1]))
     return "".join(chain.from_iterable(zip(*parts, strict=False)))  # the pieces repeat without end
-
-
-def row_blocks(rows: Iterable[LedgerRow]) -> Iterator[list[LedgerRow]]:
-    """The rows a block of a few thousand at a time, as they are read."""
-    remaining = iter(rows)
-    return iter(lambda: list(islice(remaining, STREAMED_ROWS)), [])
 
 
 def _figure_ints(columns: Sequence[Sequence[int]], holds: bool) -> list[Sequence[int]]:

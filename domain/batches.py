@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cached_property, lru_cache
-from operator import attrgetter, itemgetter
+from functools import cached_property, lru_cache, partial
+from itertools import compress, repeat
+from operator import add, attrgetter, itemgetter, le, or_, sub
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -42,7 +43,7 @@ from domain.currencies import not_money_reason
 from domain.dates import DateRange
 from domain.driver_rows import RowInserter
 from domain.holds import Held, held_commissions
-from domain.ledger import LedgerRow, ledger_rows
+from domain.ledger import LedgerRow, ledger_rows, row_blocks
 from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
 from domain.models import PAYMENT, PENDING, POSTED, REJECTED, VOIDED, Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, format_display, parse_decimal, to_decimal
@@ -305,6 +306,52 @@ def _plan_line(
                        reason, kept, until)
 
 
+def _planned_block(
+    block: Sequence[LedgerRow], method: str, minimum: Decimal | None, inactive: set[int], held: dict[int, Held]
+) -> list[PlannedLine]:
+    """`_plan_line` of each row of a block, worked out a column at a time in C where it can be.
+
+    A line that pays its whole amount with nothing to note is made by `tuple.__new__` from the
+    columns; only the rows that need a look (nothing owed, an inactive partner, a hold, a currency
+    that is not money, a minimum) go through `_plan_line`. A preview of a large program plans
+    100,000 lines, nearly all of the first kind.
+    """
+    columns = list(zip(*block, strict=True))
+    ids, codes, names, _emails, currencies, beginning, commissions, clawbacks, payments = columns[:9]
+    ending = list(map(sub, map(sub, map(add, beginning, commissions), clawbacks), payments))
+    amounts = _method_amounts(method, beginning, commissions, ending)
+    nothing = repeat(None)
+    lines = list(map(_new_line, zip(ids, codes, names, currencies, amounts, beginning, commissions, clawbacks,
+                                    payments, ending, nothing, repeat(0), nothing, nothing)))
+    if minimum is not None or any(_not_money_reason(currency) is not None for currency in set(currencies)):
+        looked_at: Iterable[bool] = repeat(True, len(block))
+    else:
+        looked_at = map(le, amounts, repeat(0))
+        if inactive:
+            looked_at = map(or_, looked_at, map(inactive.__contains__, ids))
+        if held:
+            looked_at = map(or_, looked_at, map(held.__contains__, ids))
+    for index in compress(range(len(block)), looked_at):
+        row = block[index]
+        lines[index] = _plan_line(row, method, minimum, row.partner_id in inactive, held.get(row.partner_id))
+    return lines
+
+
+_new_line = partial(tuple.__new__, PlannedLine)
+
+
+def _method_amounts(method: str, beginning: Sequence[int], commissions: Sequence[int],
+                    ending: Sequence[int]) -> Sequence[int]:
+    """`amount_for` of a block's rows, a column at a time."""
+    if method == "ending-balance":
+        return ending
+    if method == "commission":
+        return commissions
+    if method == "beginning-plus-commission":
+        return list(map(add, beginning, commissions))
+    raise BatchError(f"unknown method '{method}' (one of: {', '.join(METHODS)})")
+
+
 def payment_date_warning(options: BatchOptions, today: date) -> str | None:
     """Why the payment date looks mistyped, or None: a date before the range's START pays for days
     not yet over, and one more than FAR_PAYMENT_DAYS ahead (9999-12-31) is seldom meant. Such a date
@@ -470,11 +517,12 @@ def _planned_lines(
     inactive = set(session.scalars(select(Partner.id).where(Partner.status != "active")))
     held = held_on_payment_date(session, options.period, options.payment_date, hold_days)
     wanted = _chosen_partners(session, options.partners)
-    planned = [
-        _plan_line(row, options.method, minimum, row.partner_id in inactive, held.get(row.partner_id))
-        for row in ledger_rows(session, options.period).rows
-        if wanted is None or row.partner_id in wanted
-    ]
+    rows = ledger_rows(session, options.period).rows
+    if wanted is not None:
+        rows = (row for row in rows if row.partner_id in wanted)
+    planned = []
+    for block in row_blocks(rows):
+        planned += _planned_block(block, options.method, minimum, inactive, held)
     return [p for p in planned if p.skip_reason is None], [p for p in planned if p.skip_reason is not None]
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import partial
-from itertools import compress
+from itertools import compress, islice
 from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Select, and_, case, cast, func, literal, literal_column, or_, select, union_all
@@ -363,6 +363,12 @@ def _report_rows(session: Session, query: Select) -> Iterator[LedgerRow]:
 
 
 _ledger_row = partial(tuple.__new__, LedgerRow)
+
+
+def row_blocks(rows: Iterable[LedgerRow]) -> Iterator[list[LedgerRow]]:
+    """The rows a block of a few thousand at a time, as they are read: for work done a column at a time."""
+    remaining = iter(rows)
+    return iter(lambda: list(islice(remaining, STREAMED_ROWS)), [])
 
 
 @dataclass(frozen=True)
