@@ -139,7 +139,8 @@ def _write_report(args: argparse.Namespace, request: Request, period: DateRange)
         writer = write_report_table
     else:
         writer = write_ledger_json if args.format == "json" else write_ledger_csv
-    with use_ledger.streamed_report(request, period, include_all=args.all) as rows, _output(args) as handle:
+    with use_ledger.streamed_report(request, period, include_all=args.all, with_email=args.format == "csv") as rows, \
+            _output(args) as handle:
         writer(rows, handle)
 
 

@@ -47,11 +47,14 @@ def report(request: Request, period: DateRange, *, include_all: bool = False) ->
 
 
 @contextmanager
-def streamed_report(request: Request, period: DateRange, *, include_all: bool = False) -> Iterator[LedgerRows]:
+def streamed_report(request: Request, period: DateRange, *, include_all: bool = False,
+                    with_email: bool = True) -> Iterator[LedgerRows]:
     """The report's rows as the database returns them, to write as they come: within the `with`
-    block only, where the read stays open. Memory does not grow with the range or the partners."""
+    block only, where the read stays open. Memory does not grow with the range or the partners.
+    With `with_email` False the rows carry no email (the CSV alone shows it)."""
     with request.db.read() as session:
-        yield ledger_rows(session, period, include_all=include_all, hold_days=request.settings.hold_days)
+        yield ledger_rows(session, period, include_all=include_all, hold_days=request.settings.hold_days,
+                          with_email=with_email)
 
 
 def partner_ledger(request: Request, code: str, period: DateRange) -> PartnerLedger:
@@ -89,7 +92,7 @@ def _printed_partners(session: Session, period: DateRange, code: str | None, inc
         rows: Iterable[LedgerRow] = ledger_report(session, period, partner_codes=[find_partner(session, code).code],
                                                   hold_days=hold_days).rows
     else:
-        rows = ledger_rows(session, period, include_all=include_all, hold_days=hold_days).rows
+        rows = ledger_rows(session, period, include_all=include_all, hold_days=hold_days, with_email=False).rows
     return array("q", (row.partner_id for row in rows))
 
 

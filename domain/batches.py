@@ -517,7 +517,7 @@ def _planned_lines(
     inactive = set(session.scalars(select(Partner.id).where(Partner.status != "active")))
     held = held_on_payment_date(session, options.period, options.payment_date, hold_days)
     wanted = _chosen_partners(session, options.partners)
-    rows = ledger_rows(session, options.period).rows
+    rows = ledger_rows(session, options.period, with_email=False).rows
     if wanted is not None:
         rows = (row for row in rows if row.partner_id in wanted)
     planned = []
@@ -809,7 +809,7 @@ def _refuse_if_decided(batch: Batch, wanted: str) -> None:
 def _changes(batch: Batch, paid: list[PlannedLine], session: Session, hold_days: int) -> list[str]:
     """What moved in the ledger of each paid partner since the batch was requested, figure by figure."""
     period = DateRange(batch.start_date, batch.end_date)
-    current = {row.partner_id: row for row in ledger_rows(session, period, include_all=True).rows}
+    current = {row.partner_id: row for row in ledger_rows(session, period, include_all=True, with_email=False).rows}
     held = held_on_payment_date(session, period, batch.payment_date, hold_days)
     minimum = _stored_minimum(batch.minimum)
     changes = []

@@ -63,6 +63,15 @@ def test_fast_report_equals_plain_aggregate(db):
             assert ledger_report(s, period).rows == ledger_report_plain(s, period).rows
 
 
+def test_rows_read_without_emails_are_the_same_rows_with_none_for_each_email(db):
+    _june_ledger(db)
+    with db.read() as s:
+        with_emails = list(ledger_rows(s, JUNE).rows)
+        without = list(ledger_rows(s, JUNE, with_email=False).rows)
+    assert [row.email for row in with_emails] == ["partner@example.com"] * 2
+    assert without == [row._replace(email=None) for row in with_emails]
+
+
 def test_partner_ledger_running_balance_agrees_with_report_row(db):
     _june_ledger(db)
     with db.read() as s:

@@ -137,7 +137,7 @@ def _report_json(request: Request, period: DateRange) -> str:
     """`payouts ledger --format json`'s bytes, written as the rows are read: a 100,000-partner report
     is held only as its text, never as rows and dictionaries beside it."""
     out = io.StringIO()
-    with use_ledger.streamed_report(request, period) as rows:
+    with use_ledger.streamed_report(request, period, with_email=False) as rows:
         write_ledger_json(rows, out)
     return out.getvalue()
 
