@@ -57,23 +57,28 @@ def _csv_row_by_row(rows: list[LedgerRow], holds: bool) -> str:
     return handle.getvalue()
 
 
+def _streamed(writer, rows: list[LedgerRow], holds: bool, block: int) -> str:  # type: ignore[no-untyped-def]
+    """What `writer` writes of the rows streamed in blocks of `block` rows."""
+    with _blocks_of(block):
+        handle = io.StringIO()
+        writer(LedgerRows(JUNE, holds, iter(rows)), handle)
+    return handle.getvalue()
+
+
+_REPORTS = (st.lists(_ROW, max_size=9), st.booleans(), st.integers(min_value=1, max_value=4))
+
+
 @settings(max_examples=150)
-@given(st.lists(_ROW, max_size=9), st.booleans(), st.integers(min_value=1, max_value=4))
+@given(*_REPORTS)
 def test_the_csv_report_is_what_the_csv_module_writes_row_by_row(rows, holds, block):
-    with _blocks_of(block):
-        handle = io.StringIO()
-        write_ledger_csv(LedgerRows(JUNE, holds, iter(rows)), handle)
-    assert handle.getvalue() == _csv_row_by_row(rows, holds)
+    assert _streamed(write_ledger_csv, rows, holds, block) == _csv_row_by_row(rows, holds)
 
 
 @settings(max_examples=150)
-@given(st.lists(_ROW, max_size=9), st.booleans(), st.integers(min_value=1, max_value=4))
+@given(*_REPORTS)
 def test_the_json_report_is_the_document_of_the_whole_report(rows, holds, block):
-    with _blocks_of(block):
-        handle = io.StringIO()
-        write_ledger_json(LedgerRows(JUNE, holds, iter(rows)), handle)
     whole = LedgerReport(JUNE, rows, totals_by_currency(rows), holds=holds)
-    assert handle.getvalue() == document(ledger_json(whole))
+    assert _streamed(write_ledger_json, rows, holds, block) == document(ledger_json(whole))
 
 
 def test_a_report_of_a_list_is_written_as_the_same_report_streamed():
