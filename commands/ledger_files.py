@@ -173,9 +173,9 @@ def write_ledger_json(report: LedgerRows, handle: TextIO) -> None:
     first = True
     for block in row_blocks(report.rows):
         columns = list(zip(*block, strict=True))
-        figures = _figure_ints(columns, holds=True)
-        add_column_totals(totals, columns[4], figures[:6])
-        text = _json_rows_text(columns, figures[:len(_names(report.holds))], report.holds)
+        figures = _figure_ints(columns, report.holds)
+        add_column_totals(totals, columns[4], [*figures[:5], columns[9]])  # and the on-hold column
+        text = _json_rows_text(columns, figures, report.holds)
         handle.write("[\n" + text[2:] if first else text)  # the first row has no row before it
         first = False
     handle.write("[]" if first else "\n  ]")
