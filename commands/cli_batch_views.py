@@ -122,7 +122,11 @@ def _line_row(line: PlannedLine) -> list[str]:
 
 
 def _skipped_row(line: PlannedLine) -> list[str]:
-    return [line.partner_code, line.partner_name, line.currency, "", f"skipped: {line.skip_reason}"]
+    return [line.partner_code, line.partner_name, line.currency, "", _skipped_note(line)]
+
+
+def _skipped_note(line: PlannedLine) -> str:
+    return f"skipped: {line.skip_reason}"
 
 
 def _line_note(line: PlannedLine) -> str:
@@ -136,7 +140,7 @@ def lines_text(lines: list[PlannedLine], skipped: list[PlannedLine]) -> str:
     columns = [
         list(map(_code, every)), list(map(_name, every)), list(map(_currency, every)),
         [*map(format_display, map(_amount, lines), map(_currency, lines)), *([""] * len(skipped))],
-        [*map(_line_note, lines), *(f"skipped: {line.skip_reason}" for line in skipped)],
+        [*map(_line_note, lines), *map(_skipped_note, skipped)],
     ]
     return render_columns(LINE_HEADER, columns, LINE_RIGHT, max_width=60)
 

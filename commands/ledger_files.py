@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
-from operator import add, call, sub
+from operator import call, sub
 from typing import Any, TextIO
 
 from commands.csv_safety import csv_text_column, write_rows
@@ -17,6 +17,7 @@ from domain.ledger import (
     LedgerRows,
     PartnerLedger,
     add_column_totals,
+    ending_balances,
     row_blocks,
 )
 from domain.money import format_plain, plain_formatter
@@ -81,7 +82,7 @@ def interleaved(pieces: Sequence[str], columns: Sequence[Iterable[str]]) -> str:
 def _figure_ints(columns: Sequence[Sequence[int]], holds: bool) -> list[Sequence[int]]:
     """The figures of a block of rows (`LedgerRow`'s columns), in the order of `_names`, added up in C."""
     beginning, commissions, clawbacks, payments, on_hold = columns[5:10]
-    ending = list(map(sub, map(sub, map(add, beginning, commissions), clawbacks), payments))
+    ending = ending_balances(beginning, commissions, clawbacks, payments)
     figures = [beginning, commissions, clawbacks, payments, ending]
     return figures + [on_hold, list(map(sub, ending, on_hold))] if holds else figures
 

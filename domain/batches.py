@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property, lru_cache, partial
 from itertools import compress, repeat
-from operator import add, attrgetter, itemgetter, le, or_, sub
+from operator import add, attrgetter, itemgetter, le, or_
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -43,7 +43,7 @@ from domain.currencies import not_money_reason
 from domain.dates import DateRange
 from domain.driver_rows import RowInserter
 from domain.holds import Held, held_commissions
-from domain.ledger import LedgerRow, ledger_rows, row_blocks
+from domain.ledger import LedgerRow, ending_balances, ledger_rows, row_blocks
 from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
 from domain.models import PAYMENT, PENDING, POSTED, REJECTED, VOIDED, Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, format_display, parse_decimal, to_decimal
@@ -318,7 +318,7 @@ def _planned_block(
     """
     columns = list(zip(*block, strict=True))
     ids, codes, names, _emails, currencies, beginning, commissions, clawbacks, payments = columns[:9]
-    ending = list(map(sub, map(sub, map(add, beginning, commissions), clawbacks), payments))
+    ending = ending_balances(beginning, commissions, clawbacks, payments)
     amounts = _method_amounts(method, beginning, commissions, ending)
     nothing = repeat(None)
     lines = list(map(_new_line, zip(ids, codes, names, currencies, amounts, beginning, commissions, clawbacks,
