@@ -19,7 +19,21 @@ from itertools import compress, islice
 from operator import add, sub
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Select, and_, case, cast, func, literal, literal_column, null, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from domain.dates import DateRange
@@ -365,9 +379,25 @@ def _report_rows(session: Session, query: Select) -> Iterator[LedgerRow]:
     LedgerRow by `tuple.__new__` alone: the query returns every field in order and has left out the
     zero rows already, so no Python code runs per row (a report of a large program has 100,000).
     """
-    result = session.connection().execute(query.execution_options(yield_per=STREAMED_ROWS))
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        yield from _sqlite_report_rows(connection, query)
+        return
+    result = connection.execute(query.execution_options(yield_per=STREAMED_ROWS))
     for part in result.partitions():
         yield from map(_ledger_row, part)
+
+
+def _sqlite_report_rows(connection: Connection, query: Select) -> Iterator[LedgerRow]:
+    """The rows read from the driver's own cursor, which SQLite steps through as they are fetched:
+    SQLAlchemy makes a Row of every record first, a twelfth of a large month report. The report's
+    columns are integers and texts, which need no conversion from the driver's values."""
+    result = connection.execute(query)
+    try:
+        for part in iter(partial(result.cursor.fetchmany, STREAMED_ROWS), []):
+            yield from map(_ledger_row, part)
+    finally:
+        result.close()
 
 
 _ledger_row = partial(tuple.__new__, LedgerRow)
