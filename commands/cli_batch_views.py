@@ -19,7 +19,7 @@ from domain.batches import (
     PlannedLine,
     currency_totals,
 )
-from domain.money import format_display, format_plain
+from domain.money import display_formatter, format_column, format_display, format_plain
 from domain.text import visible
 
 if TYPE_CHECKING:
@@ -137,9 +137,10 @@ def lines_text(lines: list[PlannedLine], skipped: list[PlannedLine]) -> str:
     """The lines, then the skipped ones, as a table; built a column at a time, each column in one
     pass over the lines (a preview has 100,000)."""
     every = lines + skipped
+    currencies = list(map(_currency, every))
     columns = [
-        list(map(_code, every)), list(map(_name, every)), list(map(_currency, every)),
-        [*map(format_display, map(_amount, lines), map(_currency, lines)), *([""] * len(skipped))],
+        list(map(_code, every)), list(map(_name, every)), currencies,
+        [*format_column(display_formatter, currencies[:len(lines)], map(_amount, lines)), *([""] * len(skipped))],
         [*map(_line_note, lines), *map(_skipped_note, skipped)],
     ]
     return render_columns(LINE_HEADER, columns, LINE_RIGHT, max_width=60)

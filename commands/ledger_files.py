@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
-from operator import call, sub
+from operator import sub
 from typing import Any, TextIO
 
 from commands.csv_safety import csv_text_column, write_rows
@@ -20,7 +20,7 @@ from domain.ledger import (
     ending_balances,
     row_blocks,
 )
-from domain.money import format_plain, plain_formatter
+from domain.money import format_column, format_plain, plain_formatter
 
 LEDGER_CSV_HEADER = (
     "partner_code", "partner_name", "email", "currency",
@@ -88,15 +88,8 @@ def _figure_ints(columns: Sequence[Sequence[int]], holds: bool) -> list[Sequence
 
 
 def _figure_texts(currencies: Sequence[str], figures: Sequence[Sequence[int]]) -> list[Iterable[str]]:
-    """Columns of figures as plain amounts, each in its row's currency: one call of the currency's
-    formatter per figure and nothing else in Python (a report of a large program formats half a
-    million)."""
-    kinds = set(currencies)
-    if len(kinds) == 1:
-        plain = plain_formatter(currencies[0])
-        return [map(plain, column) for column in figures]
-    formatters = list(map({kind: plain_formatter(kind) for kind in kinds}.__getitem__, currencies))
-    return [map(call, formatters, column) for column in figures]
+    """Columns of figures as plain amounts, each in its row's currency."""
+    return [format_column(plain_formatter, currencies, column) for column in figures]
 
 
 def _json_row(row: LedgerRow, holds: bool) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property, lru_cache, partial
 from itertools import compress, repeat
-from operator import add, attrgetter, itemgetter, le, or_
+from operator import add, attrgetter, eq, itemgetter, le, or_
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -179,15 +179,20 @@ class Plan:
 
 
 def currency_totals(lines: Iterable[PlannedLine]) -> list[CurrencyTotal]:
-    amounts: dict[str, int] = {}
-    counts: Counter[str] = Counter()
-    for currency, amount in map(_currency_and_amount, lines):
-        amounts[currency] = amounts.get(currency, 0) + amount
-        counts[currency] += 1
-    return [CurrencyTotal(currency, amount, counts[currency]) for currency, amount in sorted(amounts.items())]
+    """The amount and count of lines per currency, summed a currency at a time in C (a batch of a
+    large program has 100,000 lines, nearly always in one currency)."""
+    every = lines if isinstance(lines, Sequence) else list(lines)
+    currencies = list(map(_line_currency, every))
+    amounts = list(map(_line_amount, every))
+    counts = Counter(currencies)
+    if len(counts) == 1:
+        sums = dict.fromkeys(counts, sum(amounts))
+    else:
+        sums = {currency: sum(compress(amounts, map(eq, currencies, repeat(currency)))) for currency in counts}
+    return [CurrencyTotal(currency, sums[currency], counts[currency]) for currency in sorted(counts)]
 
 
-_currency_and_amount = itemgetter(3, 4)  # PlannedLine.currency, PlannedLine.amount
+_line_currency, _line_amount = itemgetter(3), itemgetter(4)  # PlannedLine.currency, PlannedLine.amount
 
 
 @dataclass(frozen=True)

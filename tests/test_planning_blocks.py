@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.batches import METHODS, BatchError, _plan_line, _planned_block
+from domain.batches import METHODS, BatchError, CurrencyTotal, _plan_line, _planned_block, currency_totals
 from domain.holds import Held
 from domain.ledger import LedgerRow
 
@@ -47,3 +47,14 @@ def test_lines_that_pay_in_full_need_no_look_and_the_others_keep_their_reason():
 def test_an_unknown_method_is_refused_by_name():
     with pytest.raises(BatchError, match="unknown method 'everything'"):
         _planned_block([LedgerRow(1, "P1", "One", None, "USD", 5, 1, 0, 0)], "everything", Decimal(0), set(), {})
+
+
+@given(st.lists(_ROW, max_size=30), st.sampled_from(METHODS))
+def test_totals_are_each_currencys_amount_and_count_added_up_line_by_line(rows, method):
+    lines = _planned_block(rows, method, None, set(), {}) if rows else []
+    expected: dict[str, list[int]] = {}
+    for line in lines:
+        expected.setdefault(line.currency, [0, 0])
+        expected[line.currency][0] += line.amount
+        expected[line.currency][1] += 1
+    assert currency_totals(iter(lines)) == [CurrencyTotal(currency, *expected[currency]) for currency in sorted(expected)]
