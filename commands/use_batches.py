@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import filterfalse
+from operator import attrgetter
 from typing import BinaryIO
 
 from sqlalchemy.orm import Session
@@ -35,6 +37,9 @@ from domain.models import Batch
 from domain.payout_details import BankDetails
 
 APPROVED, REJECTED, STALE, VOIDED = "approved", "rejected", "stale", "voided"
+
+
+_failure = attrgetter("failure")  # a failed line's Failure, else None
 
 
 @dataclass(frozen=True)
@@ -80,11 +85,11 @@ class BatchRecord:
     @property
     def paid_lines(self) -> list[PlannedLine]:
         """The lines whose payment stands: a failed line's was reversed (SPEC §10)."""
-        return [line for line in self.lines if not line.failed]
+        return list(filterfalse(_failure, self.lines))
 
     @property
     def failed_lines(self) -> list[PlannedLine]:
-        return [line for line in self.lines if line.failed]
+        return list(filter(_failure, self.lines))
 
     @property
     def totals(self) -> list[CurrencyTotal]:

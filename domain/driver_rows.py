@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -50,11 +51,15 @@ class RowInserter:
         index = self.columns.index(column)
         return next((convert for at, convert in self.converters if at == index), _as_it_is)
 
-    def _converted(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    def _converted(self, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
         """The rows with the converted columns mapped whole: turned into columns and back by `zip`, so
-        no Python code runs per row."""
+        no Python code runs per row. A column of NULLs only (a batch's hold dates, nearly always)
+        needs no conversion, and rows with nothing else to convert are sent as they are."""
+        needed = [(index, convert) for index, convert in self.converters if _has_values(rows, index)]
+        if not needed:
+            return rows
         columns = list(zip(*rows, strict=True))
-        for index, convert in self.converters:
+        for index, convert in needed:
             columns[index] = tuple(map(convert, columns[index]))
         return list(zip(*columns, strict=True))
 
@@ -73,6 +78,12 @@ class RowInserter:
             parameters = tuple(chain.from_iterable(part))
             inserted += int(self.connection.exec_driver_sql(self._statement(len(part)), parameters).rowcount)
         return inserted
+
+
+def _has_values(rows: Sequence[Sequence[Any]], index: int) -> bool:
+    """Whether column `index` of the rows holds anything but NULL (looked through in C)."""
+    column = list(map(itemgetter(index), rows))
+    return column.count(None) != len(column)
 
 
 def _as_it_is(value: Any) -> Any:
