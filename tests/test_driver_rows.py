@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from domain.driver_rows import RowInserter
 from domain.models import Entry
@@ -47,3 +49,23 @@ def test_an_empty_list_of_rows_inserts_nothing(db):
     with db.write() as s:
         inserter = RowInserter(s.connection(), Entry.__table__, COLUMNS)
         assert inserter.insert([]) == 0
+
+
+def test_a_row_the_database_refuses_raises_sqlalchemys_error_and_leaves_nothing_behind(db):
+    """PostgreSQL's rows go by COPY, outside SQLAlchemy's statements: its refusal must still arrive as
+    the IntegrityError every caller (and `payouts`' 'database error' message) expects."""
+    with db.write() as s:
+        partner = add_partner(s, "P1")
+    rows = _rows(partner.id, "R")
+    rows[-1] = (partner.id + 1000, *rows[-1][1:])  # no such partner: the foreign key refuses it
+    with pytest.raises(IntegrityError), db.write() as s:
+        RowInserter(s.connection(), Entry.__table__, COLUMNS).insert(rows)
+    with db.read() as s:
+        assert _stored(s, "R") == []
+
+
+def test_rows_go_by_copy_on_postgresql_only_without_a_conflict_clause(db):
+    with db.read() as s:
+        plain = RowInserter(s.connection(), Entry.__table__, COLUMNS)
+        skipping = RowInserter(s.connection(), Entry.__table__, COLUMNS, on_conflict="ON CONFLICT DO NOTHING")
+        assert (plain.copies, skipping.copies) == (not db.is_sqlite, False)
