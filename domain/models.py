@@ -106,7 +106,8 @@ class PartnerPeriod(Base):
     """
 
     __tablename__ = "partner_period"
-    # On SQLite the key's tree holds the sums (migration 0014): one descent per lookup, not two.
+    # On SQLite the key's tree holds the sums (migration 0014): one descent per lookup, not two. On
+    # PostgreSQL the key's index includes them (0015): a report's lookups are index-only scans.
     __table_args__ = {"sqlite_with_rowid": False}
 
     months: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -375,3 +375,39 @@ def test_the_clustered_checkpoint_upgrade_can_be_undone_keeping_every_checkpoint
             assert not _stored_without_rowid(connection)
         _entry_at_0012(connection, 13, "commission", 5, "2015-06-02", "ORD-2")
         assert _checkpoints(connection)[0] == (1, "2015-06-01", 505, 0, 0)
+
+
+def _key_index(connection) -> str:
+    return connection.execute(text("SELECT pg_get_indexdef('partner_period_pkey'::regclass)")).scalar_one()
+
+
+_COVERING_KEY = "USING btree (months, start, partner_id) INCLUDE (commissions, clawbacks, payments)"
+_PLAIN_KEY = "USING btree (months, start, partner_id)"
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_checkpoint_key_carries_the_sums_and_a_month_is_read_from_the_index_alone(postgres_db):
+    from domain.dates import DateRange
+    from domain.ledger import _report_query
+
+    with postgres_db.engine.begin() as connection:
+        assert _key_index(connection).endswith(_COVERING_KEY)
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # an empty table would be scanned whole
+        query = _report_query(DateRange(date(2015, 6, 1), date(2015, 6, 30)), False, None, "postgresql")
+        compiled = query.compile(dialect=connection.dialect)
+        plan = "\n".join(connection.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params).scalars())
+        assert "Index Only Scan using partner_period_pkey on partner_period within" in plan, plan
+
+
+def test_after_the_covering_key_upgrade_the_trigger_still_keeps_the_checkpoints_and_it_can_be_undone(unmigrated_db):
+    _ledger_at_0012(unmigrated_db)
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.begin() as connection:
+        _entry_at_0012(connection, 13, "clawback", 200, "2015-06-02", "ORD-1")
+        assert _checkpoints(connection)[0] == (1, "2015-06-01", 500, 200, 0)
+    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0014")
+    with unmigrated_db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            assert _key_index(connection).endswith(_PLAIN_KEY)
+        _entry_at_0012(connection, 14, "commission", 5, "2015-06-03", "ORD-2")
+        assert _checkpoints(connection)[0] == (1, "2015-06-01", 505, 200, 0)
