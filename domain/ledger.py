@@ -401,7 +401,11 @@ def _sqlite_report_rows(connection: Connection, query: Select) -> Iterator[Ledge
 def _postgres_report_rows(connection: Connection, query: Select) -> Iterator[LedgerRow]:
     """The rows read from a server-side cursor of the driver in the session's transaction, the
     query compiled by SQLAlchemy and its parameters converted by their types as SQLAlchemy would:
-    SQLAlchemy's Row for every record took a sixth of the reading."""
+    SQLAlchemy's Row for every record took a sixth of the reading.
+
+    PostgreSQL plans a cursor for its first tenth of rows unless told otherwise; a report reads
+    them all, and the plan for all of them read a large month 0.1–0.2 s sooner.
+    """
     dialect = connection.dialect
     compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     parameters = compiled.params
@@ -409,7 +413,9 @@ def _postgres_report_rows(connection: Connection, query: Select) -> Iterator[Led
         convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if convert is not None:
             parameters[name] = convert(parameters[name])
-    with connection.connection.dbapi_connection.cursor(name="report_rows") as cursor:  # type: ignore[union-attr, call-arg]
+    driver = connection.connection.dbapi_connection
+    driver.execute("SET LOCAL cursor_tuple_fraction = 1")  # type: ignore[union-attr]
+    with driver.cursor(name="report_rows") as cursor:  # type: ignore[union-attr, call-arg]
         cursor.execute(compiled.string, parameters)
         for part in iter(partial(cursor.fetchmany, STREAMED_ROWS), []):
             yield from map(_ledger_row, part)
