@@ -38,7 +38,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, object_session
 
 from domain import audit
-from domain.bound_lists import among
 from domain.currencies import not_money_reason
 from domain.dates import DateRange
 from domain.driver_rows import RowInserter
@@ -390,15 +389,16 @@ def _payment_references(session: Session, partner_ids: Sequence[int], lowered: C
     would collide with a payment recorded by import, so that batch could never be approved or voided.
 
     `lowered` selects on `lower(reference)`, which the partial index of payments (migration 0012)
-    holds: the matches are read from it directly, and the partners are a filter on them rather than
-    the way in (a seek per partner cost 0.7 s at 100,000 partners). `kind` is written out, not bound,
-    so that the planner can see the index's condition holds.
+    holds: the matches are read from it directly and kept for the partners here. A batch's partners
+    are many and the matches few (nearly always none): a seek per partner cost 0.7 s at 100,000
+    partners, and sending their ids to filter on 0.2 s on PostgreSQL. `kind` is written out, not
+    bound, so that the planner can see the index's condition holds.
     """
     if not partner_ids:
         return set()
-    theirs = among(session, Entry.partner_id + literal_column("0"), partner_ids)
-    query = select(Entry.reference).where(Entry.kind == literal_column(f"'{PAYMENT}'"), lowered, theirs)
-    return set(session.scalars(query.distinct()))
+    query = select(Entry.reference, Entry.partner_id).where(Entry.kind == literal_column(f"'{PAYMENT}'"), lowered)
+    wanted = set(partner_ids)
+    return {reference for reference, partner_id in session.execute(query.distinct()) if partner_id in wanted}
 
 
 def _lowered_prefix(session: Session, prefix: str) -> ColumnElement[bool]:
