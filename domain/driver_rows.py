@@ -86,7 +86,6 @@ class RowInserter:
             inserted += int(self.connection.exec_driver_sql(self._statement(len(part)), parameters).rowcount)
         return inserted
 
-
     def _copy(self, rows: Sequence[Sequence[Any]]) -> int:
         """The rows by PostgreSQL's COPY, in the transaction of the connection; a refusal (a foreign
         key, a unique key) raised as SQLAlchemy raises the driver's errors."""

@@ -375,9 +375,9 @@ def _report_rows(session: Session, query: Select) -> Iterator[LedgerRow]:
     """The rows of `_report_query` as the database returns them, a few thousand at a time (a
     server-side cursor on PostgreSQL).
 
-    Read through the session's connection (Core) rather than the ORM, and each record made a
-    LedgerRow by `tuple.__new__` alone: the query returns every field in order and has left out the
-    zero rows already, so no Python code runs per row (a report of a large program has 100,000).
+    Read from the driver's cursor in the session's transaction, and each record made a LedgerRow by
+    `tuple.__new__` alone: the query returns every field in order and has left out the zero rows
+    already, so no Python code runs per row (a report of a large program has 100,000).
     """
     connection = session.connection()
     if connection.dialect.name == "sqlite":
