@@ -147,7 +147,7 @@ def plain_formatter(currency: str) -> Callable[[int], str]:
 
 @lru_cache(maxsize=8)
 def _fraction_digits(places: int) -> list[str]:
-    """Every fraction of a currency with `places` decimals as written, zero-padded: '00' to '99'."""
+    """Every fraction of a currency with `places` decimals as written, zero-padded ('00' to '99' for two)."""
     return [f"{fraction:0{places}d}" for fraction in range(10**places)]
 
 
