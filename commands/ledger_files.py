@@ -9,7 +9,7 @@ from operator import sub
 from typing import Any, TextIO
 
 from commands.csv_safety import csv_text_column, write_rows
-from domain.ledger import (
+from domain.ledger_data import (
     CurrencyTotals,
     LedgerLine,
     LedgerReport,

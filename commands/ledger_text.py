@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from commands.text_table import SpooledTable, render
-from domain.ledger import CurrencyTotals, LedgerReport, LedgerRow, LedgerRows, PartnerLedger
+from domain.ledger_data import CurrencyTotals, LedgerReport, LedgerRow, LedgerRows, PartnerLedger
 from domain.money import format_display
 from domain.text import visible
 

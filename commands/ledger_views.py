@@ -18,8 +18,8 @@ from commands.ranking import largest_per_currency
 from commands.reply import Attachment, Button, Figure, Reply, Style, Table
 from commands.use_ledger import Chart
 from domain.dates import DateRange, zone
-from domain.ledger import CurrencyTotals, LedgerLine, LedgerReport, LedgerRow, PartnerLedger
-from domain.models import CLAWBACK, COMMISSION, PAYMENT
+from domain.kinds import CLAWBACK, COMMISSION, PAYMENT
+from domain.ledger_data import CurrencyTotals, LedgerLine, LedgerReport, LedgerRow, PartnerLedger
 from domain.money import format_display, format_plain
 
 CSV_ACTION = "ledger.csv"

@@ -24,8 +24,8 @@ from reportlab.pdfgen.canvas import Canvas
 
 from commands.pdf_fonts import FontFamily, PageText, Points, family
 from commands.pdf_joining import PdfJoiner, joined_pdf
-from domain.ledger import LedgerLine, PartnerLedger
-from domain.models import CLAWBACK, COMMISSION, PAYMENT
+from domain.kinds import CLAWBACK, COMMISSION, PAYMENT
+from domain.ledger_data import LedgerLine, PartnerLedger
 from domain.money import format_display
 
 PAPER_SIZES: dict[str, tuple[Points, Points]] = {"letter": LETTER, "a4": A4}

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from commands.pdf_ledgers import BatchStamp, write_ledgers_pdf
 from domain.batches import paid_amounts, paid_partner_ids
 from domain.dates import DateRange
-from domain.ledger import PartnerLedger, iter_partner_ledgers, partners_by_ids
+from domain.ledger import iter_partner_ledgers, partners_by_ids
+from domain.ledger_data import PartnerLedger
 from domain.models import Batch
 
 PARTNERS_AT_ONCE = 500  # partner rows loaded per step: a long report never holds them all

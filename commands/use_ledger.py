@@ -17,19 +17,9 @@ from sqlalchemy.orm import Session
 
 from commands.context import Request
 from domain.dates import DateRange
-from domain.ledger import (
-    LedgerReport,
-    LedgerRow,
-    LedgerRows,
-    PartnerLedger,
-    UnknownPartner,
-    code_in_other_case,
-    find_partner,
-    ledger_report,
-    ledger_rows,
-    monthly_activity,
-)
+from domain.ledger import code_in_other_case, find_partner, ledger_report, ledger_rows, monthly_activity
 from domain.ledger import partner_ledger as read_partner_ledger
+from domain.ledger_data import LedgerReport, LedgerRow, LedgerRows, PartnerLedger, UnknownPartner
 
 __all__ = ["Chart", "LedgerReport", "LedgerRows", "PartnerLedger", "PrintedLedgers", "UnknownPartner", "near_code",
            "partner_ledger", "chart", "print_ledgers", "report", "streamed_report"]

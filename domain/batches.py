@@ -42,9 +42,11 @@ from domain.currencies import not_money_reason
 from domain.dates import DateRange
 from domain.driver_rows import RowInserter
 from domain.holds import Held, held_commissions
-from domain.ledger import LedgerRow, ending_balances, ledger_rows, row_blocks
+from domain.kinds import PAYMENT
+from domain.ledger import ledger_rows
+from domain.ledger_data import LedgerRow, ending_balances, row_blocks
 from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
-from domain.models import PAYMENT, PENDING, POSTED, REJECTED, VOIDED, Batch, BatchLine, Entry, Partner
+from domain.models import PENDING, POSTED, REJECTED, VOIDED, Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, format_display, parse_decimal, to_decimal
 
 METHODS = ("commission", "beginning-plus-commission", "ending-balance")

@@ -9,7 +9,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from domain import audit
-from domain.models import CLAWBACK, COMMISSION, PAYMENT, Entry, Partner
+from domain.kinds import CLAWBACK, COMMISSION, PAYMENT
+from domain.models import Entry, Partner
 from domain.payout_details import BANK, CHECK, PAYPAL, WISE_EMAIL, BankDetails
 from domain.secret_box import SecretBox
 

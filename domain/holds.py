@@ -14,7 +14,8 @@ from datetime import date, timedelta
 from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from domain.models import COMMISSION, Entry, Partner
+from domain.kinds import COMMISSION
+from domain.models import Entry, Partner
 
 
 @dataclass(frozen=True)

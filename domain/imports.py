@@ -28,8 +28,9 @@ from domain.bound_lists import among
 from domain.dates import DateError, parse_date
 from domain.deferred_indexes import DeferredIndexes
 from domain.driver_rows import RowInserter
+from domain.kinds import ENTRY_KINDS
 from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverBudget
-from domain.models import ENTRY_KINDS, Batch, BatchLine, Entry, Partner
+from domain.models import Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, format_display, normalize_currency, parse_amount
 from domain.secret_box import SECRET_KEY_SETTING, SecretBox, SecretKeyError
 from domain.settings import parse_hold_days

@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from domain.dates import zone
-from domain.models import CLAWBACK, COMMISSION, PAYMENT
+from domain.kinds import CLAWBACK, COMMISSION, PAYMENT
 from domain.text import is_control
 
 Record = Mapping[str, Any]

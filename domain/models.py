@@ -34,10 +34,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
-COMMISSION = "commission"
-CLAWBACK = "clawback"
-PAYMENT = "payment"
-ENTRY_KINDS = (COMMISSION, CLAWBACK, PAYMENT)
 PENDING, POSTED, REJECTED, VOIDED = "pending", "posted", "rejected", "voided"  # a batch's status
 
 
@@ -94,9 +90,6 @@ class Entry(Base):
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
 
     partner: Mapped[Partner] = relationship(lazy="raise")
-
-
-MONTH, YEAR = 1, 12  # partner_period.months: the length of a checkpoint period
 
 
 class PartnerPeriod(Base):

@@ -8,8 +8,8 @@ import json
 
 from bot.api.app import api_app
 from commands import ledger_files
-from domain import api_tokens, ledger
-from domain.ledger import LedgerRow
+from domain import api_tokens, ledger_data
+from domain.ledger_data import LedgerRow
 from tests.factories import add_entry, add_partner
 
 CODES = ("ANN", "BOB", "CY", "DEE", "EVE")
@@ -38,7 +38,7 @@ def test_the_json_report_holds_no_more_than_one_block_of_report_rows_at_a_time(d
         alive.append(sum(isinstance(thing, LedgerRow) for thing in gc.get_objects()))
         return encode(columns, figures, holds)
 
-    monkeypatch.setattr(ledger, "STREAMED_ROWS", 2)
+    monkeypatch.setattr(ledger_data, "STREAMED_ROWS", 2)
     monkeypatch.setattr(ledger_files, "_json_rows_text", counting)
     status, body = _get(db, settings, "/api/v1/ledger", "range=2015-06")
     assert status.startswith("200")

@@ -21,7 +21,8 @@ from commands.ledger_files import LEDGER_CSV_HEADER, ledger_json, partner_ledger
 from domain import batches
 from domain.batches import BatchOptions
 from domain.dates import DateRange
-from domain.ledger import LedgerReport, ledger_report, ledger_report_plain, partner_ledger, totals_by_currency
+from domain.ledger import ledger_report, ledger_report_plain, partner_ledger
+from domain.ledger_data import LedgerReport, totals_by_currency
 from domain.models import Partner
 from tests.factories import add_entry, add_partner
 from tests.test_ledger_properties import GeneratedEntry as Move

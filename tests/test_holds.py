@@ -8,7 +8,7 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from commands import ledger_handlers, payout_handlers, reminder_handlers
 from commands.chat_payout_views import START
@@ -171,24 +171,22 @@ def test_the_report_summary_shows_on_hold_and_payable(ledger):
 
 
 def entry_query_plans(db, work) -> list[str]:  # type: ignore[no-untyped-def]
-    """SQLite's plan of every SELECT over `entry` that `work(session)` runs."""
+    """SQLite's plan of every SELECT over `entry` that `work(session)` runs, through SQLAlchemy or on
+    the driver's connection (the report's query): the driver's trace sees both, with their values."""
     with db.write() as s:
         ann = add_partner(s, "ANN")
         add_entry(s, ann, "commission", 100, "2015-06-10")
-    plans: list[str] = []
-
-    def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT") and " entry" in statement:
-            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-            plans.append(" | ".join(str(row[-1]) for row in rows))
-
-    event.listen(db.engine, "before_cursor_execute", explain)
-    try:
-        with db.read() as s:
+    statements: list[str] = []
+    with db.read() as s:
+        driver = s.connection().connection.dbapi_connection
+        driver.set_trace_callback(statements.append)
+        try:
             work(s)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", explain)
-    return plans
+        finally:
+            driver.set_trace_callback(None)
+        return [" | ".join(str(row[-1]) for row in driver.execute("EXPLAIN QUERY PLAN " + statement))
+                for statement in statements
+                if statement.lstrip().upper().startswith("SELECT") and " entry" in statement]
 
 
 def test_the_report_with_a_hold_never_scans_the_entry_table(sqlite_db):

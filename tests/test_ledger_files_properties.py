@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from commands.csv_safety import safe_text
 from commands.json_text import document
 from commands.ledger_files import HOLD_FIGURES, LEDGER_CSV_HEADER, ledger_json, write_ledger_csv, write_ledger_json
-from domain import ledger
+from domain import ledger_data
 from domain.dates import DateRange
-from domain.ledger import LedgerReport, LedgerRow, LedgerRows, totals_by_currency
+from domain.ledger_data import LedgerReport, LedgerRow, LedgerRows, totals_by_currency
 from domain.money import format_plain
 
 JUNE = DateRange(date(2015, 6, 1), date(2015, 6, 30))
@@ -38,11 +38,11 @@ _ROW = st.builds(
 @contextmanager
 def _blocks_of(rows: int) -> Iterator[None]:
     """Blocks of a few rows, so that a handful of rows crosses their boundaries."""
-    saved, ledger.STREAMED_ROWS = ledger.STREAMED_ROWS, rows
+    saved, ledger_data.STREAMED_ROWS = ledger_data.STREAMED_ROWS, rows
     try:
         yield
     finally:
-        ledger.STREAMED_ROWS = saved
+        ledger_data.STREAMED_ROWS = saved
 
 
 def _csv_row_by_row(rows: list[LedgerRow], holds: bool) -> str:

@@ -14,7 +14,8 @@ from sqlalchemy.exc import DBAPIError
 from commands.json_text import document
 from commands.ledger_files import ledger_json, write_ledger_json
 from domain.dates import DateRange
-from domain.ledger import UnknownPartner, ledger_report, ledger_report_plain, ledger_rows, partner_ledger
+from domain.ledger import ledger_report, ledger_report_plain, ledger_rows, partner_ledger
+from domain.ledger_data import UnknownPartner
 from domain.models import Partner
 from tests.factories import add_entry, add_partner
 
@@ -162,7 +163,7 @@ def test_a_report_row_written_from_its_pieces_is_the_row_the_json_document_holds
     the row's dictionary; any code, name, currency and figures must come out, after the separator
     from the row before, as `_item_text` writes `_json_row`."""
     from commands.ledger_files import _figure_ints, _item_text, _json_row, _json_rows_text, _names
-    from domain.ledger import LedgerRow
+    from domain.ledger_data import LedgerRow
 
     row = LedgerRow(1, code, name, None, currency, *figures)
     columns = list(zip(row, strict=True))

@@ -388,14 +388,13 @@ _PLAIN_KEY = "USING btree (months, start, partner_id)"
 @pytest.mark.postgres
 def test_on_postgresql_the_checkpoint_key_carries_the_sums_and_a_month_is_read_from_the_index_alone(postgres_db):
     from domain.dates import DateRange
-    from domain.ledger import _report_query
+    from domain.report_sql import report_statement
 
     with postgres_db.engine.begin() as connection:
         assert _key_index(connection).endswith(_COVERING_KEY)
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # an empty table would be scanned whole
-        query = _report_query(DateRange(date(2015, 6, 1), date(2015, 6, 30)), False, None, "postgresql")
-        compiled = query.compile(dialect=connection.dialect)
-        plan = "\n".join(connection.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params).scalars())
+        statement = report_statement("postgresql", DateRange(date(2015, 6, 1), date(2015, 6, 30)))
+        plan = "\n".join(connection.exec_driver_sql("EXPLAIN " + statement.text, statement.parameters).scalars())
         assert "Index Only Scan using partner_period_pkey on partner_period within" in plan, plan
 
 

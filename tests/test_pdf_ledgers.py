@@ -28,7 +28,8 @@ from commands.pdf_ledgers import PART_PAGES, BatchStamp, PageSlice, paginate, wr
 from commands.printing import report_ledgers_pdf
 from domain import batches
 from domain.dates import DateRange
-from domain.ledger import LedgerLine, PartnerLedger, ledger_report
+from domain.ledger import ledger_report
+from domain.ledger_data import LedgerLine, PartnerLedger
 from tests.factories import add_entry, add_partner
 
 REPOSITORY = Path(__file__).resolve().parents[1]

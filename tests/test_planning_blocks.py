@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from domain.batches import METHODS, BatchError, CurrencyTotal, _plan_line, _planned_block, currency_totals
 from domain.holds import Held
-from domain.ledger import LedgerRow
+from domain.ledger_data import LedgerRow
 
 _FIGURE = st.integers(min_value=-(10**9), max_value=10**9)
 _ROW = st.builds(

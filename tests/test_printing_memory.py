@@ -21,7 +21,8 @@ from commands.pdf_ledgers import BatchStamp
 from domain import batches
 from domain.dates import DateRange
 from domain.db import Database
-from domain.ledger import LedgerRow, PartnerLedger, ledger_report
+from domain.ledger import ledger_report
+from domain.ledger_data import LedgerRow, PartnerLedger
 from domain.models import Partner
 from tests.factories import add_entry, add_partner
 

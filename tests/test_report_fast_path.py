@@ -24,9 +24,12 @@ from sqlalchemy import select
 
 from domain import batches, imports
 from domain.dates import DateRange
-from domain.ledger import LedgerRow, find_partner, ledger_report, ledger_report_plain, spans
-from domain.models import MONTH, YEAR, Entry, Partner, PartnerPeriod
+from domain.kinds import MONTH, YEAR
+from domain.ledger import find_partner, ledger_report, ledger_report_plain
+from domain.ledger_data import LedgerRow
+from domain.models import Entry, Partner, PartnerPeriod
 from domain.money import format_plain
+from domain.report_sql import spans
 from tests.factories import add_entry, add_partner
 from tests.test_ledger_properties import calendar_ranges
 

@@ -13,7 +13,7 @@ import pytest
 from commands import ledger_text, use_ledger
 from commands.context import Request
 from domain.dates import DateRange
-from domain.ledger import LedgerRow
+from domain.ledger_data import LedgerRow
 from tests.factories import add_entry, add_partner
 
 JUNE = DateRange(date(2015, 6, 1), date(2015, 6, 30))
