@@ -10,20 +10,20 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy.exc import DBAPIError
-
 from bot.cli_batches import positive_count
 from bot.cli_usage import UsageProblem
-from commands import use_ledger
 from commands.context import Request
 from commands.json_text import document
 from commands.ledger_files import partner_ledger_json, write_ledger_csv, write_ledger_json
-from commands.use_ledger import UnknownPartner
 from domain.dates import DateError, DateRange, parse_range
-from domain.db import Database, SchemaError
+from domain.direct_read import driver_error
+from domain.ledger_data import LedgerRows, UnknownPartner
+from domain.schema_version import SchemaError
 from domain.settings import Settings
 from domain.text import visible
 
@@ -119,6 +119,8 @@ def _output(args: argparse.Namespace) -> contextlib.AbstractContextManager[TextI
 
 
 def _write_partner_ledger(args: argparse.Namespace, request: Request, period: DateRange) -> None:
+    from commands import use_ledger
+
     if args.format == "csv":
         raise UsageProblem("--format csv is the report; for one partner use table or json")
     ledger = use_ledger.partner_ledger(request, args.partner, period)
@@ -131,17 +133,39 @@ def _write_partner_ledger(args: argparse.Namespace, request: Request, period: Da
             print(partner_ledger_table(ledger), file=handle)
 
 
-def _write_report(args: argparse.Namespace, request: Request, period: DateRange) -> None:
-    """Every format is written row by row as the database returns the rows."""
+StreamedReport = Callable[..., AbstractContextManager[LedgerRows]]
+
+
+def _write_report(args: argparse.Namespace, period: DateRange, streamed: StreamedReport) -> None:
+    """Every format is written row by row as the database returns the rows (`streamed`: a use-case's
+    `streamed_report` given all but the range and its options)."""
     if args.format == "table":
         from commands.ledger_text import write_report_table  # wcwidth: only a table measures text
 
         writer = write_report_table
     else:
         writer = write_ledger_json if args.format == "json" else write_ledger_csv
-    with use_ledger.streamed_report(request, period, include_all=args.all, with_email=args.format == "csv") as rows, \
-            _output(args) as handle:
+    with streamed(period, include_all=args.all, with_email=args.format == "csv") as rows, _output(args) as handle:
         writer(rows, handle)
+
+
+def _reported_directly(args: argparse.Namespace, settings: Settings) -> bool:
+    """`payouts ledger RANGE` for every partner (no --partner, --pdf or --chart), in any format, read
+    through the database's driver alone (commands.use_direct_report): loading SQLAlchemy and the
+    tables was a third of a large month report. False, having read and written nothing, for any
+    other command and wherever the engine must read the database."""
+    if args.handler is not _cmd_ledger or args.partner or args.pdf or args.chart:
+        return False
+    from commands import use_direct_report
+    from domain.db_url import resolve_url
+
+    period = parse_range(args.range, settings.today())
+    args.format = args.format or "table"
+    try:
+        _write_report(args, period, partial(use_direct_report.streamed_report, resolve_url(args.database), settings))
+    except use_direct_report.Unavailable:
+        return False
+    return True
 
 
 def _wants_text(args: argparse.Namespace) -> bool:
@@ -159,7 +183,9 @@ def _cmd_ledger(args: argparse.Namespace, request: Request) -> int:
     if wants_text and args.partner:
         _write_partner_ledger(args, request, period)
     elif wants_text:
-        _write_report(args, request, period)
+        from commands import use_ledger
+
+        _write_report(args, period, partial(use_ledger.streamed_report, request))
     if args.pdf:
         from bot.cli_files import write_ledger_pdf
 
@@ -285,7 +311,12 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
         args = build_parser().parse_args(argv)
         if own_process and not getattr(args, "runs_on", False):
             _collect_for_one_shot()
-        request = Request.operator(Database(args.database), Settings.from_env(), cli_actor())
+        settings = Settings.from_env()
+        if _reported_directly(args, settings):
+            return 0
+        from domain.db import Database  # SQLAlchemy loads here, for every command but the report read directly
+
+        request = Request.operator(Database(args.database), settings, cli_actor())
         if getattr(args, "needs_schema", True):
             request.db.check_schema()
         return args.handler(args, request)
@@ -295,14 +326,14 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
     except SchemaError as exc:
         print(f"payouts: {exc}", file=sys.stderr)
         return 1
-    except DBAPIError as exc:
-        print(f"payouts: database error: {_first_line(exc.orig)}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 1
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:
-        print(f"payouts: failed: {type(exc).__name__}: {visible(str(exc))}", file=sys.stderr)
+        if (reason := driver_error(exc)) is not None:
+            print(f"payouts: database error: {_first_line(reason)}", file=sys.stderr)
+        else:
+            print(f"payouts: failed: {type(exc).__name__}: {visible(str(exc))}", file=sys.stderr)
         return 1

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from domain.db import Database
 from domain.roles import Access
 from domain.settings import Settings
 
 if TYPE_CHECKING:
     from domain.batches import ApprovalPolicy
+    from domain.db import Database
 
 
 @dataclass(frozen=True)

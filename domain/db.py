@@ -1,8 +1,7 @@
 """Engines, sessions and the schema check.
 
-SQLite: the pysqlite driver is put in autocommit mode so that SQLAlchemy, not the driver, begins
-transactions; reads begin with a plain BEGIN and writes with BEGIN IMMEDIATE, so a read-then-write
-transaction takes the write lock up front instead of failing with "database is locked" halfway.
+SQLite: every connection is set up as domain.sqlite_connection says (the driver in autocommit mode,
+SQLAlchemy beginning reads with a plain BEGIN and writes with BEGIN IMMEDIATE).
 PostgreSQL (psycopg 3) writes at READ COMMITTED; exactly-once comes from conditional updates and
 unique constraints, not from isolation. Its reads run at REPEATABLE READ, so that the several
 queries of one report (a partner's beginning balance, then its entries) see one snapshot, as a
@@ -11,7 +10,6 @@ SQLite read transaction does; a transaction that only reads never fails at that 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,49 +19,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.schema_version import HEAD_REVISION
-
-DEFAULT_URL = "sqlite:///payouts.db"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-
-
-class SchemaError(RuntimeError):
-    """The database has no schema, or an older one: `payouts init` is the cure."""
-
-
-def resolve_url(explicit: str | None = None) -> str:
-    """`--database`, else DATABASE_URL, else payouts.db in the working directory (SPEC §5)."""
-    url = explicit or os.environ.get("DATABASE_URL") or DEFAULT_URL
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return url
+from domain import sqlite_connection
+from domain.db_url import resolve_url
+from domain.schema_version import HEAD_REVISION, SchemaError
 
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA cache_size = -65536")
-        cursor.close()
+        sqlite_connection.configure(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        """Reads keep their temporary sorts and groupings in memory; a write spills them to files.
-
-        A write can be as long as its input (an import of ten million entries sorts them all to
-        build its indexes, which in memory took 926 MB), and SQLite lets the setting change only
-        between transactions. A small temporary structure stays in the page cache either way.
-        """
-        writing = connection.get_execution_options().get("writing", False)
-        connection.exec_driver_sql(f"PRAGMA temp_store = {'FILE' if writing else 'MEMORY'}")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        for statement in sqlite_connection.begin_statements(connection.get_execution_options().get("writing", False)):
+            connection.exec_driver_sql(statement)
 
 
 def _missing_table(error: DBAPIError) -> bool:
@@ -83,7 +52,8 @@ class Database:
             database = parsed.database or ""
             if database and database != ":memory:":
                 self.sqlite_file = Path(database).expanduser().resolve()
-            self.engine = create_engine(self.url, echo=echo, connect_args={"timeout": 30})
+            self.engine = create_engine(self.url, echo=echo,
+                                        connect_args={"timeout": sqlite_connection.CONNECT_TIMEOUT_S})
             _configure_sqlite(self.engine)
         else:
             self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True, pool_size=10)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, literal_column, select
+from sqlalchemy import and_, case, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from domain.kinds import COMMISSION
 from domain.models import Entry, Partner
+from domain.report_sql import PARTNER_HOLDS
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,7 @@ def payable_on(day: date, hold_days: int) -> date:
 
 def partner_holds(session: Session) -> set[int]:
     """The distinct per-partner holds, read from the partner.hold_days index."""
-    query = select(Partner.hold_days).where(Partner.hold_days.is_not(None)).distinct()
-    return {int(days) for days in session.scalars(query)}
+    return {int(days) for days in session.execute(text(PARTNER_HOLDS)).scalars()}
 
 
 def holds_configured(session: Session, default_days: int) -> bool:

@@ -69,3 +69,9 @@ def test_parsing_the_command_line_loads_no_payout_file_writers_or_slack_settings
     """Each command's options are declared on every start-up; their choices come from light modules."""
     assert _loaded(csv_report_modules, ("commands.payout_files", "domain.payout_details", "domain.secret_box",
                                         "bot.slack", "cryptography")) == []
+
+
+def test_a_ledger_report_loads_neither_sqlalchemy_nor_the_tables(csv_report_modules):
+    """The report is read through the database's driver alone (domain.direct_read): SQLAlchemy and the
+    models were a third of a large month report as a whole process."""
+    assert _loaded(csv_report_modules, ("sqlalchemy", "domain.models", "domain.db", "domain.ledger")) == []
