@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain import sqlite_connection
 from domain.db_url import resolve_url
-from domain.schema_version import HEAD_REVISION, SchemaError
+from domain.schema_version import HEAD_REVISION, STORED_REVISION, SchemaError, missing_table
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -33,11 +33,6 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
         for statement in sqlite_connection.begin_statements(connection.get_execution_options().get("writing", False)):
             connection.exec_driver_sql(statement)
-
-
-def _missing_table(error: DBAPIError) -> bool:
-    """The driver's word for "no such table": PostgreSQL's SQLSTATE 42P01, SQLite's message."""
-    return getattr(error.orig, "sqlstate", None) == "42P01" or str(error.orig).startswith("no such table")
 
 
 class Database:
@@ -98,9 +93,9 @@ class Database:
         """The revision `payouts init` recorded, in one query: every command asks it before anything else."""
         with self.engine.connect() as connection:
             try:
-                return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                return connection.execute(text(STORED_REVISION)).scalar()
             except DBAPIError as exc:
-                if not _missing_table(exc):
+                if not missing_table(exc.orig):
                     raise
         raise SchemaError(f"the database {self.display_url} has no schema yet: run `payouts init` first")
 

@@ -13,6 +13,7 @@ database, a server that refuses the connection) is the driver's, raised as it co
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,11 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from domain import sqlite_connection
-from domain.schema_version import HEAD_REVISION
+from domain.schema_version import HEAD_REVISION, STORED_REVISION, missing_table
 
 _SQLITE_FILE = "sqlite:///"
 _POSTGRESQL = "postgresql+psycopg://"
-_REVISION = "SELECT version_num FROM alembic_version"
 
 
 class Unavailable(Exception):
@@ -50,7 +50,7 @@ def direct_read(url: str) -> Iterator[DirectRead]:
     else:
         raise Unavailable(url)
     try:
-        _check_revision(driver, dialect)
+        _check_revision(driver)
         yield DirectRead(driver, dialect)
     finally:
         driver.close()
@@ -86,14 +86,14 @@ def _postgresql(conninfo: str) -> Any:
     return driver
 
 
-def _check_revision(driver: Any, dialect: str) -> None:
+def _check_revision(driver: Any) -> None:
     """Unavailable unless the database is at this version's schema: the engine's check says what to do."""
     cursor = driver.cursor()
     try:
-        cursor.execute(_REVISION)
+        cursor.execute(STORED_REVISION)
         found = cursor.fetchone()
     except Exception as exc:
-        if _missing_table(exc, dialect):
+        if missing_table(exc):
             raise Unavailable("no schema") from None
         raise
     finally:
@@ -102,19 +102,10 @@ def _check_revision(driver: Any, dialect: str) -> None:
         raise Unavailable("another schema")
 
 
-def _missing_table(error: Exception, dialect: str) -> bool:
-    """The driver's word for "no such table": PostgreSQL's SQLSTATE 42P01, SQLite's message."""
-    if dialect == "sqlite":
-        return isinstance(error, sqlite3.OperationalError) and str(error).startswith("no such table")
-    return getattr(error, "sqlstate", None) == "42P01"
-
-
 def driver_error(error: BaseException) -> BaseException | None:
     """The driver's own error behind a failure, whether SQLAlchemy wrapped it or a direct read raised
     it; None for any other failure. SQLAlchemy's and psycopg's errors are looked for only once
     they are loaded: a failure cannot be one of them before."""
-    import sys
-
     wrapped = sys.modules.get("sqlalchemy.exc")
     if wrapped is not None and isinstance(error, wrapped.DBAPIError):
         return error.orig
