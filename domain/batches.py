@@ -43,7 +43,7 @@ from domain.dates import DateRange
 from domain.driver_rows import RowInserter
 from domain.holds import Held, held_commissions
 from domain.kinds import PAYMENT
-from domain.ledger import ledger_rows
+from domain.ledger import code_point_order, ledger_rows
 from domain.ledger_data import LedgerRow, ending_balances, row_blocks
 from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
 from domain.models import PENDING, POSTED, REJECTED, VOIDED, Batch, BatchLine, Entry, Partner
@@ -775,11 +775,10 @@ def streamed_payees(session: Session, batch_pk: int) -> Iterator[tuple[PlannedLi
 def paid_partner_ids(session: Session, batch_pk: int) -> array[int]:
     """The partners a posted batch paid (a failed line's partner was not: SPEC §10), by partner code
     in code point order on every database; plain integers, a few bytes a partner."""
-    code = Partner.code.collate("C") if session.get_bind().dialect.name == "postgresql" else Partner.code
     query = (
         select(BatchLine.partner_id).join(Partner, Partner.id == BatchLine.partner_id)
         .where(BatchLine.batch_pk == batch_pk, BatchLine.skip_reason.is_(None), BatchLine.failed_at.is_(None))
-        .order_by(code)
+        .order_by(code_point_order(session))
         .execution_options(yield_per=STREAMED_LINES)
     )
     return array("q", session.scalars(query))
@@ -860,7 +859,8 @@ def _refuse_past_limits(session: Session, batch: Batch, doing: str) -> None:
     (domain.limits) leave room for one more batch without any sum overflowing on the way."""
     paid = select(BatchLine.partner_id).where(BatchLine.batch_pk == batch.id, BatchLine.skip_reason.is_(None))
     partners = session.scalars(
-        select(Partner.code).where(Partner.id.in_(paid), Partner.turnover > PARTNER_LIMIT).order_by(Partner.code).limit(6)
+        select(Partner.code).where(Partner.id.in_(paid), Partner.turnover > PARTNER_LIMIT)
+        .order_by(code_point_order(session)).limit(6)
     ).all()
     if partners:
         named = ", ".join(partners[:5]) + (" …" if len(partners) > 5 else "")

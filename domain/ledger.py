@@ -40,6 +40,13 @@ def _sum_of(kind: str, *conditions):  # type: ignore[no-untyped-def]
     return func.coalesce(func.sum(case((and_(Entry.kind == kind, *conditions), Entry.amount), else_=0)), 0)
 
 
+def code_point_order(session: Session):  # type: ignore[no-untyped-def]
+    """Partner codes ordered by code point on every database, as SQLite compares text and Python sorts
+    it (domain.report_sql orders the report so): PostgreSQL orders by the database's collation
+    otherwise, which a linguistic one (en_US.UTF-8) makes another order."""
+    return Partner.code.collate("C") if session.get_bind().dialect.name == "postgresql" else Partner.code
+
+
 def _report_holds(session: Session, hold_days: int) -> ReportHolds | None:
     """The holds to apply, or None when no commission can be held (every figure is then SPEC §2's)."""
     return report_holds(partner_holds(session), hold_days)
@@ -117,7 +124,7 @@ def ledger_report_plain(session: Session, period: DateRange, *, include_all: boo
             func.coalesce(sums.c.payments, 0),
         )
         .outerjoin(sums, sums.c.partner_id == Partner.id)
-        .order_by(Partner.code)
+        .order_by(code_point_order(session))
     )
     rows = _rows(session, query, include_all)
     return LedgerReport(period, rows, totals_by_currency(rows))
@@ -133,7 +140,8 @@ def find_partner(session: Session, code: str) -> Partner:
 def code_in_other_case(session: Session, code: str) -> str | None:
     """The partner code that `code` names but for case: codes are exact, and case is the usual slip."""
     return session.scalars(
-        select(Partner.code).where(func.lower(Partner.code) == code.lower()).order_by(Partner.code).limit(1)
+        select(Partner.code).where(func.lower(Partner.code) == code.lower()).order_by(code_point_order(session))
+        .limit(1)
     ).first()
 
 
