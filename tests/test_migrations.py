@@ -12,6 +12,7 @@ from domain import migrations_runner
 from domain.db import SchemaError
 from domain.models import Batch
 from domain.schema_version import HEAD_REVISION
+from tests.factories import add_partner
 
 NOW = datetime(2015, 7, 1, 9, 0, tzinfo=UTC)
 
@@ -408,5 +409,53 @@ def test_after_the_covering_key_upgrade_the_trigger_still_keeps_the_checkpoints_
     with unmigrated_db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             assert _key_index(connection).endswith(_PLAIN_KEY)
+        _entry_at_0012(connection, 14, "commission", 5, "2015-06-03", "ORD-2")
+        assert _checkpoints(connection)[0] == (1, "2015-06-01", 505, 200, 0)
+
+
+def _checkpoint_partner_key(connection) -> list[str]:
+    return list(connection.exec_driver_sql(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'partner_period'::regclass AND contype = 'f'").scalars())
+
+
+def _partner_options(connection) -> list[str]:
+    return connection.exec_driver_sql("SELECT reloptions FROM pg_class WHERE relname = 'partner'").scalar_one() or []
+
+
+@pytest.mark.postgres
+def test_on_postgresql_partner_pages_leave_room_and_checkpoints_have_no_key_of_their_own(postgres_db):
+    with postgres_db.engine.begin() as connection:
+        assert _partner_options(connection) == ["fillfactor=50"]
+        assert _checkpoint_partner_key(connection) == []
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_statement_of_entries_updates_its_partners_in_place(postgres_db):
+    """Every balance update of the trigger is a heap-only update: no index of `partner` changes."""
+    with postgres_db.write() as s:
+        for number in range(1, 201):
+            add_partner(s, f"P{number:03d}")
+    with postgres_db.write() as s:
+        s.execute(text(
+            "INSERT INTO entry (partner_id, kind, amount, currency, effective_date, reference, description, "
+            "recorded_at, recorded_by) SELECT id, 'commission', 100, 'USD', '2015-06-10', 'ORD-' || code, '', "
+            "'2015-07-01', 't' FROM partner"))
+        updated, in_place = s.execute(text(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'partner'")).one()
+    assert updated == in_place == 200
+
+
+def test_after_the_partner_room_upgrade_the_trigger_still_keeps_the_checkpoints_and_it_can_be_undone(unmigrated_db):
+    _ledger_at_0012(unmigrated_db)
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.begin() as connection:
+        _entry_at_0012(connection, 13, "clawback", 200, "2015-06-02", "ORD-1")
+        assert _checkpoints(connection)[0] == (1, "2015-06-01", 500, 200, 0)
+        assert connection.exec_driver_sql("SELECT balance FROM partner").scalar_one() == 300
+    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0015")
+    with unmigrated_db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            assert _partner_options(connection) == []
+            assert _checkpoint_partner_key(connection) == ["partner_period_partner_id_fkey"]
         _entry_at_0012(connection, 14, "commission", 5, "2015-06-03", "ORD-2")
         assert _checkpoints(connection)[0] == (1, "2015-06-01", 505, 200, 0)
