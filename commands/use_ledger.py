@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -43,8 +43,10 @@ def streamed_report(request: Request, period: DateRange, *, include_all: bool = 
     block only, where the read stays open. Memory does not grow with the range or the partners.
     With `with_email` False the rows carry no email (the CSV alone shows it)."""
     with request.db.read() as session:
-        yield ledger_rows(session, period, include_all=include_all, hold_days=request.settings.hold_days,
-                          with_email=with_email)
+        streamed = ledger_rows(session, period, include_all=include_all, hold_days=request.settings.hold_days,
+                               with_email=with_email)
+        with closing(streamed.rows):  # type: ignore[type-var]  # rows left unread let go inside the read
+            yield streamed
 
 
 def partner_ledger(request: Request, code: str, period: DateRange) -> PartnerLedger:

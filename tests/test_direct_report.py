@@ -5,18 +5,23 @@ driver alone cannot be sure to read what the engine would."""
 from __future__ import annotations
 
 import sqlite3
+from inspect import GEN_CLOSED, getgeneratorstate
 
 import pytest
 from sqlalchemy import update
 
 from bot import cli
+from commands import use_direct_report, use_ledger
+from commands.context import Request
 from domain import direct_read
+from domain.dates import DateRange
 from domain.db import Database
 from domain.direct_read import Unavailable, driver_error
 from domain.models import Partner
 from tests.factories import add_entry, add_partner
 
 FORMATS = ("csv", "json", "table")
+JUNE = DateRange.parse("2015-06-01..2015-06-30")
 
 
 def _ledger(db: Database) -> None:
@@ -136,3 +141,19 @@ def test_the_drivers_own_errors_are_told_from_other_failures():
     refused = sqlite3.OperationalError("database is locked")
     assert driver_error(refused) is refused
     assert driver_error(ValueError("no")) is None
+
+
+def test_rows_left_unread_are_let_go_while_the_database_is_still_open(sqlite_db, settings):
+    """A reader that stops early (a closed pipe) leaves no cursor to close on a closed connection."""
+    _ledger(sqlite_db)
+    with use_direct_report.streamed_report(sqlite_db.url, settings, JUNE) as read:
+        next(read.rows)
+    assert getgeneratorstate(read.rows) == GEN_CLOSED
+
+
+def test_the_engines_rows_left_unread_are_let_go_inside_its_read(db, settings):
+    _ledger(db)
+    request = Request.operator(db, settings, "cli:test")
+    with use_ledger.streamed_report(request, JUNE) as read:
+        next(read.rows)
+    assert getgeneratorstate(read.rows) == GEN_CLOSED
