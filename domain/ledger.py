@@ -41,9 +41,8 @@ def _sum_of(kind: str, *conditions):  # type: ignore[no-untyped-def]
 
 
 def code_point_order(session: Session):  # type: ignore[no-untyped-def]
-    """Partner codes ordered by code point on every database, as SQLite compares text and Python sorts
-    it (domain.report_sql orders the report so): PostgreSQL orders by the database's collation
-    otherwise, which a linguistic one (en_US.UTF-8) makes another order."""
+    """`Statement.code_point_order` of domain.report_sql, for a query built with SQLAlchemy: partners
+    in the order the report lists them, on every database and collation."""
     return Partner.code.collate("C") if session.get_bind().dialect.name == "postgresql" else Partner.code
 
 
