@@ -89,6 +89,7 @@ def held_commissions(
             Entry.effective_date > as_of - timedelta(days=max(holds)),
             Entry.effective_date <= until,
             Entry.kind == COMMISSION,
+            Entry.batch_pk.is_(None),  # as every commission is (migration 0017): the (partner, date) index holds these
         )
         .group_by(group_key)
     )

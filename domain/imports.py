@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple, TextIO, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from domain import audit, payout_details
@@ -433,6 +433,15 @@ Records = Iterable[tuple[int, dict[str, str]]]
 """(row number, cells) pairs with the import file's column names: a file's rows, an API's items, Keap's records."""
 
 
+def _has_entries(session: Session, partner_id: int) -> bool:
+    """Whether the partner has any entry, through the (partner, date) index for the entries no batch
+    made and by (batch, partner) for a batch's, which that index leaves out (migration 0017)."""
+    unbatched = select(Entry.id).where(Entry.batch_pk.is_(None), Entry.partner_id == partner_id)
+    batched = select(Entry.id).select_from(Batch).join(
+        Entry, and_(Entry.batch_pk == Batch.id, Entry.partner_id == partner_id))
+    return bool(session.scalar(select(or_(unbatched.exists(), batched.exists()))))
+
+
 def import_partner_records(
     session: Session, records: Records, *, source: str, actor: str, default_currency: str, now=None,
     refused: ImportRefused | None = None, secrets: SecretBox | None = None,
@@ -478,7 +487,7 @@ def import_partner_records(
             bank_changed += bool(secret_columns)
             continue
         changes = {key: value for key, value in item.given().items() if getattr(partner, key) != value}
-        if "currency" in changes and session.scalar(select(Entry.id).where(Entry.partner_id == partner.id).limit(1)):
+        if "currency" in changes and _has_entries(session, partner.id):
             refused.add(RowProblem(line, "currency", f"'{item.code}' has entries in {partner.currency}; its currency cannot change"))
             continue
         if bank is not None and secrets is not None and (

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Select, and_, case, func, literal, null, select
 from sqlalchemy.orm import Session
 
 from domain.dates import DateRange
@@ -144,10 +144,35 @@ def code_in_other_case(session: Session, code: str) -> str | None:
     ).first()
 
 
+def partner_entries(partner_ids: list[int], first: date, last: date | None, *columns: Any) -> Select:
+    """`columns` of the partners' entries dated from `first` to `last` (None: no end), with
+    `Batch.batch_id` last (NULL for an entry no batch made), in no particular order.
+
+    Two reads, each by an index: the entries no batch made through the (partner, date) index, and a
+    batch's by (batch, partner) for each batch paid in the range, since every entry of a batch is a
+    payment dated on the batch's payment date (migration 0017, held by a trigger). A batch's payments
+    are left out of the (partner, date) index so that posting does not dirty a page of it per partner.
+    """
+    def dated(day: Any) -> Any:
+        return day >= first if last is None else day.between(first, last)
+
+    unbatched = select(*columns, null().label("batch_id")).where(
+        Entry.batch_pk.is_(None), Entry.partner_id.in_(partner_ids), dated(Entry.effective_date))
+    paid_in_range = select(Batch.id).where(dated(Batch.payment_date)).correlate(None)  # also its entries' dates
+    batched = (
+        select(*columns, Batch.batch_id.label("batch_id"))
+        .join(Batch, Batch.id == Entry.batch_pk)
+        .where(Entry.batch_pk.in_(paid_in_range), Entry.partner_id.in_(partner_ids))
+    )
+    return unbatched.union_all(batched)
+
+
 def _beginning_balances(session: Session, period: DateRange, partner_ids: list[int]) -> dict[int, int]:
+    since = partner_entries(partner_ids, period.start, None, Entry.partner_id, signed_amount().label("effect"))
+    moved = since.subquery("moved")
     query = (
-        select(Partner.id, Partner.balance - func.coalesce(func.sum(signed_amount()), 0))
-        .outerjoin(Entry, and_(Entry.partner_id == Partner.id, Entry.effective_date >= period.start))
+        select(Partner.id, Partner.balance - func.coalesce(func.sum(moved.c.effect), 0))
+        .outerjoin(moved, moved.c.partner_id == Partner.id)
         .where(Partner.id.in_(partner_ids))
         .group_by(Partner.id, Partner.balance)
     )
@@ -195,15 +220,9 @@ def iter_partner_ledgers(
             )
             for partner in group
         }
-        entries = session.execute(
-            select(
-                Entry.id, Entry.partner_id, Entry.effective_date, Entry.kind, Entry.reference,
-                Entry.description, Entry.amount, Batch.batch_id,
-            )
-            .outerjoin(Batch, Batch.id == Entry.batch_pk)
-            .where(Entry.partner_id.in_(ids), Entry.effective_date.between(period.start, period.end))
-            .order_by(Entry.partner_id, Entry.effective_date, Entry.id)
-        )
+        lines = partner_entries(ids, period.start, period.end, Entry.id, Entry.partner_id, Entry.effective_date,
+                                Entry.kind, Entry.reference, Entry.description, Entry.amount).subquery("lines")
+        entries = session.execute(select(lines).order_by(lines.c.partner_id, lines.c.effective_date, lines.c.id))
         balances = {pid: ledger.beginning_balance for pid, ledger in ledgers.items()}
         for entry_id, partner_id, day, kind, reference, description, amount, batch_id in entries:
             effect = amount if kind == COMMISSION else -amount

@@ -75,7 +75,12 @@ class Entry(Base):
         # Keys in the order entries arrive, so that a batch of new entries writes few index pages (0013).
         UniqueConstraint("reference", "kind", "partner_id", name="uq_entry_partner_kind_reference"),
         Index("ix_entry_date_partner", "effective_date", "id", "partner_id", "kind", "amount"),
-        Index("ix_entry_partner_date", "partner_id", "effective_date", "id"),
+        # A batch's entries are found by (batch, partner), where its new entries sit side by side; in a
+        # partner-first index each would dirty a page of its own (0017).
+        Index("ix_entry_partner_date", "partner_id", "effective_date", "id",
+              sqlite_where=text("batch_pk IS NULL"), postgresql_where=text("batch_pk IS NULL")),
+        Index("ix_entry_batch_partner", "batch_pk", "partner_id",
+              sqlite_where=text("batch_pk IS NOT NULL"), postgresql_where=text("batch_pk IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -88,7 +93,7 @@ class Entry(Base):
     description: Mapped[str] = mapped_column(String(500), default="")
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(100))
-    batch_pk: Mapped[int | None] = mapped_column(ForeignKey("batch.id"), index=True)
+    batch_pk: Mapped[int | None] = mapped_column(ForeignKey("batch.id"))  # a payment dated on its batch's payment date
     payment_type: Mapped[str | None] = mapped_column(String(50))
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
 

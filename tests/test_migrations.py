@@ -459,3 +459,64 @@ def test_after_the_partner_room_upgrade_the_trigger_still_keeps_the_checkpoints_
             assert _checkpoint_partner_key(connection) == ["partner_period_partner_id_fkey"]
         _entry_at_0012(connection, 14, "commission", 5, "2015-06-03", "ORD-2")
         assert _checkpoints(connection)[0] == (1, "2015-06-01", 505, 200, 0)
+
+
+def _ledger_with_a_batch_at_0016(database, payment_day: str) -> None:
+    """0012's ledger, and a second batch paid on 2015-06-30 whose payment is dated `payment_day`."""
+    _ledger_at_0012(database)
+    command.upgrade(migrations_runner._config(database.engine), "0016")
+    with database.engine.begin() as connection:
+        connection.execute(insert(Batch.__table__), [{**_batch("Batch-20150630-2"), "status": "posted",
+                                                      "payment_date": date(2015, 6, 30)}])
+        connection.execute(text(
+            "INSERT INTO entry (id, partner_id, kind, amount, currency, effective_date, reference, description, "
+            "recorded_at, recorded_by, batch_pk) SELECT 20, 1, 'payment', 100, 'USD', :day, 'Batch-20150630-2', '', "
+            "'2015-07-01', 't', id FROM batch"), {"day": payment_day})
+
+
+def _entry_indexes(connection) -> dict[str, str]:
+    """The definitions of entry's (partner, date) and batch indexes, in the database's own words."""
+    if connection.dialect.name == "postgresql":
+        found = connection.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'entry'")
+    else:
+        found = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'entry' AND type = 'index'")
+    return {name: definition for name, definition in found
+            if name.startswith("ix_entry_") and ("batch" in name or "partner_date" in name)}
+
+
+def test_the_batch_entries_upgrade_keeps_a_batchs_entries_out_of_the_partner_index(unmigrated_db):
+    _ledger_with_a_batch_at_0016(unmigrated_db, "2015-06-30")
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.begin() as connection:
+        indexes = _entry_indexes(connection)
+        assert set(indexes) == {"ix_entry_partner_date", "ix_entry_batch_partner"}
+        assert indexes["ix_entry_partner_date"].replace("(", "").replace(")", "").endswith("WHERE batch_pk IS NULL")
+        assert indexes["ix_entry_batch_partner"].replace("(", "").replace(")", "").endswith(
+            "WHERE batch_pk IS NOT NULL")
+        assert connection.exec_driver_sql("SELECT balance FROM partner").scalar_one() == 400
+
+
+def test_the_batch_entries_upgrade_refuses_a_batch_entry_dated_off_its_payment_date_changing_nothing(unmigrated_db):
+    _ledger_with_a_batch_at_0016(unmigrated_db, "2015-07-01")
+    with pytest.raises(RuntimeError, match="1 entries of batches are not payments dated on their batch's payment date"):
+        migrations_runner.upgrade(unmigrated_db.engine)
+    assert migrations_runner.current_revision(unmigrated_db.engine) == "0016"
+    with unmigrated_db.engine.begin() as connection:
+        assert set(_entry_indexes(connection)) == {"ix_entry_partner_date", "ix_entry_batch_pk"}
+
+
+def test_the_batch_entries_upgrade_can_be_undone_and_batch_entries_are_free_again(unmigrated_db):
+    _ledger_with_a_batch_at_0016(unmigrated_db, "2015-06-30")
+    migrations_runner.upgrade(unmigrated_db.engine)
+    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0016")
+    with unmigrated_db.engine.begin() as connection:
+        indexes = _entry_indexes(connection)
+        assert set(indexes) == {"ix_entry_partner_date", "ix_entry_batch_pk"}
+        assert "WHERE" not in indexes["ix_entry_partner_date"]
+        connection.execute(text(
+            "INSERT INTO entry (id, partner_id, kind, amount, currency, effective_date, reference, description, "
+            "recorded_at, recorded_by, batch_pk) SELECT 21, 1, 'payment', 1, 'USD', '2015-08-01', 'Other', '', "
+            "'2015-08-01', 't', id FROM batch"))
+        assert connection.exec_driver_sql("SELECT balance FROM partner").scalar_one() == 399

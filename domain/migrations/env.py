@@ -15,7 +15,8 @@ from domain.models import Base, declare_partial_indexes
 engine = context.config.attributes["engine"]
 declare_partial_indexes()
 
-with engine.connect() as connection, foreign_keys_unenforced(connection) as check_foreign_keys:
+# A write like any other (domain.db): the write lock up front, and index builds' sorts spilled to files.
+with engine.connect().execution_options(writing=True) as connection, foreign_keys_unenforced(connection) as check_foreign_keys:
     context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
