@@ -7,10 +7,12 @@ reference the fast path is tested against.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, case, func, literal, null, select
 from sqlalchemy.orm import Session
@@ -144,14 +146,21 @@ def code_in_other_case(session: Session, code: str) -> str | None:
     ).first()
 
 
-def partner_entries(partner_ids: list[int], first: date, last: date | None, *columns: Any) -> Select:
-    """`columns` of the partners' entries dated from `first` to `last` (None: no end), with
-    `Batch.batch_id` last (NULL for an entry no batch made), in no particular order.
+class PartnerEntries(NamedTuple):
+    """A set of partners' entries as two reads, each by an index (`partner_entries`)."""
 
-    Two reads, each by an index: the entries no batch made through the (partner, date) index, and a
-    batch's by (batch, partner) for each batch paid in the range, since every entry of a batch is a
-    payment dated on the batch's payment date (migration 0017, held by a trigger). A batch's payments
-    are left out of the (partner, date) index so that posting does not dirty a page of it per partner.
+    unbatched: Select
+    batched: Select
+
+
+def partner_entries(partner_ids: list[int], first: date, last: date | None, *columns: Any) -> PartnerEntries:
+    """`columns` of the partners' entries dated from `first` to `last` (None: no end), with
+    `Batch.batch_id` last (NULL for an entry no batch made).
+
+    The entries no batch made are read through the (partner, date) index, and a batch's by (batch,
+    partner) for each batch paid in the range, since every entry of a batch is a payment dated on
+    the batch's payment date (migration 0017, held by a trigger). A batch's payments are left out of
+    the (partner, date) index so that posting does not dirty a page of it per partner.
     """
     def dated(day: Any) -> Any:
         return day >= first if last is None else day.between(first, last)
@@ -164,19 +173,36 @@ def partner_entries(partner_ids: list[int], first: date, last: date | None, *col
         .join(Batch, Batch.id == Entry.batch_pk)
         .where(Entry.batch_pk.in_(paid_in_range), Entry.partner_id.in_(partner_ids))
     )
-    return unbatched.union_all(batched)
+    return PartnerEntries(unbatched, batched)
 
 
 def _beginning_balances(session: Session, period: DateRange, partner_ids: list[int]) -> dict[int, int]:
-    since = partner_entries(partner_ids, period.start, None, Entry.partner_id, signed_amount().label("effect"))
-    moved = since.subquery("moved")
+    """Each partner's balance less the net of its entries dated from the range's start on: those no
+    batch made summed along the (partner, date) index with the partner rows, a batch's on their own."""
+    unbatched = and_(Entry.partner_id == Partner.id, Entry.batch_pk.is_(None), Entry.effective_date >= period.start)
     query = (
-        select(Partner.id, Partner.balance - func.coalesce(func.sum(moved.c.effect), 0))
-        .outerjoin(moved, moved.c.partner_id == Partner.id)
+        select(Partner.id, Partner.balance - func.coalesce(func.sum(signed_amount()), 0))
+        .outerjoin(Entry, unbatched)
         .where(Partner.id.in_(partner_ids))
         .group_by(Partner.id, Partner.balance)
     )
-    return {partner_id: int(balance) for partner_id, balance in session.execute(query)}
+    balances = {partner_id: int(balance) for partner_id, balance in session.execute(query)}
+    batched = partner_entries(partner_ids, period.start, None, Entry.partner_id, signed_amount().label("effect")).batched
+    moved = batched.subquery("moved")
+    for partner_id, net in session.execute(select(moved.c.partner_id, func.sum(moved.c.effect)).group_by(moved.c.partner_id)):
+        balances[partner_id] -= int(net)
+    return balances
+
+
+def _entries_in_order(session: Session, partner_ids: list[int], period: DateRange) -> Iterator[Any]:
+    """The partners' entries in the range by partner, date and ID: both parts of `partner_entries`
+    read in that order and merged. The (partner, date) index gives the first in order; a sort of the
+    union in the database took a quarter longer over 100,000 partners."""
+    columns = (Entry.id, Entry.partner_id, Entry.effective_date, Entry.kind, Entry.reference, Entry.description,
+               Entry.amount)
+    parts = partner_entries(partner_ids, period.start, period.end, *columns)
+    ordered = [session.execute(part.order_by(Entry.partner_id, Entry.effective_date, Entry.id)) for part in parts]
+    return heapq.merge(*ordered, key=itemgetter(1, 2, 0))
 
 
 def partner_ledger(session: Session, code: str, period: DateRange, *, hold_days: int = 0) -> PartnerLedger:
@@ -220,9 +246,7 @@ def iter_partner_ledgers(
             )
             for partner in group
         }
-        lines = partner_entries(ids, period.start, period.end, Entry.id, Entry.partner_id, Entry.effective_date,
-                                Entry.kind, Entry.reference, Entry.description, Entry.amount).subquery("lines")
-        entries = session.execute(select(lines).order_by(lines.c.partner_id, lines.c.effective_date, lines.c.id))
+        entries = _entries_in_order(session, ids, period)
         balances = {pid: ledger.beginning_balance for pid, ledger in ledgers.items()}
         for entry_id, partner_id, day, kind, reference, description, amount, batch_id in entries:
             effect = amount if kind == COMMISSION else -amount
