@@ -189,7 +189,8 @@ def _beginning_balances(session: Session, period: DateRange, partner_ids: list[i
     balances = {partner_id: int(balance) for partner_id, balance in session.execute(query)}
     batched = partner_entries(partner_ids, period.start, None, Entry.partner_id, signed_amount().label("effect")).batched
     moved = batched.subquery("moved")
-    for partner_id, net in session.execute(select(moved.c.partner_id, func.sum(moved.c.effect)).group_by(moved.c.partner_id)):
+    summed = select(moved.c.partner_id, func.sum(moved.c.effect)).group_by(moved.c.partner_id)
+    for partner_id, net in session.execute(summed):
         balances[partner_id] -= int(net)
     return balances
 
