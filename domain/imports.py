@@ -26,6 +26,7 @@ from domain import audit, payout_details
 from domain.batches import FAIL_SUFFIX, PENDING, POSTED, VOID_SUFFIX
 from domain.bound_lists import among
 from domain.dates import DateError, parse_date
+from domain.deferred_checkpoints import DeferredCheckpoints
 from domain.deferred_indexes import DeferredIndexes
 from domain.driver_rows import RowInserter
 from domain.kinds import ENTRY_KINDS
@@ -718,6 +719,7 @@ def import_entry_records(
     pending = _pending_batch_payments(session)
     writer = _EntryWriter(session, actor, now or audit.utcnow())
     indexes = DeferredIndexes(session.connection())
+    checkpoints = DeferredCheckpoints(session.connection())
     count = added = 0
     chunk: list[_EntryRow] = []
 
@@ -731,6 +733,7 @@ def import_entry_records(
             _check_against_stored(session, chunk, refused)
         chunk.clear()
         indexes.added(added)
+        checkpoints.added(added)
 
     for line, row in records:
         count += 1
@@ -756,6 +759,7 @@ def import_entry_records(
     if refused.count:
         raise refused  # the caller's transaction rolls back the rows and any index set aside with them
     indexes.build()
+    checkpoints.apply()
     if audited:
         audit.record(session, actor, "import.entries", refused.source, rows=count, added=added, unchanged=count - added)
     return ImportResult(rows=count, added=added, unchanged=count - added)

@@ -520,3 +520,21 @@ def test_the_batch_entries_upgrade_can_be_undone_and_batch_entries_are_free_agai
             "recorded_at, recorded_by, batch_pk) SELECT 21, 1, 'payment', 1, 'USD', '2015-08-01', 'Other', '', "
             "'2015-08-01', 't', id FROM batch"))
         assert connection.exec_driver_sql("SELECT balance FROM partner").scalar_one() == 399
+
+
+def test_after_the_deferred_checkpoints_upgrade_the_trigger_still_keeps_the_checkpoints_and_it_can_be_undone(
+    unmigrated_db,
+):
+    _ledger_at_0012(unmigrated_db)
+    migrations_runner.upgrade(unmigrated_db.engine)
+    with unmigrated_db.engine.begin() as connection:
+        _entry_at_0012(connection, 13, "clawback", 200, "2015-06-02", "ORD-1")
+        assert _checkpoints(connection)[0] == (1, "2015-06-01", 500, 200, 0)
+    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0017")
+    with unmigrated_db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            assert connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_proc WHERE proname = 'entry_apply_deferred'").scalar_one() == 0
+        _entry_at_0012(connection, 14, "commission", 5, "2015-06-03", "ORD-2")
+        assert _checkpoints(connection)[0] == (1, "2015-06-01", 505, 200, 0)
+        assert connection.exec_driver_sql("SELECT balance FROM partner").scalar_one() == 305
