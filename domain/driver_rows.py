@@ -25,8 +25,8 @@ _MOST_PARAMETERS = 30_000  # under SQLite's 32,766 bound values per statement (P
 
 
 class RowInserter:
-    """Inserts tuples of `columns` into `table`; `on_conflict` is appended to each statement (COPY,
-    which has no such clause, is used only without one)."""
+    """Inserts tuples of `columns` into `table`; `on_conflict` is appended to each statement (on
+    PostgreSQL, whose COPY has no such clause, to an INSERT from the rows copied to a temporary table)."""
 
     def __init__(self, connection: Connection, table: Table, columns: Sequence[str], *, on_conflict: str = "") -> None:
         self.connection = connection
@@ -42,7 +42,8 @@ class RowInserter:
                 self.converters.append((index, lru_cache(maxsize=4096)(process)))
         self._statements: dict[int, str] = {}
         self.table_name = table.name
-        self.copies = dialect.name == "postgresql" and not on_conflict
+        self.copies = dialect.name == "postgresql"
+        self.staged = False  # whether the temporary table of `_staged_copy` exists
 
     def _statement(self, rows: int) -> str:
         if rows not in self._statements:
@@ -78,7 +79,7 @@ class RowInserter:
         """`insert` for rows whose values are already as the driver takes them (see `converter`):
         an import of millions of rows converts its few dates once each instead of once a row."""
         if self.copies:
-            return self._copy(rows)
+            return self._staged_copy(rows) if self.on_conflict else self._copy(rows)
         inserted = 0
         for start in range(0, len(rows), self.rows_per_statement):
             part = rows[start:start + self.rows_per_statement]
@@ -86,10 +87,11 @@ class RowInserter:
             inserted += int(self.connection.exec_driver_sql(self._statement(len(part)), parameters).rowcount)
         return inserted
 
-    def _copy(self, rows: Sequence[Sequence[Any]]) -> int:
-        """The rows by PostgreSQL's COPY, in the transaction of the connection; a refusal (a foreign
-        key, a unique key) raised as SQLAlchemy raises the driver's errors."""
-        statement = f"COPY {self.table_name} ({', '.join(self.columns)}) FROM STDIN"
+    def _copy(self, rows: Sequence[Sequence[Any]], table: str | None = None, columns: Sequence[str] | None = None) -> int:
+        """The rows by PostgreSQL's COPY (into `table`, by default the inserter's own), in the
+        transaction of the connection; a refusal (a foreign key, a unique key) raised as SQLAlchemy
+        raises the driver's errors."""
+        statement = f"COPY {table or self.table_name} ({', '.join(columns or self.columns)}) FROM STDIN"
         driver = self.connection.connection.dbapi_connection
         try:
             with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
@@ -98,6 +100,26 @@ class RowInserter:
         except self.connection.dialect.loaded_dbapi.Error as error:
             raise DBAPIError.instance(statement, None, error, self.connection.dialect.loaded_dbapi.Error) from error
         return len(rows)
+
+    def _staged_copy(self, rows: Sequence[Sequence[Any]]) -> int:
+        """Rows with a conflict clause on PostgreSQL: copied into a temporary table of the same
+        columns (and their order), then inserted from it by one INSERT … SELECT with the clause.
+
+        An import of 10,000,000 entries sent as 5,000-row INSERTs of 45,000 parameters each spent
+        about half its time having the client adapt and the server parse them.
+        """
+        staged = f"staged_{self.table_name}"
+        listed = ", ".join(self.columns)
+        if not self.staged:
+            self.connection.exec_driver_sql(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {staged} ON COMMIT DROP AS "
+                f"SELECT 0::bigint AS arrival, {listed} FROM {self.table_name} WITH NO DATA")
+            self.staged = True
+        self.connection.exec_driver_sql(f"TRUNCATE {staged}")
+        self._copy([(arrival, *row) for arrival, row in enumerate(rows)], staged, ("arrival", *self.columns))
+        return int(self.connection.exec_driver_sql(
+            f"INSERT INTO {self.table_name} ({listed}) SELECT {listed} FROM {staged} ORDER BY arrival "
+            f"{self.on_conflict}").rowcount)
 
 
 def _has_values(rows: Sequence[Sequence[Any]], index: int) -> bool:
