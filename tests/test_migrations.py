@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, select, text
+from sqlalchemy import Connection, insert, select, text
 
 from domain import migrations_runner
 from domain.db import SchemaError
@@ -399,18 +401,30 @@ def test_on_postgresql_the_checkpoint_key_carries_the_sums_and_a_month_is_read_f
         assert "Index Only Scan using partner_period_pkey on partner_period within" in plan, plan
 
 
-def test_after_the_covering_key_upgrade_the_trigger_still_keeps_the_checkpoints_and_it_can_be_undone(unmigrated_db):
-    _ledger_at_0012(unmigrated_db)
-    migrations_runner.upgrade(unmigrated_db.engine)
-    with unmigrated_db.engine.begin() as connection:
+@contextmanager
+def _downgraded_keeping_checkpoints(database, revision: str) -> Iterator[Connection]:
+    """0012's ledger upgraded to the head, where the trigger keeps balance and checkpoints, then
+    downgraded to `revision`: yields a connection for the caller's checks of that schema, then checks
+    that the trigger still keeps them there."""
+    _ledger_at_0012(database)
+    migrations_runner.upgrade(database.engine)
+    with database.engine.begin() as connection:
         _entry_at_0012(connection, 13, "clawback", 200, "2015-06-02", "ORD-1")
         assert _checkpoints(connection)[0] == (1, "2015-06-01", 500, 200, 0)
-    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0014")
-    with unmigrated_db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            assert _key_index(connection).endswith(_PLAIN_KEY)
+        assert connection.exec_driver_sql("SELECT balance FROM partner").scalar_one() == 300
+    command.downgrade(migrations_runner._config(database.engine), revision)
+    with database.engine.begin() as connection:
+        yield connection
         _entry_at_0012(connection, 14, "commission", 5, "2015-06-03", "ORD-2")
         assert _checkpoints(connection)[0] == (1, "2015-06-01", 505, 200, 0)
+        assert connection.exec_driver_sql("SELECT balance FROM partner").scalar_one() == 305
+
+
+def test_after_the_covering_key_upgrade_the_trigger_still_keeps_the_checkpoints_and_it_can_be_undone(unmigrated_db):
+    with _downgraded_keeping_checkpoints(unmigrated_db, "0014") as connection:
+        if connection.dialect.name == "postgresql":
+            assert _key_index(connection).endswith(_PLAIN_KEY)
+
 
 
 def _checkpoint_partner_key(connection) -> list[str]:
@@ -446,19 +460,10 @@ def test_on_postgresql_a_statement_of_entries_updates_its_partners_in_place(post
 
 
 def test_after_the_partner_room_upgrade_the_trigger_still_keeps_the_checkpoints_and_it_can_be_undone(unmigrated_db):
-    _ledger_at_0012(unmigrated_db)
-    migrations_runner.upgrade(unmigrated_db.engine)
-    with unmigrated_db.engine.begin() as connection:
-        _entry_at_0012(connection, 13, "clawback", 200, "2015-06-02", "ORD-1")
-        assert _checkpoints(connection)[0] == (1, "2015-06-01", 500, 200, 0)
-        assert connection.exec_driver_sql("SELECT balance FROM partner").scalar_one() == 300
-    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0015")
-    with unmigrated_db.engine.begin() as connection:
+    with _downgraded_keeping_checkpoints(unmigrated_db, "0015") as connection:
         if connection.dialect.name == "postgresql":
             assert _partner_options(connection) == []
             assert _checkpoint_partner_key(connection) == ["partner_period_partner_id_fkey"]
-        _entry_at_0012(connection, 14, "commission", 5, "2015-06-03", "ORD-2")
-        assert _checkpoints(connection)[0] == (1, "2015-06-01", 505, 200, 0)
 
 
 def _ledger_with_a_batch_at_0016(database, payment_day: str) -> None:
@@ -525,16 +530,7 @@ def test_the_batch_entries_upgrade_can_be_undone_and_batch_entries_are_free_agai
 def test_after_the_deferred_checkpoints_upgrade_the_trigger_still_keeps_the_checkpoints_and_it_can_be_undone(
     unmigrated_db,
 ):
-    _ledger_at_0012(unmigrated_db)
-    migrations_runner.upgrade(unmigrated_db.engine)
-    with unmigrated_db.engine.begin() as connection:
-        _entry_at_0012(connection, 13, "clawback", 200, "2015-06-02", "ORD-1")
-        assert _checkpoints(connection)[0] == (1, "2015-06-01", 500, 200, 0)
-    command.downgrade(migrations_runner._config(unmigrated_db.engine), "0017")
-    with unmigrated_db.engine.begin() as connection:
+    with _downgraded_keeping_checkpoints(unmigrated_db, "0017") as connection:
         if connection.dialect.name == "postgresql":
             assert connection.exec_driver_sql(
                 "SELECT count(*) FROM pg_proc WHERE proname = 'entry_apply_deferred'").scalar_one() == 0
-        _entry_at_0012(connection, 14, "commission", 5, "2015-06-03", "ORD-2")
-        assert _checkpoints(connection)[0] == (1, "2015-06-01", 505, 200, 0)
-        assert connection.exec_driver_sql("SELECT balance FROM partner").scalar_one() == 305
