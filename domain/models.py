@@ -84,6 +84,7 @@ class Entry(Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
+    # On PostgreSQL this key and batch_pk's are checked once per statement by triggers (migration 0019).
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"))
     kind: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(BigInteger)

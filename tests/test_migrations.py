@@ -534,3 +534,21 @@ def test_after_the_deferred_checkpoints_upgrade_the_trigger_still_keeps_the_chec
         if connection.dialect.name == "postgresql":
             assert connection.exec_driver_sql(
                 "SELECT count(*) FROM pg_proc WHERE proname = 'entry_apply_deferred'").scalar_one() == 0
+
+
+def _entry_keys(connection) -> list[str]:
+    return sorted(connection.exec_driver_sql(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'entry'::regclass AND contype = 'f'").scalars())
+
+
+@pytest.mark.postgres
+def test_the_statement_reference_checks_replace_the_entry_keys_and_can_be_undone(unmigrated_postgres_db):
+    migrations_runner.upgrade(unmigrated_postgres_db.engine)
+    with unmigrated_postgres_db.engine.begin() as connection:
+        assert _entry_keys(connection) == ["entry_reverses_id_fkey"]
+    command.downgrade(migrations_runner._config(unmigrated_postgres_db.engine), "0018")
+    with unmigrated_postgres_db.engine.begin() as connection:
+        assert _entry_keys(connection) == ["entry_batch_pk_fkey", "entry_partner_id_fkey", "entry_reverses_id_fkey"]
+        assert connection.exec_driver_sql(
+            "SELECT count(*) FROM pg_trigger WHERE tgname IN ('partner_keeps_its_entries', 'batch_keeps_its_entries') "
+            "OR tgname = 'entry_refers_to_stored_rows'").scalar_one() == 0
