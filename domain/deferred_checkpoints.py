@@ -4,9 +4,9 @@ The entry trigger adds each statement's entries to their partners' balances and 
 transaction PostgreSQL keeps every version of a row it rewrites until the transaction ends, so an
 import of millions of entries, thousands of statements, left each partner and checkpoint row
 rewritten thousands of times over, and slowed as it went. Once an import has added
-`deferred_indexes.LONG_IMPORT_ENTRIES`, its transaction sets `payouts.defer_checkpoints` (migration 0018): the
-trigger then only copies each statement's entries to a temporary table, and `apply` adds them all
-by the trigger's own statements before the import commits. Other connections never see the
+`deferred_indexes.LONG_IMPORT_ENTRIES`, its transaction sets `payouts.defer_checkpoints` (migration
+0018): the trigger then only copies each statement's entries to a temporary table, and `apply` adds
+them all by the trigger's own statements before the import commits. Other connections never see the
 import's entries before that commit, so they never see the balances without them either.
 
 SQLite updates its rows in place, and is left alone.

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple, TextIO, TypeVar
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain import audit, payout_details
@@ -30,6 +30,7 @@ from domain.deferred_checkpoints import DeferredCheckpoints
 from domain.deferred_indexes import DeferredIndexes
 from domain.driver_rows import RowInserter
 from domain.kinds import ENTRY_KINDS
+from domain.ledger import partner_entries
 from domain.limits import CURRENCY_IMPORT_LIMIT, PARTNER_IMPORT_LIMIT, TurnoverBudget
 from domain.models import Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, format_display, normalize_currency, parse_amount
@@ -435,12 +436,9 @@ Records = Iterable[tuple[int, dict[str, str]]]
 
 
 def _has_entries(session: Session, partner_id: int) -> bool:
-    """Whether the partner has any entry, through the (partner, date) index for the entries no batch
-    made and by (batch, partner) for a batch's, which that index leaves out (migration 0017)."""
-    unbatched = select(Entry.id).where(Entry.batch_pk.is_(None), Entry.partner_id == partner_id)
-    batched = select(Entry.id).select_from(Batch).join(
-        Entry, and_(Entry.batch_pk == Batch.id, Entry.partner_id == partner_id))
-    return bool(session.scalar(select(or_(unbatched.exists(), batched.exists()))))
+    """Whether the partner has any entry, asked of both parts of its entries (each by its index)."""
+    parts = partner_entries([partner_id], date.min, None, Entry.id)
+    return any(session.scalar(select(part.exists())) for part in parts)
 
 
 def import_partner_records(
