@@ -166,6 +166,8 @@ class BatchLine(Base):
     __table_args__ = (UniqueConstraint("batch_pk", "partner_id", name="uq_batch_line_partner"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
+    # On PostgreSQL both keys are checked once per statement by a trigger, and partner_id has no
+    # index of its own (migration 0020).
     batch_pk: Mapped[int] = mapped_column(ForeignKey("batch.id"))
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)

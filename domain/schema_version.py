@@ -1,7 +1,7 @@
 """The schema revision this code needs (a test keeps it equal to the newest migration's revision), how
 to read the one a database is at, and the error of a database at another."""
 
-HEAD_REVISION = "0019"
+HEAD_REVISION = "0020"
 STORED_REVISION = "SELECT version_num FROM alembic_version"  # the revision `payouts init` recorded
 
 

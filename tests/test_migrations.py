@@ -552,3 +552,26 @@ def test_the_statement_reference_checks_replace_the_entry_keys_and_can_be_undone
         assert connection.exec_driver_sql(
             "SELECT count(*) FROM pg_trigger WHERE tgname IN ('partner_keeps_its_entries', 'batch_keeps_its_entries') "
             "OR tgname = 'entry_refers_to_stored_rows'").scalar_one() == 0
+
+
+def _batch_line_keys_and_indexes(connection) -> tuple[list[str], list[str]]:
+    keys = connection.exec_driver_sql(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'batch_line'::regclass AND contype = 'f' ORDER BY conname")
+    indexes = connection.exec_driver_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'batch_line' "
+                                         "ORDER BY indexname")
+    return sorted(keys.scalars()), list(indexes.scalars())
+
+
+@pytest.mark.postgres
+def test_the_statement_reference_checks_replace_the_batch_line_keys_and_can_be_undone(unmigrated_postgres_db):
+    migrations_runner.upgrade(unmigrated_postgres_db.engine)
+    with unmigrated_postgres_db.engine.begin() as connection:
+        assert _batch_line_keys_and_indexes(connection) == ([], ["batch_line_pkey", "uq_batch_line_partner"])
+    command.downgrade(migrations_runner._config(unmigrated_postgres_db.engine), "0019")
+    with unmigrated_postgres_db.engine.begin() as connection:
+        assert _batch_line_keys_and_indexes(connection) == (
+            ["batch_line_batch_pk_fkey", "batch_line_partner_id_fkey"],
+            ["batch_line_pkey", "ix_batch_line_partner_id", "uq_batch_line_partner"])
+        assert connection.exec_driver_sql(
+            "SELECT count(*) FROM pg_trigger WHERE tgname IN ('partner_keeps_its_lines', 'batch_keeps_its_lines', "
+            "'batch_line_refers_to_stored_rows')").scalar_one() == 0
