@@ -856,21 +856,28 @@ def _figure_changes(before: PlannedLine, after: PlannedLine) -> list[str]:
 
 def _refuse_past_limits(session: Session, batch: Batch, doing: str) -> None:
     """Checked after the entries went in, inside the transaction the refusal rolls back: the bounds
-    (domain.limits) leave room for one more batch without any sum overflowing on the way."""
-    paid = select(BatchLine.partner_id).where(BatchLine.batch_pk == batch.id, BatchLine.skip_reason.is_(None))
-    partners = session.scalars(
-        select(Partner.code).where(Partner.id.in_(paid), Partner.turnover > PARTNER_LIMIT)
-        .order_by(code_point_order(session)).limit(6)
-    ).all()
-    if partners:
-        named = ", ".join(partners[:5]) + (" …" if len(partners) > 5 else "")
-        raise PastLimits(f"{doing} {batch.batch_id} would take partner(s) {named} past the most one partner's "
-                         "entries may add up to; nothing was recorded")
-    currencies = select(BatchLine.currency).where(BatchLine.batch_pk == batch.id).distinct()
-    totals = session.execute(
-        select(Partner.currency, func.sum(Partner.turnover)).where(Partner.currency.in_(currencies)).group_by(Partner.currency)
-    ).all()
-    crossed = sorted(currency for currency, total in totals if total > CURRENCY_LIMIT)
+    (domain.limits) leave room for one more batch without any sum overflowing on the way.
+
+    What is past a bound is looked for first, in the partners' rows alone, and only then among the
+    batch's lines: it is nearly always nothing, and the lines just written have no statistics yet,
+    so a query starting from them looked each of 100,000 partners up (0.17 s on PostgreSQL).
+    """
+    past = dict(session.execute(select(Partner.id, Partner.code).where(Partner.turnover > PARTNER_LIMIT)).all())
+    if past:
+        named_ids = session.scalars(select(BatchLine.partner_id).where(
+            BatchLine.batch_pk == batch.id, BatchLine.skip_reason.is_(None), BatchLine.partner_id.in_(list(past)))).all()
+        partners = sorted(past[partner_id] for partner_id in named_ids)
+        if partners:
+            named = ", ".join(partners[:5]) + (" …" if len(partners) > 5 else "")
+            raise PastLimits(f"{doing} {batch.batch_id} would take partner(s) {named} past the most one partner's "
+                             "entries may add up to; nothing was recorded")
+    totals = session.execute(select(Partner.currency, func.sum(Partner.turnover)).group_by(Partner.currency)).all()
+    crossed = sorted(
+        currency for currency, total in totals
+        if total > CURRENCY_LIMIT and session.scalar(select(BatchLine.id).where(
+            BatchLine.batch_pk == batch.id, BatchLine.skip_reason.is_(None), BatchLine.currency == currency).limit(1))
+        is not None
+    )
     if crossed:
         raise PastLimits(f"{doing} {batch.batch_id} would take the {', '.join(crossed)} entries past the most one "
                          "currency may add up to; nothing was recorded")

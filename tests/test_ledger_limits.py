@@ -139,6 +139,22 @@ def test_a_batch_that_would_take_a_partner_past_the_limit_is_refused_and_stays_p
         assert batches.get_batch(session, batch_id).status == "pending"
 
 
+def test_a_batch_that_would_take_a_currency_past_its_limit_is_refused_naming_it_and_stays_pending(db):
+    with db.write() as session:
+        partner_ids = [add_partner(session, f"P{i}").id for i in range(8)]
+    for partner_id in partner_ids:  # 8 × 4×10^17: each partner can be paid, the currency cannot
+        _bulk_commissions(db, partner_id, 400)
+    options = BatchOptions(period=JUNE, method="ending-balance", payment_type="Check", payment_date=date(2015, 7, 1))
+    with db.write() as session:
+        batch_id = batches.request_batch(session, options, actor="U_REQ", now=NOW).batch_id
+    with pytest.raises(batches.PastLimits, match=r"posting Batch-20150701 would take the USD entries past"), \
+            db.write() as session:
+        batches.approve_batch(session, batch_id, actor="U_MANAGER", policy=ApprovalPolicy(frozenset({"U_MANAGER"})), now=NOW)
+    assert _partner(db, "P0") == (4 * 10**17, 4 * 10**17)
+    with db.read() as session:
+        assert batches.get_batch(session, batch_id).status == "pending"
+
+
 def test_a_partner_paid_up_to_the_import_limit_can_be_paid_voided_and_paid_again(db):
     with db.write() as session:
         add_partner(session, "BIG")
