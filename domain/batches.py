@@ -45,6 +45,7 @@ from domain.holds import Held, held_commissions
 from domain.kinds import PAYMENT
 from domain.ledger import code_point_order, ledger_rows
 from domain.ledger_data import LedgerRow, ending_balances, row_blocks
+from domain.ledger_marks import LedgerMarks, read_marks
 from domain.limits import CURRENCY_LIMIT, PARTNER_LIMIT
 from domain.models import PENDING, POSTED, REJECTED, VOIDED, Batch, BatchLine, Entry, Partner
 from domain.money import MoneyError, format_display, parse_decimal, to_decimal
@@ -943,6 +944,7 @@ def approve_batch(
     transaction to roll back.
     """
     _lock_batches(session)
+    marks = read_marks(session)
     batch = get_batch(session, batch_id)
     _refuse_if_decided(batch, POSTED)
     policy.check(actor, batch.requested_by)
@@ -952,14 +954,20 @@ def approve_batch(
         if conflicts:
             raise OverlapRefused(conflicts)
     return _post(session, batch, paid, skipped, actor=actor, now=now, insert_chunk=insert_chunk,
-                 record_stale=record_stale, changes=_changes(batch, paid, session, hold_days))
+                 record_stale=record_stale, changes=_changes(batch, paid, session, hold_days), marks=marks)
 
 
 def _post(
     session: Session, batch: Batch, paid: list[PlannedLine], skipped: list[PlannedLine], *, actor: str,
     now: datetime, insert_chunk: Callable[[Session, list[tuple]], None], record_stale: bool, changes: list[str],
+    marks: LedgerMarks | None,
 ) -> Approval:
-    """Post the checked batch, or with `changes` reject it as stale (or raise StaleBatch)."""
+    """Post the checked batch, or with `changes` reject it as stale (or raise StaleBatch).
+
+    With `marks` (domain.ledger_marks), a ledger another writer changed after they were read, which
+    only the payments' own row locks can make sure of, raises StaleBatch after the payments are
+    written: the caller's transaction rolls them back and the batch is as it was.
+    """
     batch_id = batch.batch_id  # as stored, whatever case it was typed in
     if changes and not record_stale:
         raise StaleBatch(batch_id, changes, rejected=False)
@@ -975,6 +983,9 @@ def _post(
                                        batch.payment_type))
     for offset in range(0, len(paid), POSTING_CHUNK):
         insert_chunk(session, list(map(add, repeat(common), map(_paid_values, paid[offset : offset + POSTING_CHUNK]))))
+    moved = marks.moved(session, paid) if marks is not None else []
+    if moved:
+        raise StaleBatch(batch_id, moved, rejected=False)
     _refuse_past_limits(session, batch, "posting")
     audit.record(session, actor, "batch.post", batch_id, lines=len(paid),
                  totals={t.currency: t.amount for t in currency_totals(paid)})
@@ -992,15 +1003,16 @@ def request_and_post_batch(
     the process was killed in between; a pending leftover could be approved later and pay again.
 
     The lines posted are the plan just frozen, and its overlap check stands (the batch lock is held
-    throughout). The ledger is read again before posting only where another writer could have
-    committed in between: on SQLite the transaction holds the write lock from its first statement.
+    throughout). Where another writer could commit meanwhile (not SQLite, where the transaction
+    holds the write lock from its first statement), the partners' marks read before the plan show
+    whether it did, once the payments hold their partners' rows.
     """
+    _lock_batches(session)
+    marks = read_marks(session)
     batch, plan = _request(session, options, actor=actor, now=now, origin_channel=None, hold_days=hold_days)
     policy.check(actor, batch.requested_by)
-    serialised = session.get_bind().dialect.name == "sqlite"
-    changes = [] if serialised else _changes(batch, plan.lines, session, hold_days)
     return _post(session, batch, plan.lines, plan.skipped, actor=actor, now=now, insert_chunk=insert_chunk,
-                 record_stale=False, changes=changes)
+                 record_stale=False, changes=[], marks=marks)
 
 
 def reject_batch(session: Session, batch_id: str, *, actor: str, policy: ApprovalPolicy, now: datetime,
