@@ -27,27 +27,24 @@ down_revision = '0019'
 branch_labels = None
 depends_on = None
 
-KEYS = (("batch_line_batch_pk_fkey", "batch_pk", "batch"), ("batch_line_partner_id_fkey", "partner_id", "partner"))
+KEYS = (("batch_line_partner_id_fkey", "partner_id", "partner"), ("batch_line_batch_pk_fkey", "batch_pk", "batch"))
 
-CHECK_FUNCTION = """CREATE OR REPLACE FUNCTION batch_line_refers_to_stored_rows() RETURNS trigger AS $$
+# Every row the lines name is locked as a foreign key locks it; a row missing, or deleted before the
+# lock was taken, is not counted among those locked.
+CHECK_BLOCK = """
+        SELECT count(DISTINCT {column}) INTO named FROM new_lines;
+        SELECT count(*) INTO locked FROM (
+            SELECT 1 FROM {table} WHERE {table}.id IN (SELECT {column} FROM new_lines) FOR KEY SHARE) AS held;
+        IF locked <> named THEN
+            RAISE EXCEPTION 'a batch line refers to a {table} that does not exist'
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;"""
+
+CHECK_FUNCTION = f"""CREATE OR REPLACE FUNCTION batch_line_refers_to_stored_rows() RETURNS trigger AS $$
     DECLARE
         named bigint;
         locked bigint;
-    BEGIN
-        SELECT count(DISTINCT partner_id) INTO named FROM new_lines;
-        SELECT count(*) INTO locked FROM (
-            SELECT 1 FROM partner WHERE partner.id IN (SELECT partner_id FROM new_lines) FOR KEY SHARE) AS held;
-        IF locked <> named THEN
-            RAISE EXCEPTION 'a batch line refers to a partner that does not exist'
-                USING ERRCODE = 'foreign_key_violation';
-        END IF;
-        SELECT count(DISTINCT batch_pk) INTO named FROM new_lines;
-        SELECT count(*) INTO locked FROM (
-            SELECT 1 FROM batch WHERE batch.id IN (SELECT batch_pk FROM new_lines) FOR KEY SHARE) AS held;
-        IF locked <> named THEN
-            RAISE EXCEPTION 'a batch line refers to a batch that does not exist'
-                USING ERRCODE = 'foreign_key_violation';
-        END IF;
+    BEGIN{"".join(CHECK_BLOCK.format(column=column, table=table) for _name, column, table in KEYS)}
         RETURN NULL;
     END $$ LANGUAGE plpgsql"""
 
