@@ -601,19 +601,26 @@ def _stored_values(session: Session, chunk: list[_EntryRow]) -> dict[tuple[int, 
 
     The keys are joined as a VALUES list sent straight to the driver: SQLite runs a row-value IN
     list as a scan of every entry, and SQLAlchemy compiling 15,000 bound values per chunk cost
-    more than the query, which together made re-importing a million-row file take minutes.
+    more than the query, which together made re-importing a million-row file take minutes. On
+    PostgreSQL they go as three arrays instead: the driver rewrote a statement of 15,000 parameters
+    for every chunk (3.8 s of re-importing 200,000 rows) and the server parsed it.
     """
     connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    typed = f"(CAST({mark} AS BIGINT), CAST({mark} AS VARCHAR(16)), CAST({mark} AS VARCHAR(200)))"
-    rows = ", ".join([typed] + [f"({mark}, {mark}, {mark})"] * (len(chunk) - 1))
-    sql = (
-        f"WITH wanted (partner_id, kind, reference) AS (VALUES {rows}) "
-        "SELECT e.partner_id, e.kind, e.reference, e.amount, e.effective_date, e.description "
-        "FROM wanted JOIN entry AS e ON e.partner_id = wanted.partner_id AND e.kind = wanted.kind "
-        "AND e.reference = wanted.reference"
-    )
-    parameters = tuple(value for row in chunk for value in (row.partner_id, row.kind, row.reference))
+    found = " ".join([
+        "SELECT e.partner_id, e.kind, e.reference, e.amount, e.effective_date, e.description",
+        "FROM wanted JOIN entry AS e ON e.partner_id = wanted.partner_id AND e.kind = wanted.kind",
+        "AND e.reference = wanted.reference",
+    ])
+    if connection.dialect.name == "postgresql":
+        sql = ("WITH wanted (partner_id, kind, reference) AS "
+               "(SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[])) " + found)
+        parameters: tuple = (
+            [row.partner_id for row in chunk], [row.kind for row in chunk], [row.reference for row in chunk])
+    else:
+        typed = "(CAST(? AS BIGINT), CAST(? AS VARCHAR(16)), CAST(? AS VARCHAR(200)))"
+        rows = ", ".join([typed] + ["(?, ?, ?)"] * (len(chunk) - 1))
+        sql = f"WITH wanted (partner_id, kind, reference) AS (VALUES {rows}) " + found
+        parameters = tuple(value for row in chunk for value in (row.partner_id, row.kind, row.reference))
     return {
         (pid, kind, ref): (amount, day if isinstance(day, date) else date.fromisoformat(day), description)
         for pid, kind, ref, amount, day, description in connection.exec_driver_sql(sql, parameters)
