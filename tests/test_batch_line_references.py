@@ -4,13 +4,11 @@ against a concurrent delete (the trigger locks what the lines name, as a foreign
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from tests.concurrent_writer import while_uncommitted
 from tests.factories import RECORDED, add_partner
 
 BATCH = text("INSERT INTO batch (batch_id, status, method, start_date, end_date, payment_type, payment_date, "
@@ -26,11 +24,20 @@ def _partner(db, code: str) -> int:
         return add_partner(s, code).id
 
 
-def _line_for(db, partner_id: int) -> int:
+def _write_line(db, batch_pk: int, partner_id: int) -> None:
     with db.write() as s:
-        batch_pk = s.execute(BATCH, {"batch_id": "B-1", "at": RECORDED}).scalar_one()
         s.execute(LINE, {"batch_pk": batch_pk, "partner_id": partner_id})
-        return batch_pk
+
+
+def _pending_batch(db) -> int:
+    with db.write() as s:
+        return s.execute(BATCH, {"batch_id": "B-1", "at": RECORDED}).scalar_one()
+
+
+def _line_for(db, partner_id: int) -> int:
+    batch_pk = _pending_batch(db)
+    _write_line(db, batch_pk, partner_id)
+    return batch_pk
 
 
 def _count(db, table: str) -> int:
@@ -97,64 +104,25 @@ def test_on_postgresql_lines_carry_no_foreign_keys_nor_a_partner_index(postgres_
     assert triggers == ["batch_line_refers_to_stored_rows"]
 
 
-def _waiting_for_a_lock(db, pid: int) -> bool:
-    """Whether the backend `pid` is blocked on a lock, polled for up to ten seconds."""
-    for _ in range(200):
-        with db.engine.connect() as probe:
-            waiting = probe.execute(text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
-                                    {"pid": pid}).scalar()
-        if waiting:
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def _in_thread(db, statement: str, params: dict) -> tuple[threading.Thread, list, list]:
-    """Run `statement` in its own transaction on another connection; its backend pid and any error are reported."""
-    pids: list[int] = []
-    errors: list[Exception] = []
-    started = threading.Event()
-
-    def run() -> None:
-        with db.engine.connect() as connection:
-            pids.append(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
-            started.set()
-            try:
-                connection.execute(text(statement), params)
-                connection.commit()
-            except IntegrityError as error:
-                errors.append(error)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    assert started.wait(10)
-    return thread, pids, errors
+def _delete_partner(db, partner_id: int) -> None:
+    with db.write() as s:
+        s.execute(text("DELETE FROM partner WHERE id = :id"), {"id": partner_id})
 
 
 @pytest.mark.postgres
 def test_on_postgresql_a_partner_delete_waits_for_an_uncommitted_request_then_is_refused(postgres_db):
-    ann = _partner(postgres_db, "ANN")
-    with postgres_db.engine.connect() as requester:
-        batch_pk = requester.execute(BATCH, {"batch_id": "B-1", "at": RECORDED}).scalar_one()
-        requester.execute(LINE, {"batch_pk": batch_pk, "partner_id": ann})
-        thread, pids, errors = _in_thread(postgres_db, "DELETE FROM partner WHERE id = :id", {"id": ann})
-        assert _waiting_for_a_lock(postgres_db, pids[0])
-        requester.commit()
-    thread.join(10)
-    assert len(errors) == 1 and "batch line" in str(errors[0])
+    ann, batch_pk = _partner(postgres_db, "ANN"), _pending_batch(postgres_db)
+    raised = while_uncommitted(postgres_db, LINE, {"batch_pk": batch_pk, "partner_id": ann},
+                               lambda: _delete_partner(postgres_db, ann))
+    assert len(raised) == 1 and isinstance(raised[0], IntegrityError) and "batch line" in str(raised[0])
     assert _count(postgres_db, "partner") == 1
 
 
 @pytest.mark.postgres
 def test_on_postgresql_a_line_waits_for_an_uncommitted_partner_delete_then_is_refused(postgres_db):
-    ann = _partner(postgres_db, "ANN")
-    with postgres_db.engine.connect() as deleter:
-        deleter.execute(text("DELETE FROM partner WHERE id = :id"), {"id": ann})
-        with postgres_db.write() as s:
-            batch_pk = s.execute(BATCH, {"batch_id": "B-1", "at": RECORDED}).scalar_one()
-        thread, pids, errors = _in_thread(postgres_db, str(LINE), {"batch_pk": batch_pk, "partner_id": ann})
-        assert _waiting_for_a_lock(postgres_db, pids[0])
-        deleter.commit()
-    thread.join(10)
-    assert len(errors) == 1 and "partner that does not exist" in str(errors[0])
+    ann, batch_pk = _partner(postgres_db, "ANN"), _pending_batch(postgres_db)
+    raised = while_uncommitted(postgres_db, text("DELETE FROM partner WHERE id = :id"), {"id": ann},
+                               lambda: _write_line(postgres_db, batch_pk, ann))
+    assert len(raised) == 1 and isinstance(raised[0], IntegrityError)
+    assert "partner that does not exist" in str(raised[0])
     assert _count(postgres_db, "batch_line") == 0

@@ -8,8 +8,6 @@ check airtight: the posting is refused as stale and nothing of it is kept (domai
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -19,6 +17,7 @@ from domain import batches
 from domain.batches import ApprovalPolicy, BatchOptions
 from domain.dates import DateRange
 from domain.models import Batch, Partner
+from tests.concurrent_writer import while_uncommitted
 from tests.factories import RECORDED, add_entry, add_partner
 
 pytestmark = pytest.mark.postgres
@@ -44,38 +43,6 @@ def _balance(db) -> int:
         return s.scalar(select(Partner.balance))
 
 
-def _someone_waits_for_a_lock(db) -> bool:
-    for _ in range(200):
-        with db.engine.connect() as probe:
-            if probe.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                  "AND datname = current_database()")).scalar_one():
-                return True
-        time.sleep(0.05)
-    return False
-
-
-def _while_uncommitted(db, statement, params: dict, act) -> list[Exception]:
-    """Run `act` in a thread while `statement` is written but not committed on another connection;
-    commit it once `act` waits for its locks. What `act` raised is returned."""
-    raised: list[Exception] = []
-
-    def run() -> None:
-        try:
-            act()
-        except Exception as error:  # handed to the test to assert on
-            raised.append(error)
-
-    with db.engine.connect() as writer:
-        writer.execute(statement, params)
-        thread = threading.Thread(target=run)
-        thread.start()
-        assert _someone_waits_for_a_lock(db)
-        writer.commit()
-    thread.join(30)
-    assert not thread.is_alive()
-    return raised
-
-
 def _pay_now(db) -> None:
     with db.write() as s:
         batches.request_and_post_batch(s, OPTIONS, actor="cli:test", policy=OPERATOR, now=NOW)
@@ -83,7 +50,7 @@ def _pay_now(db) -> None:
 
 def test_a_posting_that_waited_for_an_imported_clawback_is_refused_and_pays_nothing(postgres_db):
     ann = _ann_owed_100(postgres_db)
-    raised = _while_uncommitted(postgres_db, CLAWBACK, {"partner_id": ann, "at": RECORDED}, lambda: _pay_now(postgres_db))
+    raised = while_uncommitted(postgres_db, CLAWBACK, {"partner_id": ann, "at": RECORDED}, lambda: _pay_now(postgres_db))
     assert len(raised) == 1 and isinstance(raised[0], batches.StaleBatch)
     assert "ANN: the ledger changed while the batch was being posted" in str(raised[0])
     assert _balance(postgres_db) == 6_000
@@ -100,7 +67,7 @@ def test_an_approval_that_waited_for_an_imported_clawback_is_refused_and_the_bat
         with postgres_db.write() as s:
             batches.approve_batch(s, batch_id, actor="cli:test", policy=OPERATOR, now=NOW)
 
-    raised = _while_uncommitted(postgres_db, CLAWBACK, {"partner_id": ann, "at": RECORDED}, approve)
+    raised = while_uncommitted(postgres_db, CLAWBACK, {"partner_id": ann, "at": RECORDED}, approve)
     assert len(raised) == 1 and isinstance(raised[0], batches.StaleBatch)
     assert _balance(postgres_db) == 6_000
     with postgres_db.read() as s:
@@ -109,7 +76,7 @@ def test_an_approval_that_waited_for_an_imported_clawback_is_refused_and_the_bat
 
 def test_a_posting_that_waited_for_a_change_of_hold_days_is_refused(postgres_db):
     ann = _ann_owed_100(postgres_db)
-    raised = _while_uncommitted(postgres_db, text("UPDATE partner SET hold_days = 30 WHERE id = :id"), {"id": ann},
+    raised = while_uncommitted(postgres_db, text("UPDATE partner SET hold_days = 30 WHERE id = :id"), {"id": ann},
                                 lambda: _pay_now(postgres_db))
     assert len(raised) == 1 and isinstance(raised[0], batches.StaleBatch)
     assert _balance(postgres_db) == 10_000
